@@ -1,0 +1,140 @@
+"""The drawing app: a sketchpad, a model selector, a live bar chart, and a JSON API.
+
+    python -m demo [--host 0.0.0.0] [--port 7860]
+    python demo/app.py          # how Hugging Face Spaces starts it
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from functools import partial
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file (Spaces): make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import gradio as gr
+
+from demo import handlers
+from demo.texts import I18N
+from mnist_models.inference import Classifier
+
+CANVAS = 280  # 10x MNIST's 28: small uploads, and a brush that scales down to MNIST's stroke
+BRUSH_RADIUS = 11
+MAX_FILE_SIZE = "5mb"
+
+CSS = """
+.result { display: flex; align-items: baseline; gap: 0.6rem; min-height: 7rem; }
+.result-digit { font-size: 6rem; font-weight: 700; line-height: 1; color: #e4572e; }
+.result-probability { font-size: 2rem; color: #444; }
+.result-message { font-size: 1.6rem; color: #666; padding-top: 2rem; }
+#seen img { image-rendering: pixelated; }
+"""
+
+# The sketchpad opens with no tool selected; someone who came to draw should not need to find
+# the brush first, so pick it once the page is up.
+SELECT_BRUSH_JS = """
+() => {
+  const pick = (tries) => {
+    const brush = document.querySelector('#sketch button[aria-label="Brush"]');
+    if (brush) { brush.click(); } else if (tries > 0) { setTimeout(() => pick(tries - 1), 100); }
+  };
+  pick(50);
+}
+"""
+
+
+def build_app(classifier: Classifier) -> gr.Blocks:
+    names = {"softmax": I18N("model_softmax"), "mlp": I18N("model_mlp")}
+    accuracy = {name: metrics["test_accuracy"] for name, metrics in classifier.metrics.items()}
+
+    with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as app:
+        gr.Markdown(f"# {I18N('title')}\n{I18N('subtitle')}")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
+                sketch = gr.Sketchpad(
+                    label=I18N("sketch_label"),
+                    elem_id="sketch",
+                    canvas_size=(CANVAS, CANVAS),
+                    fixed_canvas=True,
+                    brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"),
+                    eraser=gr.Eraser(default_size=BRUSH_RADIUS * 2),
+                    layers=False,
+                    transforms=(),
+                    type="numpy",
+                    image_mode="RGBA",
+                )
+                model = gr.Radio(
+                    [(names["softmax"], "softmax"), (names["mlp"], "mlp")],
+                    value="mlp",
+                    label=I18N("model_label"),
+                    elem_id="model",
+                )
+                gr.Markdown(
+                    f"**{names['softmax']}** ({accuracy['softmax']:.1%}): {I18N('about_softmax')}  \n"
+                    f"**{names['mlp']}** ({accuracy['mlp']:.1%}): {I18N('about_mlp')}  \n"
+                    f"{I18N('mnist_accuracy')} · {I18N('device_label')}: **{classifier.device_label}**",
+                    elem_id="about",
+                )
+            with gr.Column(scale=1, min_width=300):
+                result = gr.HTML(handlers.result_html(None, "Draw a digit"), elem_id="result")
+                chart = gr.BarPlot(
+                    handlers.chart_frame(None),
+                    x="digit",
+                    y="probability",
+                    color="kind",
+                    color_map={"prediction": "#e4572e", "other": "#8fa3b8"},
+                    colors_in_legend=[],
+                    sort=handlers.DIGITS,
+                    y_lim=[0, 1],
+                    x_title=I18N("digit_axis"),
+                    y_title=I18N("probability_axis"),
+                    label=I18N("chart_label"),
+                    elem_id="chart",
+                    height=260,
+                )
+                seen = gr.Image(label=I18N("seen_label"), elem_id="seen", interactive=False, height=160, buttons=[])
+
+        classify_drawing = partial(handlers.classify_drawing, classifier)
+        for event in (sketch.change, model.change):
+            event(
+                classify_drawing,
+                inputs=[sketch, model],
+                outputs=[chart, result, seen],
+                trigger_mode="always_last",
+                show_progress="hidden",
+                api_visibility="private",
+            )
+
+        # The public API: an image file (not gr.Image, whose own decoding would turn a bad file
+        # into a generic error) and a model name in, JSON out.
+        with gr.Row(visible=False):
+            api_image = gr.File(type="filepath", file_types=["image"])
+            api_model = gr.Textbox()
+            api_result = gr.JSON()
+        api_button = gr.Button(visible=False)
+        api_button.click(
+            partial(handlers.classify_file, classifier),
+            inputs=[api_image, api_model],
+            outputs=api_result,
+            api_name="classify",
+        )
+        app.load(None, js=SELECT_BRUSH_JS)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="MNIST drawing demo")
+    parser.add_argument("--host", help="address to listen on (default: $GRADIO_SERVER_NAME or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
+    args = parser.parse_args(argv)
+    app = build_app(Classifier(args.device))
+    app.queue(default_concurrency_limit=4).launch(
+        server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_SIZE, css=CSS, i18n=I18N
+    )
+
+
+if __name__ == "__main__":
+    main()

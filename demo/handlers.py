@@ -1,0 +1,63 @@
+"""What the app's events call: thin wrappers that turn mnist_models results into component values."""
+
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from mnist_models.inference import Classifier, Prediction, UnknownModelError
+from mnist_models.preprocess import DrawingError, EmptyDrawingError
+
+DIGITS = [str(d) for d in range(10)]
+
+
+def chart_frame(probabilities: list[float] | None, digit: int | None = None) -> pd.DataFrame:
+    """The bar chart's data: one row per digit 0-9, the predicted one marked for highlighting."""
+    probabilities = probabilities if probabilities is not None else [0.0] * 10
+    kinds = ["prediction" if d == digit else "other" for d in range(10)]
+    return pd.DataFrame({"digit": DIGITS, "probability": probabilities, "kind": kinds})
+
+
+def result_html(prediction: Prediction | None, message: str | None = None) -> str:
+    if prediction is None:
+        return f'<div class="result empty"><div class="result-message">{html.escape(message or "Draw a digit")}</div></div>'
+    p = prediction.probabilities[prediction.digit]
+    return (
+        f'<div class="result"><div class="result-digit">{prediction.digit}</div>'
+        f'<div class="result-probability">{p:.0%}</div></div>'
+    )
+
+
+def enlarged(image: np.ndarray, factor: int = 8) -> np.ndarray:
+    """The 28x28 input enlarged with nearest-neighbour, as dark ink on white, so pixels stay visible."""
+    ink = (255 - np.clip(image, 0, 1) * 255).astype(np.uint8)
+    return np.kron(ink, np.ones((factor, factor), np.uint8))
+
+
+def classify_drawing(classifier: Classifier, sketch, model: str):
+    """Live handler for the sketchpad: (chart data, result HTML, enlarged 28x28 or None).
+
+    A blank canvas is the normal state before drawing, not an error.
+    """
+    try:
+        prediction = classifier.classify(sketch, model)
+    except EmptyDrawingError:
+        return chart_frame(None), result_html(None, "Draw a digit"), None
+    except (DrawingError, UnknownModelError) as error:
+        return chart_frame(None), result_html(None, str(error)), None
+    return chart_frame(prediction.probabilities, prediction.digit), result_html(prediction), enlarged(prediction.image)
+
+
+def classify_file(classifier: Classifier, image: str | None, model: str) -> dict:
+    """The public API: an image file and a model name in, JSON out; bad input raises gr.Error."""
+    if image is None:
+        raise gr.Error("No image was sent. Send a PNG, JPEG or WebP picture of a digit.")
+    try:
+        return classifier.classify(image, model).as_json()
+    except EmptyDrawingError as error:
+        raise gr.Error("The image is blank: there is no digit on it.") from error
+    except (DrawingError, UnknownModelError) as error:
+        raise gr.Error(str(error)) from error

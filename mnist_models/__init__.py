@@ -1,0 +1,1 @@
+"""MNIST softmax regression and MLP: data, models, preprocessing, training, evaluation."""

@@ -1,0 +1,207 @@
+"""Turn a drawing or an uploaded picture into a 28x28 MNIST-style image.
+
+MNIST digits were made like this: the ink's bounding box is scaled (keeping its aspect ratio,
+anti-aliased) to fit a 20x20 box, which is then placed in a 28x28 field so that the ink's
+centre of mass is at the field's centre. A model trained on MNIST only reads digits that went
+through the same steps, so every input - a sketchpad canvas, a transparent PNG, a photo of
+paper - is reduced to an ink map and put through them.
+
+The result follows the models' input contract: float32, ink 1.0, paper 0.0.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+FIELD = 28
+BOX = 20
+# MNIST's mean centre of mass, in pixel-index coordinates (measured on the test set: 13.99, 14.01).
+CENTRE = 14.0
+
+# Bounds on the work one request can cause: larger images are refused before they are decoded,
+# and anything over WORK_SIDE is downscaled before the ink is looked at.
+MAX_PIXELS = 4096 * 4096
+MIN_SIDE = 8
+WORK_SIDE = 1024
+# An ink value (0-255) above this counts as ink when finding the digit; fainter is paper noise.
+INK_THRESHOLD = 40
+# More ink than this fraction of the picture is not a digit on paper.
+MAX_INK_FRACTION = 0.6
+ALL_INK_MESSAGE = "The picture is (almost) all ink, so there is no digit to read. Draw a digit with a dark pen on light paper."
+
+
+class DrawingError(ValueError):
+    """The input cannot be read as a digit; the message is meant for the person who sent it."""
+
+
+class EmptyDrawingError(DrawingError):
+    """The input is blank: nothing has been drawn yet."""
+
+
+def open_image(source: str | Path | bytes | io.IOBase) -> Image.Image:
+    """Open an image file (path, bytes or file object), refusing non-images and huge images
+    before decoding them."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    try:
+        image = Image.open(source)  # lazy: reads the header only
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise DrawingError("This file is not an image we can read. Send a PNG, JPEG or WebP picture of a digit.") from error
+    check_size(*image.size)
+    try:
+        # Large JPEGs decode at a fraction of their size for free.
+        image.draft("L", (WORK_SIDE, WORK_SIDE))
+        image.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise DrawingError("This image file is damaged or truncated and cannot be decoded.") from error
+    return ImageOps.exif_transpose(image)
+
+
+def check_size(width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise DrawingError(
+            f"The image is {width}×{height} pixels; the largest accepted is {MAX_PIXELS // 1_000_000} megapixels "
+            f"(e.g. 4096×4096). Please send a smaller picture."
+        )
+    if min(width, height) < MIN_SIDE:
+        raise DrawingError(f"The image is {width}×{height} pixels; it must be at least {MIN_SIDE}×{MIN_SIDE} to hold a digit.")
+
+
+def _as_pil(array: np.ndarray) -> Image.Image:
+    array = np.asarray(array)
+    if array.dtype != np.uint8:
+        # Float images are taken as 0..1 when they fit in it, else as 0..255.
+        scale = 255.0 if array.size and float(np.nanmax(array)) <= 1.0 else 1.0
+        array = np.clip(np.nan_to_num(array) * scale, 0, 255).astype(np.uint8)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim == 2:
+        return Image.fromarray(array, "L")
+    if array.ndim == 3 and array.shape[2] in (3, 4):
+        return Image.fromarray(array, "RGBA" if array.shape[2] == 4 else "RGB")
+    raise DrawingError(f"An image array must be H×W, H×W×3 or H×W×4, not {array.shape}.")
+
+
+def to_pil(image: Any) -> Image.Image:
+    """Accept a PIL image, a NumPy array or an image file (path, bytes, file object); bound its size."""
+    if isinstance(image, Image.Image):
+        pil = image
+    elif isinstance(image, np.ndarray):
+        pil = _as_pil(image)
+    elif isinstance(image, (str, Path, bytes, io.IOBase)):
+        pil = open_image(image)
+    elif image is None:
+        raise EmptyDrawingError("Draw a digit.")
+    else:
+        raise DrawingError(f"Cannot read a digit from a {type(image).__name__}.")
+    check_size(*pil.size)
+    if max(pil.size) > WORK_SIDE:
+        pil = pil.copy()
+        pil.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+    return pil
+
+
+def _editor_ink(value: dict) -> np.ndarray:
+    """The ink of a {background, layers, composite} image-editor value (Gradio's sketchpad).
+
+    Its layers are transparent with the ink in their alpha channel, the cleanest ink there is;
+    its composite is opaque black on white, and is read like any picture when there are no layers.
+    """
+    layers = [to_pil(layer) for layer in value.get("layers") or [] if layer is not None]
+    if layers:
+        return np.maximum.reduce([_alpha(layer) for layer in layers])
+    return ink_map(value.get("composite"))
+
+
+def _alpha(pil: Image.Image) -> np.ndarray:
+    return np.asarray(pil.convert("RGBA"))[:, :, 3]
+
+
+def ink_map(image: Any) -> np.ndarray:
+    """The ink of ``image`` as uint8 (H, W): 255 is full ink, 0 is paper.
+
+    Transparent pictures carry the ink in their alpha channel. For opaque ones the paper's
+    colour is read from the image's border, so dark ink on light paper and light ink on dark
+    paper (a chalkboard, an inverted MNIST digit) give the same ink map.
+    """
+    if isinstance(image, dict):
+        return _editor_ink(image)
+    pil = to_pil(image)
+    if pil.mode in ("LA", "PA", "RGBA", "La", "RGBa") or "transparency" in pil.info:
+        alpha = _alpha(pil)
+        if alpha.min() < 255:  # some transparency: the alpha channel is the drawing
+            return alpha
+    grey = np.asarray(pil.convert("L"), dtype=np.int16)
+    ring = max(1, min(grey.shape) // 20)
+    border = np.concatenate([grey[:ring].ravel(), grey[-ring:].ravel(), grey[:, :ring].ravel(), grey[:, -ring:].ravel()])
+    paper = int(np.median(border))
+    ink = (paper - grey) if paper >= 128 else (grey - paper)
+    # Stretch so the strongest ink is 255 (pencil on grey paper reads like a marker), but never
+    # stretch faint noise on blank paper into a digit.
+    strongest = int(ink.max())
+    if strongest < INK_THRESHOLD:
+        if paper < 128:
+            # Dark and flat all over: a picture covered in ink, not a digit on paper.
+            raise DrawingError(ALL_INK_MESSAGE)
+        return np.zeros(grey.shape, np.uint8)
+    return np.clip(ink * (255.0 / strongest), 0, 255).astype(np.uint8)
+
+
+def preprocess(image: Any) -> np.ndarray:
+    """MNIST-style 28x28 float32 image (ink 1.0, paper 0.0) of the digit in ``image``.
+
+    Raises EmptyDrawingError for a blank input and DrawingError for anything that is not a
+    digit on paper (all ink, too small, too large, not an image).
+    """
+    ink = ink_map(image)
+    mask = ink > INK_THRESHOLD
+    ink_pixels = int(mask.sum())
+    if ink_pixels == 0:
+        raise EmptyDrawingError("Draw a digit.")
+    if ink_pixels > MAX_INK_FRACTION * mask.size:
+        raise DrawingError(ALL_INK_MESSAGE)
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+    height, width = crop.shape
+    scale = BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # LANCZOS averages over the whole footprint when shrinking: the anti-aliased grey edges MNIST has.
+    box = np.asarray(Image.fromarray(crop, "L").resize(size, Image.Resampling.LANCZOS), dtype=np.float32) / 255.0
+
+    total = box.sum()
+    if total <= 0:
+        raise EmptyDrawingError("Draw a digit.")
+    ys, xs = np.indices(box.shape)
+    return place_centred(box, (ys * box).sum() / total, (xs * box).sum() / total)
+
+
+def place_centred(box: np.ndarray, cy: float, cx: float) -> np.ndarray:
+    """Put ``box`` in a 28x28 field so that its centre of mass (cy, cx) lands on the centre.
+
+    MNIST shifted by whole pixels; we shift by the exact fraction (bilinear), so the same digit
+    drawn anywhere on the canvas comes out the same instead of jittering by a pixel.
+    """
+    top, left = CENTRE - cy, CENTRE - cx
+    y0, x0 = int(np.floor(top)), int(np.floor(left))
+    fy, fx = top - y0, left - x0
+    # One spare row and column so the fractional shift can spill into them.
+    padded = np.zeros((FIELD + 1, FIELD + 1), np.float32)
+    h, w = box.shape
+    # Paste with clipping: a very lopsided digit may have its centre of mass near one edge.
+    ys0, xs0 = max(y0 + 1, 0), max(x0 + 1, 0)
+    ys1, xs1 = min(y0 + 1 + h, FIELD + 1), min(x0 + 1 + w, FIELD + 1)
+    padded[ys0:ys1, xs0:xs1] = box[ys0 - y0 - 1 : ys1 - y0 - 1, xs0 - x0 - 1 : xs1 - x0 - 1]
+    # Linear interpolation: field pixel y takes (1 - fy) of box row y - y0 and fy of the row above.
+    field = (
+        (1 - fy) * (1 - fx) * padded[1:, 1:]
+        + fy * (1 - fx) * padded[:-1, 1:]
+        + (1 - fy) * fx * padded[1:, :-1]
+        + fy * fx * padded[:-1, :-1]
+    )
+    return np.clip(field, 0.0, 1.0, dtype=np.float32)

@@ -1,0 +1,75 @@
+"""Shared fixtures. The real MNIST files are found through MNIST_DATA_DIR (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from mnist_models.data import DATA_DIR_ENV, load_split
+
+
+def _mnist_dir() -> Path | None:
+    value = os.environ.get(DATA_DIR_ENV)
+    return Path(value) if value and Path(value).is_dir() else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip what this machine cannot run, saying why - unless REQUIRE_ALL_TESTS is set (CI), where
+    a missing data set or browser must fail rather than pass silently."""
+    if os.environ.get("REQUIRE_ALL_TESTS"):
+        return
+    reasons = {}
+    if _mnist_dir() is None:
+        reasons["mnist"] = f"MNIST not found: set {DATA_DIR_ENV} to a folder with the IDX files"
+    if not Path("/usr/bin/chromium").exists():
+        reasons["browser"] = "no /usr/bin/chromium (apt-get install chromium)"
+    if not torch.cuda.is_available():
+        reasons["cuda"] = "no CUDA GPU on this machine"
+    for item in items:
+        for marker, reason in reasons.items():
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def mnist_test():
+    return load_split("test", _mnist_dir(), download=False)
+
+
+@pytest.fixture(scope="session")
+def mnist_train():
+    return load_split("train", _mnist_dir(), download=False)
+
+
+def draw_digit(digit: int, canvas: int = 400, box: tuple[int, int, int, int] = (220, 60, 360, 330), width: int = 22, background: str = "transparent") -> Image.Image:
+    """A hand-made stroke drawing of a 0, 1 or 7 inside ``box`` (left, top, right, bottom),
+    off-centre by default - the kind of picture a person makes on the canvas."""
+    mode, paper = ("RGBA", (0, 0, 0, 0)) if background == "transparent" else ("RGB", "white")
+    image = Image.new(mode, (canvas, canvas), paper)
+    draw = ImageDraw.Draw(image)
+    ink = (0, 0, 0, 255) if mode == "RGBA" else "black"
+    left, top, right, bottom = box
+    if digit == 0:
+        draw.ellipse(box, outline=ink, width=width)
+    elif digit == 1:
+        x = (left + right) // 2
+        draw.line([(x - (right - left) // 5, top + (bottom - top) // 8), (x, top), (x, bottom)], fill=ink, width=width, joint="curve")
+    elif digit == 7:
+        draw.line([(left, top), (right, top), (left + (right - left) // 3, bottom)], fill=ink, width=width, joint="curve")
+    else:
+        raise ValueError("draw_digit draws 0, 1 and 7")
+    return image
+
+
+@pytest.fixture
+def drawn():
+    return draw_digit
+
+
+def as_array(image: Image.Image) -> np.ndarray:
+    return np.asarray(image)

@@ -1,0 +1,128 @@
+"""Canvas to 28x28, the way MNIST was made - and every kind of bad input a person can send."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageOps
+
+from mnist_models.preprocess import CENTRE, DrawingError, EmptyDrawingError, preprocess
+from tests.conftest import draw_digit
+
+
+def centre_of_mass(x: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.indices(x.shape)
+    return (ys * x).sum() / x.sum(), (xs * x).sum() / x.sum()
+
+
+def test_output_is_mnist_shaped_centred_and_fits_20_pixels():
+    x = preprocess(draw_digit(7))
+    assert x.shape == (28, 28) and x.dtype == np.float32
+    assert x.min() >= 0.0 and 0.85 <= x.max() <= 1.0  # full ink, softened a little by sub-pixel centring
+    cy, cx = centre_of_mass(x)
+    assert abs(cy - CENTRE) <= 0.5 and abs(cx - CENTRE) <= 0.5
+    rows, cols = np.flatnonzero(x.max(1) > 0.05), np.flatnonzero(x.max(0) > 0.05)
+    assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 <= 21
+
+
+def test_transparent_layer_white_paper_and_editor_value_agree():
+    layer = draw_digit(0)
+    white = Image.new("RGB", layer.size, "white")
+    white.paste(layer, mask=layer)
+    editor = {"background": None, "layers": [np.asarray(layer)], "composite": np.asarray(white.convert("RGBA"))}
+    composite_only = {"background": None, "layers": [], "composite": np.asarray(white.convert("RGBA"))}
+    reference = preprocess(layer)
+    for value in (white, editor, composite_only, np.asarray(white), np.asarray(white.convert("L"))):
+        np.testing.assert_allclose(preprocess(value), reference, atol=0.02)
+
+
+def test_png_jpeg_and_webp_files_are_read():
+    white = Image.new("RGB", (400, 400), "white")
+    layer = draw_digit(1)
+    white.paste(layer, mask=layer)
+    reference = preprocess(white)
+    for fmt in ("PNG", "JPEG", "WEBP"):
+        buffer = io.BytesIO()
+        white.save(buffer, fmt)
+        assert np.abs(preprocess(buffer.getvalue()) - reference).mean() < 0.03, fmt
+
+
+def _shifted_and_scaled(digit: int, dx: int, dy: int, scale: float) -> Image.Image:
+    size = int(240 * scale)
+    left, top = 60 + dx, 40 + dy
+    return draw_digit(digit, canvas=500, box=(left, top, left + size * 5 // 8, top + size), width=max(4, int(20 * scale)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(digit=st.sampled_from([0, 1, 7]), dx=st.integers(0, 150), dy=st.integers(0, 120), scale=st.floats(0.6, 1.4))
+def test_moving_or_scaling_the_drawing_changes_little(digit, dx, dy, scale):
+    reference = preprocess(_shifted_and_scaled(digit, 0, 0, 1.0))
+    moved = preprocess(_shifted_and_scaled(digit, dx, dy, scale))
+    # Integer centring (as MNIST did) and resampling leave small differences; a misplaced or
+    # mis-scaled digit differs by far more (see test_a_different_digit_differs_much_more).
+    assert np.abs(moved - reference).mean() < 0.06
+
+
+def test_a_different_digit_differs_much_more():
+    assert np.abs(preprocess(draw_digit(0)) - preprocess(draw_digit(1))).mean() > 0.1
+
+
+@settings(max_examples=15, deadline=None)
+@given(digit=st.sampled_from([0, 1, 7]), grey_paper=st.integers(200, 255), grey_ink=st.integers(0, 60))
+def test_ink_polarity_of_an_upload_does_not_matter(digit, grey_paper, grey_ink):
+    layer = draw_digit(digit)
+    dark_on_light = Image.new("L", layer.size, grey_paper)
+    dark_on_light.paste(grey_ink, mask=layer.getchannel("A"))
+    light_on_dark = ImageOps.invert(dark_on_light)
+    np.testing.assert_allclose(preprocess(dark_on_light), preprocess(light_on_dark), atol=0.02)
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        Image.new("RGBA", (400, 400), (0, 0, 0, 0)),
+        Image.new("RGB", (400, 400), "white"),
+        {"background": None, "layers": [np.zeros((280, 280, 4), np.uint8)], "composite": None},
+        None,
+    ],
+)
+def test_blank_input_asks_for_a_drawing(blank):
+    with pytest.raises(EmptyDrawingError, match="Draw a digit"):
+        preprocess(blank)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (Image.new("RGB", (1, 1), "white"), "at least"),
+        (Image.new("RGB", (300, 300), "black"), "all ink"),
+        (np.full((280, 280, 4), 255, np.uint8) * np.array([0, 0, 0, 1], np.uint8), "all ink"),
+        (b"%PDF-1.4 this is not an image", "not an image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not an image|damaged"),
+        (np.zeros((5, 5, 5)), "H×W"),
+        (12345, "Cannot read"),
+    ],
+)
+def test_bad_input_gets_a_message_a_person_understands(bad, message):
+    with pytest.raises(DrawingError, match=message):
+        preprocess(bad)
+
+
+def test_huge_image_is_refused_before_it_is_decoded():
+    buffer = io.BytesIO()
+    Image.new("L", (6000, 6000), 255).save(buffer, "PNG")
+    with pytest.raises(DrawingError, match="6000×6000"):
+        preprocess(buffer.getvalue())
+
+
+def test_large_image_is_downscaled_not_refused():
+    big = Image.new("RGB", (3000, 3000), "white")
+    layer = draw_digit(7).resize((3000, 3000))
+    big.paste(layer, mask=layer)
+    x = preprocess(big)
+    np.testing.assert_allclose(x, preprocess(draw_digit(7)), atol=0.35)
+    assert np.abs(x - preprocess(draw_digit(7))).mean() < 0.05
