@@ -32,7 +32,9 @@ class AugmentConfig:
 
 # Only stroke thickness: for the linear model, whose single template per digit cannot absorb
 # shifts and rotations (they cost it MNIST accuracy) but gains a lot on drawn strokes.
-THICKNESS_ONLY = AugmentConfig(max_rotation_deg=0.0, max_shear_deg=0.0, scale_range=(1.0, 1.0), max_shift_px=0.0)
+THICKNESS_ONLY = AugmentConfig(
+    max_rotation_deg=0.0, max_shear_deg=0.0, scale_range=(1.0, 1.0), max_shift_px=0.0, thicken_prob=0.2, thin_prob=0.2
+)
 
 
 def _uniform(n: int, low: float, high: float, generator: torch.Generator, device) -> torch.Tensor:
@@ -85,3 +87,6 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator, config: AugmentCo
 
 
 __all__ = ["AugmentConfig", "augment_batch", "random_affine", "random_thickness"]
+
+
+AUGMENTATIONS: dict[str, AugmentConfig | None] = {"none": None, "thickness": THICKNESS_ONLY, "full": AugmentConfig()}

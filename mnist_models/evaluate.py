@@ -37,6 +37,7 @@ def evaluate_model(model: nn.Module, images: torch.Tensor, labels: torch.Tensor)
     model.eval()
     logits = predict_logits(model, images)
     model.train(was_training)
+    labels = labels.cpu()
     predictions = logits.argmax(1)
     confusion = confusion_matrix(labels, predictions)
     return {

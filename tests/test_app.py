@@ -1,0 +1,133 @@
+"""The real app on a loopback port, called over HTTP the way API users and the page call it."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import draw_digit
+
+pytestmark = pytest.mark.app
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(command: list[str], port: int, env_extra: dict | None = None) -> subprocess.Popen:
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "MNIST_DEVICE": "cpu", **(env_extra or {})}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{process.stdout.read()}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2)
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the app did not answer within 90 s")
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    process = start_app([sys.executable, "-m", "demo", "--host", "127.0.0.1", "--port", str(port)], port)
+    yield f"http://127.0.0.1:{port}/"
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+def save(image: Image.Image, folder: Path, name: str, fmt: str = "PNG") -> str:
+    path = folder / name
+    image.save(path, fmt)
+    return str(path)
+
+
+def classify(client, path: str, model: str) -> dict:
+    from gradio_client import handle_file
+
+    return client.predict(handle_file(path), model, api_name="/classify")
+
+
+@pytest.mark.parametrize("model", ["softmax", "mlp"])
+@pytest.mark.parametrize("digit", [0, 1])
+def test_drawn_digits_come_back_right(client, tmp_path, model, digit):
+    # Large and off-centre, on a transparent canvas and on white paper.
+    layer = draw_digit(digit, canvas=600, box=(330, 60, 560, 560), width=34)
+    white = Image.new("RGB", layer.size, "white")
+    white.paste(layer, mask=layer)
+    for name, image in (("layer.png", layer), ("white.png", white)):
+        result = classify(client, save(image, tmp_path, name), model)
+        assert result["prediction"] == digit, (name, result)
+        assert result["model"] == model and result["device"] == "CPU"
+        assert len(result["probabilities"]) == 10
+        assert sum(result["probabilities"]) == pytest.approx(1.0, abs=1e-6)
+        assert int(np.argmax(result["probabilities"])) == digit
+
+
+def _not_an_image(folder: Path) -> str:
+    path = folder / "notes.png"
+    path.write_text("this is a text file with a .png name")
+    return str(path)
+
+
+def _huge(folder: Path) -> str:
+    return save(Image.new("L", (6000, 6000), 255), folder, "huge.png")
+
+
+@pytest.mark.parametrize(
+    "make_input, model, message",
+    [
+        (lambda d: save(Image.new("RGBA", (400, 400), (0, 0, 0, 0)), d, "blank.png"), "mlp", "blank"),
+        (lambda d: save(Image.new("RGB", (400, 400), "black"), d, "ink.png"), "mlp", "all ink"),
+        (lambda d: save(Image.new("RGB", (1, 1), "white"), d, "dot.png"), "mlp", "at least"),
+        (_huge, "mlp", "6000×6000"),
+        (_not_an_image, "mlp", "not an image"),
+        (lambda d: save(draw_digit(7), d, "seven.png"), "cnn", "Unknown model"),
+    ],
+    ids=["blank", "all-ink", "1x1", "6000x6000", "not-an-image", "unknown-model"],
+)
+def test_bad_input_gets_a_clear_error_and_the_server_keeps_answering(client, tmp_path, make_input, model, message):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=message):
+        classify(client, make_input(tmp_path), model)
+    assert classify(client, save(draw_digit(1), tmp_path, "one.png"), "mlp")["prediction"] == 1
+
+
+def test_the_app_file_starts_as_spaces_runs_it(tmp_path):
+    """Spaces runs `python demo/app.py` from the repository root, without installing the project."""
+    port = free_port()
+    process = start_app(
+        [sys.executable, "demo/app.py"], port, {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    )
+    try:
+        from gradio_client import Client
+
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        assert classify(client, save(draw_digit(0), tmp_path, "zero.png"), "softmax")["prediction"] == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
