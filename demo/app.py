@@ -17,7 +17,7 @@ if __package__ in (None, ""):  # run as a file (Spaces): make the repository roo
 import gradio as gr
 
 from demo import handlers
-from demo.texts import I18N
+from demo.texts import translations
 from mnist_models.inference import Classifier
 
 CANVAS = 280  # 10x MNIST's 28: small uploads, and a brush that scales down to MNIST's stroke
@@ -45,16 +45,18 @@ SELECT_BRUSH_JS = """
 """
 
 
-def build_app(classifier: Classifier) -> gr.Blocks:
-    names = {"softmax": I18N("model_softmax"), "mlp": I18N("model_mlp")}
+def build_app(classifier: Classifier) -> tuple[gr.Blocks, gr.I18n]:
+    """The app and its translations (which ``launch`` needs)."""
     accuracy = {name: metrics["test_accuracy"] for name, metrics in classifier.metrics.items()}
+    i18n = translations(accuracy, classifier.device_label)
 
     with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as app:
-        gr.Markdown(f"# {I18N('title')}\n{I18N('subtitle')}")
+        gr.Markdown(i18n("title"))
+        gr.Markdown(i18n("subtitle"))
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
                 sketch = gr.Sketchpad(
-                    label=I18N("sketch_label"),
+                    label=i18n("sketch_label"),
                     elem_id="sketch",
                     canvas_size=(CANVAS, CANVAS),
                     fixed_canvas=True,
@@ -66,17 +68,14 @@ def build_app(classifier: Classifier) -> gr.Blocks:
                     image_mode="RGBA",
                 )
                 model = gr.Radio(
-                    [(names["softmax"], "softmax"), (names["mlp"], "mlp")],
+                    [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
                     value="mlp",
-                    label=I18N("model_label"),
+                    label=i18n("model_label"),
                     elem_id="model",
                 )
-                gr.Markdown(
-                    f"**{names['softmax']}** ({accuracy['softmax']:.1%}): {I18N('about_softmax')}  \n"
-                    f"**{names['mlp']}** ({accuracy['mlp']:.1%}): {I18N('about_mlp')}  \n"
-                    f"{I18N('mnist_accuracy')} · {I18N('device_label')}: **{classifier.device_label}**",
-                    elem_id="about",
-                )
+                gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
+                gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
+                gr.Markdown(i18n("device"), elem_id="device")
             with gr.Column(scale=1, min_width=300):
                 result = gr.HTML(handlers.result_html(None, "Draw a digit"), elem_id="result")
                 chart = gr.BarPlot(
@@ -85,16 +84,15 @@ def build_app(classifier: Classifier) -> gr.Blocks:
                     y="probability",
                     color="kind",
                     color_map={"prediction": "#e4572e", "other": "#8fa3b8"},
-                    colors_in_legend=[],
-                    sort=handlers.DIGITS,
+                    color_title=" ",
                     y_lim=[0, 1],
-                    x_title=I18N("digit_axis"),
-                    y_title=I18N("probability_axis"),
-                    label=I18N("chart_label"),
+                    x_title=" ",
+                    y_title=" ",
+                    label=i18n("chart_label"),
                     elem_id="chart",
                     height=260,
                 )
-                seen = gr.Image(label=I18N("seen_label"), elem_id="seen", interactive=False, height=160, buttons=[])
+                seen = gr.Image(label=i18n("seen_label"), elem_id="seen", interactive=False, height=190, buttons=[])
 
         classify_drawing = partial(handlers.classify_drawing, classifier)
         for event in (sketch.change, model.change):
@@ -121,7 +119,7 @@ def build_app(classifier: Classifier) -> gr.Blocks:
             api_name="classify",
         )
         app.load(None, js=SELECT_BRUSH_JS)
-    return app
+    return app, i18n
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -130,9 +128,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, help="port (default: $GRADIO_SERVER_PORT or 7860)")
     parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
     args = parser.parse_args(argv)
-    app = build_app(Classifier(args.device))
+    app, i18n = build_app(Classifier(args.device))
     app.queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_SIZE, css=CSS, i18n=I18N
+        server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_SIZE, css=CSS, i18n=i18n
     )
 
 

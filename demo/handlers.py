@@ -17,6 +17,9 @@ DIGITS = [str(d) for d in range(10)]
 def chart_frame(probabilities: list[float] | None, digit: int | None = None) -> pd.DataFrame:
     """The bar chart's data: one row per digit 0-9, the predicted one marked for highlighting."""
     probabilities = probabilities if probabilities is not None else [0.0] * 10
+    # Both kinds must be present in every frame, the empty one included: the chart fixes its
+    # colour scale from the first frame it gets, and a kind missing then is never drawn later.
+    digit = digit if digit is not None else 0
     kinds = ["prediction" if d == digit else "other" for d in range(10)]
     return pd.DataFrame({"digit": DIGITS, "probability": probabilities, "kind": kinds})
 
@@ -31,7 +34,7 @@ def result_html(prediction: Prediction | None, message: str | None = None) -> st
     )
 
 
-def enlarged(image: np.ndarray, factor: int = 8) -> np.ndarray:
+def enlarged(image: np.ndarray, factor: int = 6) -> np.ndarray:
     """The 28x28 input enlarged with nearest-neighbour, as dark ink on white, so pixels stay visible."""
     ink = (255 - np.clip(image, 0, 1) * 255).astype(np.uint8)
     return np.kron(ink, np.ones((factor, factor), np.uint8))

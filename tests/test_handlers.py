@@ -31,7 +31,7 @@ def test_a_drawing_fills_chart_result_and_preview(classifier, model):
     assert chart["probability"].sum() == pytest.approx(1.0, abs=1e-6)
     assert chart.loc[chart["kind"] == "prediction", "digit"].tolist() == ["7"]
     assert 'class="result-digit">7<' in result
-    assert seen.shape == (224, 224) and seen.dtype == np.uint8
+    assert seen.shape == (168, 168) and seen.dtype == np.uint8
 
 
 def test_an_empty_canvas_asks_for_a_drawing_without_an_error(classifier):
