@@ -73,9 +73,7 @@ def build_app(classifier: Classifier) -> tuple[gr.Blocks, gr.I18n]:
                     label=i18n("model_label"),
                     elem_id="model",
                 )
-                gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
-                gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
-                gr.Markdown(i18n("device"), elem_id="device")
+            # On a phone the columns stack: the answer comes right under the drawing.
             with gr.Column(scale=1, min_width=300):
                 result = gr.HTML(handlers.result_html(None, "Draw a digit"), elem_id="result")
                 chart = gr.BarPlot(
@@ -90,9 +88,13 @@ def build_app(classifier: Classifier) -> tuple[gr.Blocks, gr.I18n]:
                     y_title=" ",
                     label=i18n("chart_label"),
                     elem_id="chart",
-                    height=260,
+                    height=240,
                 )
                 seen = gr.Image(label=i18n("seen_label"), elem_id="seen", interactive=False, height=190, buttons=[])
+        with gr.Row():
+            gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
+            gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
+        gr.Markdown(i18n("device"), elem_id="device")
 
         classify_drawing = partial(handlers.classify_drawing, classifier)
         for event in (sketch.change, model.change):

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -16,47 +9,17 @@ import pytest
 from PIL import Image
 
 from tests.conftest import draw_digit
+from tests.live_app import running_app
 
 pytestmark = pytest.mark.app
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(command: list[str], port: int, env_extra: dict | None = None) -> subprocess.Popen:
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "MNIST_DEVICE": "cpu", **(env_extra or {})}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with {process.returncode}:\n{process.stdout.read()}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2)
-            return process
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the app did not answer within 90 s")
 
 
 @pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    process = start_app([sys.executable, "-m", "demo", "--host", "127.0.0.1", "--port", str(port)], port)
-    yield f"http://127.0.0.1:{port}/"
-    process.terminate()
-    process.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def client(server):
+def client():
     from gradio_client import Client
 
-    return Client(server, verbose=False)
+    with running_app() as url:
+        yield Client(url, verbose=False)
 
 
 def save(image: Image.Image, folder: Path, name: str, fmt: str = "PNG") -> str:
@@ -119,15 +82,10 @@ def test_bad_input_gets_a_clear_error_and_the_server_keeps_answering(client, tmp
 
 def test_the_app_file_starts_as_spaces_runs_it(tmp_path):
     """Spaces runs `python demo/app.py` from the repository root, without installing the project."""
-    port = free_port()
-    process = start_app(
-        [sys.executable, "demo/app.py"], port, {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
-    )
-    try:
-        from gradio_client import Client
+    import sys
 
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    from gradio_client import Client
+
+    with running_app([sys.executable, "demo/app.py"]) as url:
+        client = Client(url, verbose=False)
         assert classify(client, save(draw_digit(0), tmp_path, "zero.png"), "softmax")["prediction"] == 0
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
