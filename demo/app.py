@@ -16,7 +16,7 @@ if __package__ in (None, ""):  # run as a file (Spaces): make the repository roo
 
 import gradio as gr
 
-from demo import handlers
+from demo import classroom, handlers
 from demo.texts import translations
 from mnist_models.inference import Classifier
 
@@ -45,6 +45,84 @@ SELECT_BRUSH_JS = """
 """
 
 
+def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.Sketchpad, gr.Radio]:
+    """The first and fastest view: draw, and see the chosen model's answer live."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=300):
+            gr.Markdown(i18n("subtitle"))
+            sketch = gr.Sketchpad(
+                label=i18n("sketch_label"),
+                elem_id="sketch",
+                canvas_size=(CANVAS, CANVAS),
+                fixed_canvas=True,
+                brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"),
+                eraser=gr.Eraser(default_size=BRUSH_RADIUS * 2),
+                layers=False,
+                transforms=(),
+                type="numpy",
+                image_mode="RGBA",
+            )
+            model = gr.Radio(
+                [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
+                value="mlp",
+                label=i18n("model_label"),
+                elem_id="model",
+            )
+        # On a phone the columns stack: the answer comes right under the drawing.
+        with gr.Column(scale=1, min_width=300):
+            result = gr.HTML(handlers.result_html(None, "Draw a digit"), elem_id="result")
+            chart = gr.BarPlot(
+                handlers.chart_frame(None),
+                x="digit",
+                y="probability",
+                color="kind",
+                color_map={"prediction": "#e4572e", "other": "#8fa3b8"},
+                color_title=" ",
+                y_lim=[0, 1],
+                x_title=" ",
+                y_title=" ",
+                label=i18n("chart_label"),
+                elem_id="chart",
+                height=240,
+            )
+            seen = gr.Image(label=i18n("seen_label"), elem_id="seen", interactive=False, height=190, buttons=[])
+    with gr.Row():
+        gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
+        gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
+    gr.Markdown(i18n("device"), elem_id="device")
+
+    classify_drawing = partial(handlers.classify_drawing, classifier)
+    for event in (sketch.change, model.change):
+        event(
+            classify_drawing,
+            inputs=[sketch, model],
+            outputs=[chart, result, seen],
+            trigger_mode="always_last",
+            show_progress="hidden",
+            api_visibility="private",
+        )
+    return sketch, model
+
+
+def build_api(classifier: Classifier) -> None:
+    """The public API: an image file and a model name in, JSON out.
+
+    The image comes in as a file, not through gr.Image, whose own decoding would turn a bad
+    file into Gradio's generic error instead of our message.
+    """
+    with gr.Row(visible=False):
+        api_image = gr.File(type="filepath", file_types=["image"])
+        api_model = gr.Textbox()
+        api_result = gr.JSON()
+    api_button = gr.Button(visible=False)
+    api_button.click(
+        partial(handlers.classify_file, classifier),
+        inputs=[api_image, api_model],
+        outputs=api_result,
+        api_name="classify",
+    )
+
+
 def build_app(classifier: Classifier) -> tuple[gr.Blocks, gr.I18n]:
     """The app and its translations (which ``launch`` needs)."""
     accuracy = {name: metrics["test_accuracy"] for name, metrics in classifier.metrics.items()}
@@ -52,74 +130,11 @@ def build_app(classifier: Classifier) -> tuple[gr.Blocks, gr.I18n]:
 
     with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as app:
         gr.Markdown(i18n("title"))
-        gr.Markdown(i18n("subtitle"))
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=300):
-                sketch = gr.Sketchpad(
-                    label=i18n("sketch_label"),
-                    elem_id="sketch",
-                    canvas_size=(CANVAS, CANVAS),
-                    fixed_canvas=True,
-                    brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"),
-                    eraser=gr.Eraser(default_size=BRUSH_RADIUS * 2),
-                    layers=False,
-                    transforms=(),
-                    type="numpy",
-                    image_mode="RGBA",
-                )
-                model = gr.Radio(
-                    [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
-                    value="mlp",
-                    label=i18n("model_label"),
-                    elem_id="model",
-                )
-            # On a phone the columns stack: the answer comes right under the drawing.
-            with gr.Column(scale=1, min_width=300):
-                result = gr.HTML(handlers.result_html(None, "Draw a digit"), elem_id="result")
-                chart = gr.BarPlot(
-                    handlers.chart_frame(None),
-                    x="digit",
-                    y="probability",
-                    color="kind",
-                    color_map={"prediction": "#e4572e", "other": "#8fa3b8"},
-                    color_title=" ",
-                    y_lim=[0, 1],
-                    x_title=" ",
-                    y_title=" ",
-                    label=i18n("chart_label"),
-                    elem_id="chart",
-                    height=240,
-                )
-                seen = gr.Image(label=i18n("seen_label"), elem_id="seen", interactive=False, height=190, buttons=[])
-        with gr.Row():
-            gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
-            gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
-        gr.Markdown(i18n("device"), elem_id="device")
-
-        classify_drawing = partial(handlers.classify_drawing, classifier)
-        for event in (sketch.change, model.change):
-            event(
-                classify_drawing,
-                inputs=[sketch, model],
-                outputs=[chart, result, seen],
-                trigger_mode="always_last",
-                show_progress="hidden",
-                api_visibility="private",
-            )
-
-        # The public API: an image file (not gr.Image, whose own decoding would turn a bad file
-        # into a generic error) and a model name in, JSON out.
-        with gr.Row(visible=False):
-            api_image = gr.File(type="filepath", file_types=["image"])
-            api_model = gr.Textbox()
-            api_result = gr.JSON()
-        api_button = gr.Button(visible=False)
-        api_button.click(
-            partial(handlers.classify_file, classifier),
-            inputs=[api_image, api_model],
-            outputs=api_result,
-            api_name="classify",
-        )
+        with gr.Tabs():
+            with gr.Tab(i18n("tab_draw"), id="draw"):
+                sketch, _ = build_draw_tab(classifier, i18n)
+            classroom.build_tabs(classifier, i18n, sketch)
+        build_api(classifier)
         app.load(None, js=SELECT_BRUSH_JS)
     return app, i18n
 

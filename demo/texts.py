@@ -6,6 +6,7 @@ import gradio as gr
 
 EN = {
     "title": "# Draw a digit",
+    "tab_draw": "Draw",
     "subtitle": "Draw a digit from 0 to 9. Two models trained on MNIST say what they see, as you draw.",
     "sketch_label": "Your drawing",
     "model_label": "Model",
@@ -25,6 +26,7 @@ EN = {
 
 KO = {
     "title": "# 숫자를 그려 보세요",
+    "tab_draw": "그리기",
     "subtitle": "0부터 9까지 숫자 하나를 그려 보세요. MNIST로 학습한 두 모델이 그리는 동안 무엇으로 보이는지 알려 줍니다.",
     "sketch_label": "내 그림",
     "model_label": "모델",
