@@ -1,0 +1,270 @@
+"""Looking inside the trained models, for teaching: what they weigh, what they look at, how they did.
+
+The numbers come from plain functions (templates, contributions, occlusion, activations, test-set
+predictions); the ``*_picture`` functions turn them into RGB arrays for a screen. Pictures carry
+digits and numbers only - their words live with whoever shows them, so they read in any language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import MNISTSplit
+from .models import MLP, SoftmaxRegression
+
+SIDE = 28
+# Diverging, white at zero: red pixels push towards a digit, blue ones away from it.
+DIVERGING = "RdBu_r"
+# Big enough to read from the back of a classroom when the picture is scaled to a projector.
+FONT = 15
+
+
+def as_batch(image: np.ndarray) -> torch.Tensor:
+    """A 28x28 float image (ink 1.0, paper 0.0) as a (1, 784) tensor in the models' input contract."""
+    image = np.asarray(image, dtype=np.float32)
+    if image.shape != (SIDE, SIDE):
+        raise ValueError(f"expected a 28x28 image, got shape {image.shape}")
+    return torch.from_numpy(image.reshape(1, -1).copy())
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.inference_mode()
+def logits(model: nn.Module, image: np.ndarray) -> np.ndarray:
+    """The model's ten logits for one 28x28 image."""
+    return model(as_batch(image).to(_device(model))).float().cpu().numpy()[0]
+
+
+def softmax_templates(model: SoftmaxRegression) -> np.ndarray:
+    """The ten weight rows as 28x28 templates, (10, 28, 28): a digit's logit is its template
+    dotted with the image, plus its bias."""
+    return model.linear.weight.detach().float().cpu().numpy().reshape(10, SIDE, SIDE)
+
+
+def softmax_bias(model: SoftmaxRegression) -> np.ndarray:
+    return model.linear.bias.detach().float().cpu().numpy()
+
+
+def softmax_contributions(model: SoftmaxRegression, image: np.ndarray, digit: int) -> np.ndarray:
+    """Each pixel's share of ``digit``'s logit (weight x ink), 28x28; it sums to the logit minus the bias."""
+    return softmax_templates(model)[digit] * np.asarray(image, dtype=np.float32)
+
+
+@torch.inference_mode()
+def occlusion_map(model: nn.Module, image: np.ndarray, digit: int, patch: int = 3) -> np.ndarray:
+    """How much the evidence for ``digit`` falls when a ``patch`` x ``patch`` square of paper covers
+    each pixel, 28x28 (positive: that spot was evidence for the digit).
+
+    Evidence is measured as log-odds, log p / (1 - p): a confident model's probability barely moves
+    when one spot is covered, its log-odds still do. All 784 covered copies go through in one batch.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    half = patch // 2
+    covered = np.repeat(image[None], SIDE * SIDE, axis=0)
+    for index in range(SIDE * SIDE):
+        y, x = divmod(index, SIDE)
+        covered[index, max(0, y - half) : y + half + 1, max(0, x - half) : x + half + 1] = 0.0
+    batch = torch.from_numpy(np.concatenate([image[None], covered]).reshape(-1, SIDE * SIDE))
+    log_p = model(batch.to(_device(model))).float().log_softmax(1)[:, digit].cpu()
+    log_odds = (log_p - torch.log1p(-log_p.exp().clamp(max=1 - 1e-7))).numpy()
+    return (log_odds[0] - log_odds[1:]).reshape(SIDE, SIDE)
+
+
+@torch.inference_mode()
+def hidden_activations(model: MLP, image: np.ndarray) -> list[np.ndarray]:
+    """Each hidden layer's output (after ReLU) for one image, as 1-D arrays."""
+    return [a.float().cpu().numpy()[0] for a in model.hidden_activations(as_batch(image).to(_device(model)))]
+
+
+@dataclass(frozen=True)
+class TestSetPredictions:
+    """The test set with every model's prediction for every digit, for browsing mistakes."""
+
+    images: np.ndarray  # uint8 (N, 28, 28), ink 255
+    labels: np.ndarray  # (N,)
+    predictions: dict[str, np.ndarray]  # model name -> (N,) predicted digits
+
+    @classmethod
+    @torch.inference_mode()
+    def compute(cls, split: MNISTSplit, models: dict[str, nn.Module], batch_size: int = 2000) -> "TestSetPredictions":
+        images = split.as_float()
+        predictions = {}
+        for name, model in models.items():
+            device = _device(model)
+            predictions[name] = torch.cat(
+                [model(images[i : i + batch_size].to(device)).argmax(1).cpu() for i in range(0, len(images), batch_size)]
+            ).numpy()
+        return cls(split.images.numpy(), split.labels.numpy(), predictions)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def mistakes(self, model: str, true: int | None = None, predicted: int | None = None) -> np.ndarray:
+        """Indices of the digits ``model`` gets wrong, optionally only those of one true and/or predicted class."""
+        wrong = self.predictions[model] != self.labels
+        if true is not None:
+            wrong &= self.labels == true
+        if predicted is not None:
+            wrong &= self.predictions[model] == predicted
+        return np.flatnonzero(wrong)
+
+    def confusion(self, model: str) -> np.ndarray:
+        """Counts with true digits in rows and predicted digits in columns."""
+        return np.bincount(self.labels * 10 + self.predictions[model], minlength=100).reshape(10, 10)
+
+
+# Pictures ------------------------------------------------------------------------------------
+
+
+def _figure(width: float, height: float):
+    # A bare Figure with its own canvas, not pyplot: the app draws from several threads at once,
+    # and pyplot's global current-figure state is not safe for that.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _render(fig) -> np.ndarray:
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
+
+
+def _symmetric_limit(*arrays: np.ndarray, percentile: float = 100.0) -> float:
+    """A colour limit shared by ``arrays``, the same either side of zero so white means zero."""
+    limit = float(np.percentile(np.abs(np.concatenate([np.ravel(a) for a in arrays])), percentile))
+    return limit if limit > 0 else 1.0
+
+
+def _heatmap(ax, values: np.ndarray, limit: float, cmap: str = DIVERGING) -> None:
+    ax.imshow(values, cmap=cmap, vmin=-limit, vmax=limit, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _ink(ax, image: np.ndarray) -> None:
+    ax.imshow(np.asarray(image), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def templates_picture(templates: np.ndarray, columns: int = 5) -> np.ndarray:
+    """Ten 28x28 templates in a grid, one shared symmetric colour scale, each titled with its digit."""
+    rows = -(-len(templates) // columns)
+    fig = _figure(1.9 * columns, 2.1 * rows)
+    # A few pixels at the border, almost never inked in MNIST, carry extreme weights that would
+    # wash out every digit's shape; let them saturate instead.
+    limit = _symmetric_limit(templates, percentile=99.0)
+    for digit, template in enumerate(templates):
+        ax = fig.add_subplot(rows, columns, digit + 1)
+        _heatmap(ax, template, limit)
+        ax.set_title(str(digit), fontsize=FONT + 5, fontweight="bold")
+    return _render(fig)
+
+
+def contributions_picture(image: np.ndarray, panels: list[tuple[str, np.ndarray]]) -> np.ndarray:
+    """The input, then one contribution map per (title, map), all maps on one symmetric scale."""
+    fig = _figure(3.2 * (len(panels) + 1), 3.6)
+    _ink(fig.add_subplot(1, len(panels) + 1, 1), image)
+    limit = _symmetric_limit(*(values for _, values in panels))
+    for i, (title, values) in enumerate(panels, start=2):
+        ax = fig.add_subplot(1, len(panels) + 1, i)
+        _heatmap(ax, values, limit)
+        ax.set_title(title, fontsize=FONT + 2)
+    fig.axes[0].set_title("28×28", fontsize=FONT + 2)
+    return _render(fig)
+
+
+def activations_picture(activations: list[np.ndarray]) -> np.ndarray:
+    """Each hidden layer's units as a small square of cells (dark: silent, bright: firing)."""
+    fig = _figure(2.4 * len(activations), 3.0)
+    for i, values in enumerate(activations, start=1):
+        # Per layer: activations grow with depth, and one scale would leave the first layers black.
+        top = max(float(values.max()), 1e-6)
+        columns = 16
+        grid = np.full(-(-len(values) // columns) * columns, np.nan)
+        grid[: len(values)] = values
+        ax = fig.add_subplot(1, len(activations), i)
+        ax.imshow(grid.reshape(-1, columns), cmap="magma", vmin=0, vmax=top, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{i}: {int((values > 0).sum())}/{len(values)}", fontsize=FONT)
+    return _render(fig)
+
+
+def confusion_picture(confusion: np.ndarray | list) -> np.ndarray:
+    """The confusion matrix with its counts; colour on a log scale so rare mistakes still show."""
+    from matplotlib.colors import LogNorm
+
+    confusion = np.asarray(confusion)
+    fig = _figure(6.4, 6.0)
+    ax = fig.add_subplot()
+    ax.imshow(confusion + 1, cmap="Blues", norm=LogNorm(vmin=1, vmax=confusion.max() + 1))
+    threshold = np.sqrt(confusion.max() + 1)
+    for (row, column), count in np.ndenumerate(confusion):
+        if count:
+            colour = "white" if count + 1 > threshold else "black"
+            ax.text(column, row, str(count), ha="center", va="center", fontsize=FONT - 4, color=colour)
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.tick_params(labelsize=FONT, length=0)
+    ax.xaxis.tick_top()
+    ax.set_xlabel("→", fontsize=FONT + 4)
+    ax.xaxis.set_label_position("top")
+    ax.set_ylabel("↓", fontsize=FONT + 4, rotation=0, labelpad=12)
+    return _render(fig)
+
+
+def per_class_picture(accuracy: list[float], drawn: list[float] | None = None) -> np.ndarray:
+    """Accuracy per digit as bars (MNIST test set), with the drawn-digit accuracy as dots if given."""
+    fig = _figure(6.4, 3.4)
+    ax = fig.add_subplot()
+    digits = np.arange(10)
+    ax.bar(digits, np.asarray(accuracy) * 100, color="#8fa3b8", width=0.7)
+    if drawn is not None:
+        ax.plot(digits, np.asarray(drawn) * 100, "o", color="#e4572e", markersize=9)
+    low = min([*accuracy, *(drawn or [])]) * 100
+    ax.set_ylim(max(0, np.floor(low / 5) * 5 - 5), 100)
+    ax.set_xticks(digits)
+    ax.tick_params(labelsize=FONT)
+    ax.set_ylabel("%", fontsize=FONT)
+    ax.grid(axis="y", alpha=0.3)
+    return _render(fig)
+
+
+def curves_picture(curves: dict[str, list[float]], epochs: int | None = None) -> np.ndarray:
+    """Loss (left) and accuracy in % (right) against epochs; solid lines training, dashed test.
+
+    Curves may hold ``x``, the points' positions in fractional epochs (live training records them);
+    without it the points are one per epoch, 1, 2, 3...
+    """
+    fig = _figure(8.6, 3.4)
+    loss_ax, accuracy_ax = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    train_x = curves.get("x") or list(range(1, len(curves.get("train_loss", [])) + 1))
+    test_x = curves.get("x") or list(range(1, len(curves.get("test_loss", [])) + 1))
+    for ax, key, scale in ((loss_ax, "loss", 1), (accuracy_ax, "accuracy", 100)):
+        train, test = curves.get(f"train_{key}", []), curves.get(f"test_{key}", [])
+        ax.plot(train_x[: len(train)], np.asarray(train) * scale, "-", color="#3b6ea8", linewidth=2.5)
+        ax.plot(test_x[: len(test)], np.asarray(test) * scale, "--o", color="#e4572e", linewidth=2.5, markersize=5)
+        ax.tick_params(labelsize=FONT - 2)
+        ax.grid(alpha=0.3)
+        if epochs:
+            ax.set_xlim(0, epochs)
+    loss_ax.set_ylim(bottom=0)
+    accuracy_ax.set_ylabel("%", fontsize=FONT)
+    return _render(fig)
+
+
+def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
+    """A uint8 or [0, 1] 28x28 digit as dark ink on white, enlarged with nearest-neighbour."""
+    image = np.asarray(image)
+    ink = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else np.clip(image, 0, 1)
+    return np.kron((255 - ink * 255).astype(np.uint8), np.ones((factor, factor), np.uint8))

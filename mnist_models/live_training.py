@@ -1,0 +1,168 @@
+"""Train a fresh model in front of a class: a generator that yields what the model looks like as it learns.
+
+    for snapshot in train_live(train, test, "softmax", epochs=3):
+        show(snapshot.curves, snapshot.weights)
+
+It never touches the shipped weights. One live training runs at a time per process (a second one
+raises ``TrainingBusyError`` at once instead of queueing), and it uses one CPU thread, so a
+classroom server on two cores keeps answering drawings while it trains.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .checkpoints import build_model
+from .data import MNISTSplit
+from .evaluate import evaluate_model
+from .train import Recipe, loss_fn, make_optimizer
+
+# A constant, fairly high learning rate: with only a few epochs to show, the curve should move
+# visibly in the first seconds; the shipped recipes squeeze out the last accuracy instead.
+LIVE_RECIPES = {
+    "softmax": Recipe(epochs=3, batch_size=100, lr=1e-2, optimizer="adamw", schedule="constant"),
+    "mlp": Recipe(epochs=3, batch_size=100, lr=2e-3, optimizer="adamw", schedule="constant"),
+}
+MAX_EPOCHS = 10
+
+_SLOT = threading.Lock()
+
+
+class TrainingBusyError(RuntimeError):
+    """Another live training is running in this process."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One moment of a live training."""
+
+    model: str
+    state: str  # "running", "finished" or "stopped"
+    epochs: int
+    done: float  # epochs completed, fractional
+    seconds: float
+    images_seen: int
+    # x (fractional epochs), train_loss / train_accuracy (averaged since the previous point),
+    # test_loss / test_accuracy (on the held-out sample, at the same x).
+    curves: dict[str, list[float]]
+    weights: np.ndarray  # (10, 28, 28): softmax templates, or the MLP's first ten first-layer units
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.curves["test_accuracy"][-1] if self.curves["test_accuracy"] else None
+
+
+def weight_pictures(model: nn.Module) -> np.ndarray:
+    """Ten 784-weight rows as (10, 28, 28): the softmax's digit templates, or what the MLP's first
+    ten first-layer units look for."""
+    first = model.linear if hasattr(model, "linear") else next(m for m in model.modules() if isinstance(m, nn.Linear))
+    return first.weight.detach()[:10].float().cpu().numpy().reshape(10, 28, 28).copy()
+
+
+def is_busy() -> bool:
+    return _SLOT.locked()
+
+
+def train_live(
+    train: MNISTSplit,
+    test: MNISTSplit,
+    model: str = "softmax",
+    epochs: int = 3,
+    subset: int | None = 10_000,
+    stop: threading.Event | None = None,
+    updates_per_epoch: int = 8,
+    test_size: int = 2_000,
+    seed: int | None = None,
+) -> Iterator[Snapshot]:
+    """Train a new ``model`` on ``subset`` training images (all if None) for ``epochs`` epochs,
+    yielding a Snapshot first (untrained), ``updates_per_epoch`` times an epoch, then at the end.
+
+    Setting ``stop`` ends the training after the current batch, with a last "stopped" snapshot.
+    Raises TrainingBusyError (at the first ``next``) when another live training holds the slot.
+    """
+    if model not in LIVE_RECIPES:
+        raise KeyError(f"unknown model {model!r}; choose one of {', '.join(LIVE_RECIPES)}")
+    if not _SLOT.acquire(blocking=False):
+        raise TrainingBusyError("another live training is running; try again when it has finished")
+    threads = torch.get_num_threads()
+    try:
+        # Process-wide, so inference elsewhere in the app also runs on one thread meanwhile;
+        # on a two-core server that leaves the other core to the web server.
+        torch.set_num_threads(1)
+        yield from _train(train, test, model, max(1, min(epochs, MAX_EPOCHS)), subset, stop or threading.Event(), updates_per_epoch, test_size, seed)
+    finally:
+        torch.set_num_threads(threads)
+        _SLOT.release()
+
+
+def _train(train, test, name, epochs, subset, stop, updates_per_epoch, test_size, seed) -> Iterator[Snapshot]:
+    recipe = LIVE_RECIPES[name]
+    generator = torch.Generator().manual_seed(seed if seed is not None else int(time.time_ns() % 2**31))
+    torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+    model = build_model(name)
+    optimizer = make_optimizer(model, recipe)
+
+    count = len(train) if subset is None else min(subset, len(train))
+    chosen = torch.randperm(len(train), generator=generator)[:count]
+    images, labels = train.images[chosen].unsqueeze(1).float().div_(255.0), train.labels[chosen]
+    held_out = torch.randperm(len(test), generator=generator)[: min(test_size, len(test))]
+    test_images, test_labels = test.images[held_out].unsqueeze(1).float().div_(255.0), test.labels[held_out]
+
+    curves: dict[str, list[float]] = {key: [] for key in ("x", "train_loss", "train_accuracy", "test_loss", "test_accuracy")}
+    start = time.perf_counter()
+    seen = 0
+
+    def snapshot(state: str, done: float) -> Snapshot:
+        return Snapshot(name, state, epochs, done, time.perf_counter() - start, seen, {k: list(v) for k, v in curves.items()}, weight_pictures(model))
+
+    def record(done: float, loss_sum: float, correct: int, n: int) -> None:
+        result = evaluate_model(model, test_images, test_labels)
+        curves["x"].append(done)
+        curves["train_loss"].append(loss_sum / n)
+        curves["train_accuracy"].append(correct / n)
+        curves["test_loss"].append(result["loss"])
+        curves["test_accuracy"].append(result["accuracy"])
+
+    yield snapshot("running", 0.0)
+    loss_sum, correct, n = 0.0, 0, 0
+    steps = -(-count // recipe.batch_size)
+    # Counted in batches, not seconds, so a run shows the same story however fast the machine is.
+    update_every = max(1, steps // max(1, updates_per_epoch))
+    state = "finished"
+    for epoch in range(epochs):
+        model.train()
+        order = torch.randperm(count, generator=generator)
+        for step, i in enumerate(range(0, count, recipe.batch_size), start=1):
+            if stop.is_set():
+                state = "stopped"
+                break
+            index = order[i : i + recipe.batch_size]
+            x, y = images[index], labels[index]
+            output = model(x)
+            loss = loss_fn(output, y, recipe.loss)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * len(y)
+            correct += int((output.argmax(1) == y).sum())
+            n += len(y)
+            seen += len(y)
+            if step % update_every == 0 and step < steps:
+                record(epoch + step / steps, loss_sum, correct, n)
+                loss_sum, correct, n = 0.0, 0, 0
+                yield snapshot("running", epoch + step / steps)
+        if state == "stopped":
+            break
+        record(epoch + 1.0, loss_sum, correct, n)
+        loss_sum, correct, n = 0.0, 0, 0
+        if epoch + 1 < epochs:
+            yield snapshot("running", epoch + 1.0)
+    model.eval()
+    yield snapshot(state, curves["x"][-1] if curves["x"] else 0.0)
