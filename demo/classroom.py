@@ -1,11 +1,406 @@
-"""The classroom tabs: look inside the models, compare them, explore the test set, train live."""
+"""The classroom tabs: look inside the models, compare them, explore the test set, train live.
+
+``Classroom`` holds what the tabs share (the shipped models, the MNIST files once read, the live
+trainings' stop switches) and has one method per event; ``build_tabs`` lays the tabs out and wires
+them. The drawing tab's per-stroke event is left alone: these tabs read its sketchpad only when
+they are opened or asked to.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from functools import cached_property
+from pathlib import Path
+
 import gradio as gr
+import numpy as np
 
-from mnist_models.inference import Classifier
+from demo import handlers
+from demo.texts import bilingual
+from mnist_models import explain
+from mnist_models.data import MNISTFileError, MNISTSplit, default_data_dir, load_split
+from mnist_models.inference import Classifier, Prediction
+from mnist_models.live_training import TrainingBusyError, train_live
+from mnist_models.preprocess import DrawingError
+
+GALLERY_SIZE = 48
+SUBSETS = [5_000, 10_000, 30_000, 60_000]
+PICTURE = dict(interactive=False, format="png", buttons=["fullscreen"], show_label=False)
 
 
-def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.Sketchpad) -> None:
+class LazyMNIST:
+    """The MNIST splits, read on first use - never while the app starts - and kept.
+
+    A missing data set raises MNISTFileError each time it is asked for, so adding the files
+    later works without a restart.
+    """
+
+    def __init__(self, root: str | Path | None = None, download: bool = True) -> None:
+        self.root = Path(root) if root is not None else default_data_dir()
+        self.download = download
+        self._splits: dict[str, MNISTSplit] = {}
+        self._lock = threading.Lock()
+
+    def split(self, name: str) -> MNISTSplit:
+        with self._lock:  # two first visitors must not read (or download) the files twice
+            if name not in self._splits:
+                self._splits[name] = load_split(name, self.root, download=self.download)
+            return self._splits[name]
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "local"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+class Classroom:
+    def __init__(self, classifier: Classifier, data: LazyMNIST | None = None) -> None:
+        self.classifier = classifier
+        self.data = data or LazyMNIST()
+        self._test_predictions: explain.TestSetPredictions | None = None
+        self._predictions_lock = threading.Lock()
+        self._stops: dict[str, threading.Event] = {}
+
+    def _classify(self, sketch, model: str) -> Prediction | None:
+        try:
+            return self.classifier.classify(sketch, model)
+        except DrawingError:  # blank or unreadable: the tabs ask for a drawing instead
+            return None
+
+    # Compare ---------------------------------------------------------------------------------
+
+    def compare(self, sketch):
+        """(softmax chart, MLP chart, verdict) for the current drawing."""
+        softmax, mlp = self._classify(sketch, "softmax"), self._classify(sketch, "mlp")
+        if softmax is None or mlp is None:
+            return handlers.chart_frame(None), handlers.chart_frame(None), bilingual("draw_first")
+        verdict = (
+            bilingual("agree", digit=mlp.digit)
+            if softmax.digit == mlp.digit
+            else bilingual("disagree", softmax=softmax.digit, mlp=mlp.digit)
+        )
+        return (
+            handlers.chart_frame(softmax.probabilities, softmax.digit),
+            handlers.chart_frame(mlp.probabilities, mlp.digit),
+            verdict,
+        )
+
+    # Inside softmax --------------------------------------------------------------------------
+
+    @cached_property
+    def templates_picture(self) -> np.ndarray:
+        return explain.templates_picture(explain.softmax_templates(self.classifier.model("softmax")))
+
+    def inside_softmax(self, sketch, other: int | str | None):
+        """(templates, contribution maps or None, scores text, the digit compared with) for the current drawing."""
+        prediction = self._classify(sketch, "softmax")
+        if prediction is None:
+            return self.templates_picture, None, bilingual("draw_first"), other
+        model = self.classifier.model("softmax")
+        digit = prediction.digit
+        other = int(other) if other not in (None, "") else (digit + 1) % 10
+        bias = explain.softmax_bias(model)
+        maps = {d: explain.softmax_contributions(model, prediction.image, d) for d in (digit, other)}
+        picture = explain.contributions_picture(prediction.image, [(f"→ {digit}", maps[digit]), (f"→ {other}", maps[other])])
+        text = bilingual(
+            "scores",
+            digit=digit,
+            total=maps[digit].sum() + bias[digit],
+            ink=maps[digit].sum(),
+            bias=bias[digit],
+            other=other,
+            other_total=maps[other].sum() + bias[other],
+            other_ink=maps[other].sum(),
+            other_bias=bias[other],
+        )
+        return self.templates_picture, picture, text, other
+
+    # Inside the MLP --------------------------------------------------------------------------
+
+    def inside_mlp(self, sketch):
+        """(occlusion picture, activations picture, sentence), or Nones and a prompt to draw."""
+        prediction = self._classify(sketch, "mlp")
+        if prediction is None:
+            return None, None, bilingual("draw_first")
+        model = self.classifier.model("mlp")
+        occlusion = explain.occlusion_map(model, prediction.image, prediction.digit)
+        activations = explain.hidden_activations(model, prediction.image)
+        text = bilingual(
+            "mlp_answer",
+            digit=prediction.digit,
+            probability=prediction.probabilities[prediction.digit],
+            active=sum(int((a > 0).sum()) for a in activations),
+            units=sum(a.size for a in activations),
+        )
+        return (
+            explain.contributions_picture(prediction.image, [(f"→ {prediction.digit}", occlusion)]),
+            explain.activations_picture(activations),
+            text,
+        )
+
+    # Model cards -----------------------------------------------------------------------------
+
+    def card_facts(self, name: str) -> dict[str, str]:
+        """The card's numbers as text, straight from the metrics shipped with the weights."""
+        metrics = self.classifier.metrics[name]
+        recipe = ", ".join(f"{key}={value}" for key, value in metrics.get("recipe", {}).items())
+        return {
+            "parameters": f"{metrics['parameters']:,}",
+            "test_accuracy": _percent(metrics.get("test_accuracy")),
+            "drawn_accuracy": _percent(metrics.get("drawn_accuracy")),
+            "recipe": recipe,
+            "trained": f"{metrics.get('device', '?')}, {metrics.get('train_seconds', 0):.0f} s, torch {metrics.get('torch_version', '?')}",
+        }
+
+    @cached_property
+    def card_pictures(self) -> list[np.ndarray]:
+        """Per model (softmax, then MLP): per-class accuracy, confusion matrix, training curves."""
+        pictures = []
+        for name in ("softmax", "mlp"):
+            metrics = self.classifier.metrics[name]
+            pictures += [
+                explain.per_class_picture(metrics["per_class_accuracy"], metrics.get("drawn_per_class_accuracy")),
+                explain.confusion_picture(metrics["confusion_matrix"]),
+                explain.curves_picture(metrics["curves"]),
+            ]
+        return pictures
+
+    def model_cards(self) -> list[np.ndarray]:
+        return self.card_pictures
+
+    # Test-set explorer -----------------------------------------------------------------------
+
+    def test_predictions(self) -> explain.TestSetPredictions:
+        """Both models' answers for the whole test set, worked out once; raises MNISTFileError."""
+        with self._predictions_lock:
+            if self._test_predictions is None:
+                split = self.data.split("test")
+                self._test_predictions = explain.TestSetPredictions.compute(split, self.classifier.models)
+            return self._test_predictions
+
+    def _no_data(self) -> str:
+        return bilingual("no_data", root=self.data.root)
+
+    def random_digit(self, seed: int | None = None):
+        """(enlarged digit or None, text) for a random test digit."""
+        try:
+            test = self.test_predictions()
+        except MNISTFileError:
+            return None, self._no_data()
+        index = int(np.random.default_rng(seed).integers(len(test)))
+        text = bilingual(
+            "test_digit",
+            index=index,
+            label=int(test.labels[index]),
+            softmax=int(test.predictions["softmax"][index]),
+            mlp=int(test.predictions["mlp"][index]),
+        )
+        return explain.enlarge(test.images[index], 8), text
+
+    def mistakes(self, model: str, true: int | None, predicted: int | None):
+        """(gallery items, text): the test digits ``model`` gets wrong, filtered by true and predicted digit."""
+        try:
+            test = self.test_predictions()
+        except MNISTFileError:
+            return [], self._no_data()
+        true, predicted = (None if v in (None, "", -1) else int(v) for v in (true, predicted))
+        wrong = test.mistakes(model, true, predicted)
+        shown = wrong[:GALLERY_SIZE]
+        items = [(explain.enlarge(test.images[i], 3), f"{test.labels[i]} → {test.predictions[model][i]}") for i in shown]
+        text = bilingual("mistakes_count", model=model, count=len(wrong), total=len(test), shown=len(shown))
+        return items, text
+
+    def explore(self, model: str, true, predicted):
+        """Everything the explorer tab shows when it is opened."""
+        digit, text = self.random_digit()
+        items, count = self.mistakes(model, true, predicted)
+        return digit, text, items, count
+
+    # Train live ------------------------------------------------------------------------------
+
+    def train(self, model: str, epochs: int, subset: int, request: gr.Request | None = None):
+        """Stream (status, curves, weights) while a fresh model trains; it never replaces the shipped ones."""
+        try:
+            yield bilingual("loading"), None, None
+            train, test = self.data.split("train"), self.data.split("test")
+        except MNISTFileError:
+            yield self._no_data(), None, None
+            return
+        session, stop = _session(request), threading.Event()
+        self._stops[session] = stop
+        # closing(): when the page goes away mid-training Gradio closes this generator, and the
+        # training's own generator must end with it to give the one training slot back.
+        try:
+            with contextlib.closing(train_live(train, test, model, int(epochs), int(subset), stop)) as run:
+                for snapshot in run:
+                    yield (
+                        self._training_status(snapshot),
+                        explain.curves_picture(snapshot.curves, snapshot.epochs),
+                        explain.templates_picture(snapshot.weights),
+                    )
+        except TrainingBusyError:
+            yield bilingual("busy"), None, None
+        finally:
+            if self._stops.get(session) is stop:
+                del self._stops[session]
+
+    @staticmethod
+    def _training_status(snapshot) -> str:
+        values = dict(
+            model=snapshot.model,
+            done=snapshot.done,
+            epochs=snapshot.epochs,
+            images=snapshot.images_seen,
+            seconds=snapshot.seconds,
+            accuracy=_percent(snapshot.test_accuracy),
+        )
+        key = {"running": "training", "finished": "trained", "stopped": "stopped"}[snapshot.state]
+        return bilingual(key, **values)
+
+    def stop(self, request: gr.Request | None = None) -> str:
+        """Stop this session's live training after its current batch."""
+        stop = self._stops.get(_session(request))
+        if stop is None:
+            return bilingual("nothing_to_stop")
+        stop.set()
+        return bilingual("stopping")
+
+
+# Layout -------------------------------------------------------------------------------------
+
+
+def _bar_chart(label, elem_id: str) -> gr.BarPlot:
+    # The same chart as the drawing tab's, so the two read alike.
+    return gr.BarPlot(
+        handlers.chart_frame(None),
+        x="digit",
+        y="probability",
+        color="kind",
+        color_map={"prediction": "#e4572e", "other": "#8fa3b8"},
+        color_title=" ",
+        y_lim=[0, 1],
+        x_title=" ",
+        y_title=" ",
+        label=label,
+        elem_id=elem_id,
+        height=260,
+    )
+
+
+def _picture(i18n: gr.I18n, caption: str, elem_id: str, **options) -> gr.Image:
+    # The caption goes above the picture, not in its label: Gradio draws an image's label over
+    # the picture's top edge, where the titles are, and in a small type.
+    gr.Markdown(i18n(caption), elem_classes=["picture-caption"])
+    return gr.Image(elem_id=elem_id, **{**PICTURE, **options})
+
+
+def _digit_choices(i18n: gr.I18n, any_digit: bool = False) -> list:
+    return ([(i18n("any_digit"), -1)] if any_digit else []) + [(str(d), d) for d in range(10)]
+
+
+def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.Sketchpad) -> Classroom:
     """Add the classroom tabs after the drawing tab; ``sketch`` is the drawing tab's sketchpad."""
+    room = Classroom(classifier)
+    quiet = dict(api_visibility="private", show_progress="minimal")
+
+    with gr.Tab(i18n("tab_compare"), id="compare") as tab:
+        gr.Markdown(i18n("compare_intro"))
+        refresh = gr.Button(i18n("use_drawing"), variant="primary", elem_id="compare-refresh")
+        verdict = gr.Markdown(elem_id="compare-verdict", elem_classes=["classroom-message"])
+        with gr.Row(equal_height=False):
+            softmax_chart = _bar_chart(i18n("compare_softmax_chart"), "compare-softmax")
+            mlp_chart = _bar_chart(i18n("compare_mlp_chart"), "compare-mlp")
+        for event in (tab.select, refresh.click):
+            event(room.compare, inputs=sketch, outputs=[softmax_chart, mlp_chart, verdict], **quiet)
+
+    with gr.Tab(i18n("tab_softmax"), id="softmax") as tab:
+        gr.Markdown(i18n("softmax_intro"))
+        templates = _picture(i18n, "templates_label", "templates")
+        with gr.Row(equal_height=True):
+            other = gr.Dropdown(_digit_choices(i18n), value=None, label=i18n("other_digit_label"), elem_id="other-digit")
+            refresh = gr.Button(i18n("use_drawing"), variant="primary")
+        contributions = _picture(i18n, "contributions_label", "contributions")
+        scores = gr.Markdown(elem_id="softmax-scores", elem_classes=["classroom-message"])
+        for event in (tab.select, refresh.click, other.input):
+            event(room.inside_softmax, inputs=[sketch, other], outputs=[templates, contributions, scores, other], **quiet)
+
+    with gr.Tab(i18n("tab_mlp"), id="mlp") as tab:
+        gr.Markdown(i18n("mlp_intro"))
+        refresh = gr.Button(i18n("use_drawing"), variant="primary")
+        answer = gr.Markdown(elem_id="mlp-answer", elem_classes=["classroom-message"])
+        with gr.Row(equal_height=False):
+            with gr.Column(min_width=300):
+                occlusion = _picture(i18n, "occlusion_label", "occlusion")
+            with gr.Column(min_width=300):
+                activations = _picture(i18n, "activations_label", "activations")
+        gr.Markdown(i18n("activations_about"))
+        for event in (tab.select, refresh.click):
+            event(room.inside_mlp, inputs=sketch, outputs=[occlusion, activations, answer], **quiet)
+
+    with gr.Tab(i18n("tab_cards"), id="cards") as tab:
+        gr.Markdown(i18n("cards_intro"))
+        pictures = []
+        with gr.Row(equal_height=False):
+            for name in ("softmax", "mlp"):
+                facts = room.card_facts(name)
+                with gr.Column(min_width=320):
+                    gr.Markdown(i18n(f"card_{name}_title"))
+                    with gr.Row():
+                        gr.Textbox(facts["parameters"], label=i18n("card_parameters"), interactive=False, min_width=140)
+                        gr.Textbox(facts["test_accuracy"], label=i18n("card_test_accuracy"), interactive=False, min_width=140)
+                        gr.Textbox(facts["drawn_accuracy"], label=i18n("card_drawn_accuracy"), interactive=False, min_width=140)
+                    gr.Textbox(facts["recipe"], label=i18n("card_recipe"), interactive=False, lines=2)
+                    gr.Textbox(facts["trained"], label=i18n("card_trained"), interactive=False)
+                    pictures += [
+                        _picture(i18n, "per_class_label", f"{name}-per-class"),
+                        _picture(i18n, "confusion_label", f"{name}-confusion"),
+                        _picture(i18n, "curves_label", f"{name}-curves"),
+                    ]
+        # Pictures are drawn on the first visit, not while the app starts.
+        tab.select(room.model_cards, outputs=pictures, **quiet)
+
+    with gr.Tab(i18n("tab_explorer"), id="explorer") as tab:
+        gr.Markdown(i18n("explorer_intro"))
+        with gr.Row(equal_height=False):
+            with gr.Column(min_width=260):
+                another = gr.Button(i18n("random_digit"), variant="primary", elem_id="random-digit")
+                digit = gr.Image(label=i18n("explorer_digit_label"), elem_id="test-digit", height=260, **{**PICTURE, "show_label": True})
+            digit_text = gr.Markdown(elem_id="test-digit-text", elem_classes=["classroom-message"])
+        gr.Markdown(i18n("mistakes_title"))
+        gr.Markdown(i18n("mistakes_about"))
+        with gr.Row():
+            model = gr.Radio(
+                [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")], value="softmax", label=i18n("mistakes_model")
+            )
+            true = gr.Dropdown(_digit_choices(i18n, any_digit=True), value=-1, label=i18n("true_digit"), elem_id="true-digit")
+            predicted = gr.Dropdown(_digit_choices(i18n, any_digit=True), value=-1, label=i18n("predicted_digit"), elem_id="predicted-digit")
+        count = gr.Markdown(elem_id="mistakes-count", elem_classes=["classroom-message"])
+        gallery = gr.Gallery(label=i18n("mistakes_gallery"), elem_id="mistakes", columns=8, height="auto", object_fit="contain", allow_preview=False, buttons=[])
+        tab.select(room.explore, inputs=[model, true, predicted], outputs=[digit, digit_text, gallery, count], **quiet)
+        another.click(room.random_digit, outputs=[digit, digit_text], **quiet)
+        for control in (model, true, predicted):
+            control.input(room.mistakes, inputs=[model, true, predicted], outputs=[gallery, count], **quiet)
+
+    with gr.Tab(i18n("tab_train"), id="train"):
+        gr.Markdown(i18n("train_intro"))
+        with gr.Row():
+            model = gr.Radio([(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")], value="softmax", label=i18n("train_model"))
+            epochs = gr.Slider(1, 5, value=3, step=1, label=i18n("train_epochs"))
+            subset = gr.Dropdown([(f"{n:,}", n) for n in SUBSETS], value=10_000, label=i18n("train_subset"))
+        with gr.Row():
+            start = gr.Button(i18n("train_start"), variant="primary", elem_id="train-start")
+            stop = gr.Button(i18n("train_stop"), variant="stop", elem_id="train-stop")
+        status = gr.Markdown(elem_id="train-status", elem_classes=["classroom-message"])
+        with gr.Row(equal_height=False):
+            with gr.Column(min_width=300):
+                curves = _picture(i18n, "train_curves_label", "train-curves")
+            with gr.Column(min_width=300):
+                weights = _picture(i18n, "train_weights_label", "train-weights")
+        start.click(room.train, inputs=[model, epochs, subset], outputs=[status, curves, weights], api_visibility="private", show_progress="hidden")
+        # Its own event, so a Stop is never queued behind the training it should end.
+        stop.click(room.stop, outputs=status, api_visibility="private", show_progress="hidden")
+    return room

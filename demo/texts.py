@@ -22,6 +22,54 @@ EN = {
     "draw_prompt": "Draw a digit",
     "prediction": "Prediction",
     "confidence": "probability",
+    # Classroom tabs
+    "tab_compare": "Compare",
+    "tab_softmax": "Inside softmax",
+    "tab_mlp": "Inside the MLP",
+    "tab_cards": "Model cards",
+    "tab_explorer": "Test set",
+    "tab_train": "Train live",
+    "use_drawing": "Use my drawing",
+    "compare_intro": "The drawing from the **Draw** tab, shown to both models at once. Draw there, then come back here or press the button.",
+    "compare_softmax_chart": "Softmax regression: probability of each digit",
+    "compare_mlp_chart": "MLP: probability of each digit",
+    "softmax_intro": "Softmax regression gives every digit a score: each pixel's ink times that digit's weight for the pixel, added up, plus a bias. The highest score wins. So each digit has a 28×28 **template** of weights: red where ink counts for the digit, blue where ink counts against it.",
+    "templates_label": "The ten templates (red: ink here means this digit; blue: ink here means another digit)",
+    "other_digit_label": "Compare with digit",
+    "contributions_label": "Your drawing, then weight × ink for the predicted digit and for the chosen digit (red adds to the score, blue takes away)",
+    "mlp_intro": "The MLP has no single template per digit: five hidden layers combine pixels into strokes and shapes. We can still ask where it looks: cover a small patch of the drawing and see how much its confidence drops.",
+    "occlusion_label": "Your drawing, and where the MLP looks (red: covering this spot lowers its confidence in its answer; blue: raises it)",
+    "activations_label": "Hidden layers 1-5: each cell is one unit (dark: silent, bright: active); the title counts the active units",
+    "activations_about": "Each hidden unit reacts to a pattern it learned. Most are silent for any one drawing, and a different drawing lights up a different set: that set is what the last layer turns into an answer.",
+    "cards_intro": "What was trained, how, and how well: read from the metrics file shipped with the weights.",
+    "card_softmax_title": "### Softmax regression",
+    "card_mlp_title": "### MLP",
+    "card_parameters": "Parameters",
+    "card_test_accuracy": "MNIST test accuracy (10,000 digits)",
+    "card_drawn_accuracy": "Accuracy on drawn digits (synthetic drawings)",
+    "card_recipe": "Training recipe",
+    "card_trained": "Trained on",
+    "per_class_label": "Accuracy per digit, % (bars: MNIST test set; dots: drawn digits)",
+    "confusion_label": "Confusion matrix: true digit down the side, predicted digit across the top",
+    "curves_label": "Training curves per epoch: loss (left) and accuracy (right); solid: training set, dashed: test set",
+    "explorer_intro": "Real handwritten digits from the MNIST test set, which neither model saw while training.",
+    "random_digit": "Show a random test digit",
+    "explorer_digit_label": "Test digit",
+    "mistakes_title": "### Mistakes",
+    "mistakes_about": "Digits a model gets wrong. Narrow them down by the true digit and the model's answer, like a cell of the confusion matrix.",
+    "mistakes_model": "Model",
+    "true_digit": "True digit",
+    "predicted_digit": "Model's answer",
+    "any_digit": "any",
+    "mistakes_gallery": "Mistakes (true → answer)",
+    "train_intro": "Train a new model from scratch and watch it learn. It is yours for this page only: the models on the other tabs do not change. One training runs at a time on this server.",
+    "train_model": "Model to train",
+    "train_epochs": "Epochs (passes over the training images)",
+    "train_subset": "Training images",
+    "train_start": "Start training",
+    "train_stop": "Stop",
+    "train_curves_label": "Loss (left) and test accuracy in % (right) as it learns; solid: training batches, dashed: test digits",
+    "train_weights_label": "Its weights (softmax: one template per digit; MLP: what ten first-layer units look for)",
 }
 
 KO = {
@@ -42,8 +90,124 @@ KO = {
     "draw_prompt": "숫자를 그려 보세요",
     "prediction": "예측",
     "confidence": "확률",
+    # Classroom tabs
+    "tab_compare": "비교",
+    "tab_softmax": "소프트맥스 속",
+    "tab_mlp": "MLP 속",
+    "tab_cards": "모델 카드",
+    "tab_explorer": "테스트 세트",
+    "tab_train": "직접 학습",
+    "use_drawing": "내 그림 사용",
+    "compare_intro": "**그리기** 탭의 그림을 두 모델에 동시에 보여 줍니다. 그곳에서 그린 뒤 이 탭으로 돌아오거나 버튼을 누르세요.",
+    "compare_softmax_chart": "소프트맥스 회귀: 숫자별 확률",
+    "compare_mlp_chart": "MLP: 숫자별 확률",
+    "softmax_intro": "소프트맥스 회귀는 숫자마다 점수를 매깁니다. 각 픽셀의 잉크에 그 숫자의 해당 픽셀 가중치를 곱해 모두 더하고 편향을 더합니다. 점수가 가장 높은 숫자가 답입니다. 그래서 숫자마다 28×28 가중치 **템플릿**이 있습니다. 빨간색은 잉크가 그 숫자 쪽으로, 파란색은 반대쪽으로 작용하는 곳입니다.",
+    "templates_label": "열 개의 템플릿 (빨강: 여기에 잉크가 있으면 이 숫자, 파랑: 다른 숫자)",
+    "other_digit_label": "비교할 숫자",
+    "contributions_label": "내 그림, 그리고 예측한 숫자와 고른 숫자에 대한 가중치 × 잉크 (빨강은 점수를 더하고 파랑은 뺍니다)",
+    "mlp_intro": "MLP에는 숫자마다 하나의 템플릿이 없습니다. 은닉층 다섯 개가 픽셀을 획과 모양으로 조합합니다. 그래도 어디를 보는지는 알 수 있습니다. 그림의 작은 부분을 가리고 확신이 얼마나 떨어지는지 보면 됩니다.",
+    "occlusion_label": "내 그림, 그리고 MLP가 보는 곳 (빨강: 이곳을 가리면 답에 대한 확신이 떨어짐, 파랑: 올라감)",
+    "activations_label": "은닉층 1-5: 칸 하나가 유닛 하나 (어두움: 꺼짐, 밝음: 활성), 제목은 활성 유닛 수",
+    "activations_about": "은닉 유닛은 각자 학습한 패턴에 반응합니다. 한 그림에 대해서는 대부분 꺼져 있고, 그림이 달라지면 켜지는 유닛도 달라집니다. 마지막 층은 켜진 유닛들의 조합을 답으로 바꿉니다.",
+    "cards_intro": "무엇을, 어떻게, 얼마나 잘 학습했는지: 가중치와 함께 배포된 지표 파일에서 읽었습니다.",
+    "card_softmax_title": "### 소프트맥스 회귀",
+    "card_mlp_title": "### MLP",
+    "card_parameters": "매개변수 수",
+    "card_test_accuracy": "MNIST 테스트 정확도 (숫자 10,000개)",
+    "card_drawn_accuracy": "그린 숫자 정확도 (합성 그림)",
+    "card_recipe": "학습 방법",
+    "card_trained": "학습 환경",
+    "per_class_label": "숫자별 정확도, % (막대: MNIST 테스트 세트, 점: 그린 숫자)",
+    "confusion_label": "혼동 행렬: 세로는 실제 숫자, 가로는 예측한 숫자",
+    "curves_label": "에포크별 학습 곡선: 손실(왼쪽)과 정확도(오른쪽), 실선: 학습 세트, 점선: 테스트 세트",
+    "explorer_intro": "MNIST 테스트 세트의 실제 손글씨 숫자입니다. 두 모델 모두 학습할 때 보지 못한 숫자입니다.",
+    "random_digit": "무작위 테스트 숫자 보기",
+    "explorer_digit_label": "테스트 숫자",
+    "mistakes_title": "### 틀린 숫자",
+    "mistakes_about": "모델이 틀린 숫자들입니다. 혼동 행렬의 한 칸처럼 실제 숫자와 모델의 답으로 좁혀 보세요.",
+    "mistakes_model": "모델",
+    "true_digit": "실제 숫자",
+    "predicted_digit": "모델의 답",
+    "any_digit": "전체",
+    "mistakes_gallery": "틀린 숫자 (실제 → 답)",
+    "train_intro": "새 모델을 처음부터 학습시키며 배우는 과정을 지켜보세요. 이 페이지에서만 쓰이고 다른 탭의 모델은 바뀌지 않습니다. 이 서버에서는 한 번에 하나의 학습만 실행됩니다.",
+    "train_model": "학습할 모델",
+    "train_epochs": "에포크 (학습 이미지 전체를 도는 횟수)",
+    "train_subset": "학습 이미지 수",
+    "train_start": "학습 시작",
+    "train_stop": "멈추기",
+    "train_curves_label": "학습 중 손실(왼쪽)과 테스트 정확도 %(오른쪽), 실선: 학습 배치, 점선: 테스트 숫자",
+    "train_weights_label": "가중치 (소프트맥스: 숫자별 템플릿, MLP: 첫 층 유닛 열 개가 찾는 모양)",
 }
 
+# Messages made while the app runs (Gradio translates only whole fixed strings), so they carry
+# both languages: (English, Korean). Placeholders are filled per language; {name} is the model.
+MESSAGES = {
+    "draw_first": ("Draw a digit on the **Draw** tab first.", "먼저 **그리기** 탭에서 숫자를 그려 주세요."),
+    "agree": ("Both models say **{digit}**.", "두 모델 모두 **{digit}**(이)라고 봅니다."),
+    "disagree": (
+        "**They disagree:** softmax regression says **{softmax}**, the MLP says **{mlp}**.",
+        "**두 모델의 답이 다릅니다:** 소프트맥스 회귀는 **{softmax}**, MLP는 **{mlp}**.",
+    ),
+    "scores": (
+        "Score for **{digit}**: {total:.2f} (the map adds up to {ink:.2f}, plus bias {bias:.2f}) · score for **{other}**: {other_total:.2f} ({other_ink:.2f} + {other_bias:.2f})",
+        "**{digit}**의 점수: {total:.2f} (지도의 합 {ink:.2f} + 편향 {bias:.2f}) · **{other}**의 점수: {other_total:.2f} ({other_ink:.2f} + {other_bias:.2f})",
+    ),
+    "mlp_answer": (
+        "The MLP says **{digit}** ({probability:.0%}). {active} of {units} hidden units are active for this drawing.",
+        "MLP의 답은 **{digit}** ({probability:.0%})입니다. 이 그림에는 은닉 유닛 {units}개 중 {active}개가 활성입니다.",
+    ),
+    "no_data": (
+        "The MNIST data set is not available on this server (looked in `{root}`), so this tab has nothing to show. "
+        "To enable it, put the four MNIST IDX files in a folder and start the app with `MNIST_DATA_DIR` set to that folder, "
+        "or start it once with internet access so they are downloaded.",
+        "이 서버에는 MNIST 데이터 세트가 없어서(`{root}` 확인함) 이 탭에 보여 줄 것이 없습니다. "
+        "켜려면 MNIST IDX 파일 네 개를 한 폴더에 두고 `MNIST_DATA_DIR`을 그 폴더로 지정해 앱을 시작하거나, "
+        "인터넷에 연결된 상태에서 한 번 시작해 내려받게 하세요.",
+    ),
+    "test_digit": (
+        "Test digit #{index}: the true digit is **{label}** · softmax regression says **{softmax}** · the MLP says **{mlp}**",
+        "테스트 숫자 #{index}: 실제 숫자 **{label}** · 소프트맥스 회귀의 답 **{softmax}** · MLP의 답 **{mlp}**",
+    ),
+    "mistakes_count": (
+        "With these filters, {name} gets **{count}** of {total:,} test digits wrong (showing {shown}).",
+        "이 조건에서 틀린 테스트 숫자: {total:,}개 중 **{count}**개 (모델: {name}, {shown}개 표시).",
+    ),
+    "busy": (
+        "Someone else is training a model on this server right now (one at a time). Try again in a minute.",
+        "지금 이 서버에서 다른 사람이 모델을 학습시키고 있습니다 (한 번에 하나). 잠시 후 다시 시도하세요.",
+    ),
+    "training": (
+        "Training {name}: epoch {done:.1f} of {epochs}, {images:,} images in {seconds:.0f} s · test accuracy **{accuracy}**",
+        "{name} 학습 중: 에포크 {done:.1f}/{epochs}, {seconds:.0f}초 동안 이미지 {images:,}개 · 테스트 정확도 **{accuracy}**",
+    ),
+    "trained": (
+        "Done: {name}, {images:,} images in {seconds:.0f} s (epochs: {epochs}) · test accuracy **{accuracy}**",
+        "완료: {name}, {seconds:.0f}초 동안 이미지 {images:,}개 (에포크 {epochs}) · 테스트 정확도 **{accuracy}**",
+    ),
+    "stopped": (
+        "Stopped after {done:.1f} epochs ({images:,} images, {seconds:.0f} s) · test accuracy **{accuracy}**",
+        "{done:.1f} 에포크 후 멈춤 (이미지 {images:,}개, {seconds:.0f}초) · 테스트 정확도 **{accuracy}**",
+    ),
+    "stopping": ("Stopping…", "멈추는 중…"),
+    "nothing_to_stop": ("No training of yours is running.", "실행 중인 내 학습이 없습니다."),
+    "loading": ("Reading the MNIST files…", "MNIST 파일을 읽는 중…"),
+}
+
+# Model names inside MESSAGES, per language.
+MODEL_NAMES = {
+    "softmax": ("softmax regression", "소프트맥스 회귀"),
+    "mlp": ("the MLP", "MLP"),
+}
+
+
+def bilingual(key: str, model: str | None = None, **values) -> str:
+    """A run-time message in English, then Korean, as two Markdown paragraphs."""
+    parts = []
+    for lang, template in enumerate(MESSAGES[key]):
+        name = MODEL_NAMES[model][lang] if model else ""
+        parts.append(template.format(name=name, **values))
+    return "\n\n".join(parts)
 
 
 def translations(accuracy: dict[str, float], device: str) -> gr.I18n:

@@ -1,0 +1,112 @@
+"""A teacher at the projector: draw once, then open every classroom tab and see it filled in.
+Screenshots go to test-artifacts/classroom-<tab>.png (desktop) and classroom-<tab>-phone.png."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.live_app import running_app
+from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, draw
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with running_app() as url:
+        yield url
+
+
+def open_tab(page, tab_id: str, label: str) -> None:
+    """Click a tab, through Gradio's "More tabs" menu when it does not fit on the screen."""
+    tab = page.locator(f'[role="tab"][data-tab-id="{tab_id}"]')
+    if tab.count() and tab.is_visible():
+        tab.click()
+    else:
+        page.locator('button[aria-label="More tabs"]').click()
+        page.locator(".overflow-dropdown button", has_text=label).click()
+    page.wait_for_selector(f'[role="tab"][data-tab-id="{tab_id}"][aria-selected="true"], .overflow-menu button.selected', timeout=10_000)
+
+
+def wait_text(page, selector: str, *texts: str, timeout: int = 30_000) -> str:
+    page.wait_for_function(
+        "([selector, texts]) => { const e = document.querySelector(selector);"
+        " return e && texts.some(t => e.innerText.includes(t)); }",
+        arg=[selector, list(texts)],
+        timeout=timeout,
+    )
+    return page.locator(selector).inner_text()
+
+
+def shot(page, name: str, size: str) -> None:
+    suffix = "" if size == "desktop" else f"-{size}"
+    page.screenshot(path=str(ARTIFACTS / f"classroom-{name}{suffix}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_every_classroom_tab_shows_its_content(browser, app_url, size):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": WIDTHS[size], "height": 900}, locale="en-US")
+    page.goto(app_url)
+    page.wait_for_selector("#sketch canvas", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#result')?.innerText.includes('Draw a digit')")
+    draw(page, [[(0.45, 0.25), (0.85, 0.25), (0.6, 0.85)]])
+    page.wait_for_function("() => document.querySelector('#result .result-digit')?.innerText === '7'", timeout=20_000)
+
+    open_tab(page, "compare", "Compare")
+    verdict = wait_text(page, "#compare-verdict", "Both models say", "disagree")
+    assert "7" in verdict
+    page.wait_for_function(
+        "() => ['#compare-softmax', '#compare-mlp'].every(c => [...document.querySelectorAll(c + ' [aria-roledescription=\"bar\"]')]"
+        ".some(b => /kind: prediction/.test(b.getAttribute('aria-label'))))",
+        timeout=20_000,
+    )
+    shot(page, "compare", size)
+
+    open_tab(page, "softmax", "Inside softmax")
+    wait_text(page, "#softmax-scores", "Score for")
+    page.wait_for_selector("#templates img", timeout=20_000)
+    page.wait_for_selector("#contributions img", timeout=20_000)
+    shot(page, "softmax", size)
+
+    open_tab(page, "mlp", "Inside the MLP")
+    wait_text(page, "#mlp-answer", "The MLP says")
+    page.wait_for_selector("#occlusion img", timeout=20_000)
+    page.wait_for_selector("#activations img", timeout=20_000)
+    shot(page, "mlp", size)
+
+    open_tab(page, "cards", "Model cards")
+    for name in ("softmax", "mlp"):
+        for picture in ("per-class", "confusion", "curves"):
+            page.wait_for_selector(f"#{name}-{picture} img", timeout=30_000)
+    assert "7,850" in page.content()
+    shot(page, "cards", size)
+
+    open_tab(page, "explorer", "Test set")
+    text = wait_text(page, "#test-digit-text", "Test digit", "MNIST_DATA_DIR", timeout=60_000)
+    if "Test digit" in text:  # with MNIST present (CI sets MNIST_DATA_DIR)
+        page.wait_for_selector("#test-digit img", timeout=20_000)
+        page.wait_for_selector("#mistakes img", timeout=20_000)
+    shot(page, "explorer", size)
+
+    open_tab(page, "train", "Train live")
+    if size == "desktop":  # one training is enough; it is the same on a phone
+        page.locator("#train-start").click()
+        status = wait_text(page, "#train-status", "Done", "MNIST_DATA_DIR", "Someone else", timeout=120_000)
+        if "Done" in status:
+            page.wait_for_selector("#train-curves img", timeout=20_000)
+            page.wait_for_selector("#train-weights img", timeout=20_000)
+    shot(page, "train", size)
+    page.close()

@@ -1,0 +1,176 @@
+"""The test-set explorer and live training, on a tiny MNIST the tests write, and without any MNIST."""
+
+from __future__ import annotations
+
+import re
+import string
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from demo import texts
+from demo.classroom import Classroom, LazyMNIST
+from mnist_models import data
+from mnist_models.inference import Classifier
+from mnist_models.live_training import TrainingBusyError, is_busy, train_live
+from tests.test_data import write_split
+
+TRAIN_COUNT, TEST_COUNT = 300, 120
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return Classifier("cpu")
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path, monkeypatch):
+    """A folder with a 300-image train split and a 120-image test split, accepted as MNIST."""
+    for split, prefix, count in (("train", "train", TRAIN_COUNT), ("test", "t10k", TEST_COUNT)):
+        image_file, label_file, _ = SPLIT_FILES_ORIGINAL[split]
+        monkeypatch.setitem(data.SPLIT_FILES, split, (image_file, label_file, count))
+        write_split(tmp_path, count, compress=False, prefix=prefix)
+    return tmp_path
+
+
+SPLIT_FILES_ORIGINAL = dict(data.SPLIT_FILES)
+
+
+@pytest.fixture
+def room(classifier, tiny_mnist):
+    return Classroom(classifier, LazyMNIST(tiny_mnist, download=False))
+
+
+@pytest.fixture
+def empty_room(classifier, tmp_path):
+    return Classroom(classifier, LazyMNIST(tmp_path / "nothing here", download=False))
+
+
+def test_the_explorer_shows_a_test_digit_with_its_label_and_both_answers(room):
+    test = room.test_predictions()
+    image, text = room.random_digit(seed=1)
+    index = int(re.search(r"#(\d+)", text).group(1))
+    assert image.shape == (224, 224) and image.dtype == np.uint8
+    assert f"true digit is **{test.labels[index]}**" in text
+    assert f"softmax regression says **{test.predictions['softmax'][index]}**" in text
+    assert f"the MLP says **{test.predictions['mlp'][index]}**" in text and "실제 숫자" in text
+
+
+@pytest.mark.parametrize("true, predicted", [(-1, -1), (3, -1), (-1, 5), (3, 5)])
+def test_the_mistakes_gallery_holds_only_wrong_answers_that_match_the_filters(room, true, predicted):
+    items, text = room.mistakes("softmax", true, predicted)
+    test = room.test_predictions()
+    expected = test.mistakes("softmax", None if true == -1 else true, None if predicted == -1 else predicted)
+    assert len(items) == min(len(expected), 48)
+    assert f"**{len(expected)}** of {TEST_COUNT}" in text
+    for image, caption in items:
+        shown_true, shown_answer = map(int, caption.split(" → "))
+        assert shown_true != shown_answer
+        assert true in (-1, shown_true) and predicted in (-1, shown_answer)
+        assert image.shape == (84, 84)
+
+
+def test_without_mnist_the_explorer_and_training_explain_how_to_enable_them(empty_room):
+    image, text = empty_room.random_digit()
+    assert image is None and "MNIST_DATA_DIR" in text and "nothing here" in text
+    items, text = empty_room.mistakes("mlp", -1, -1)
+    assert items == [] and "MNIST_DATA_DIR" in text
+    digit, _, gallery, count = empty_room.explore("mlp", -1, -1)
+    assert digit is None and gallery == [] and "MNIST_DATA_DIR" in count
+    frames = list(empty_room.train("softmax", 1, 5_000))
+    assert "MNIST_DATA_DIR" in frames[-1][0] and "데이터 세트가 없어서" in frames[-1][0]
+    assert not is_busy()
+
+
+def test_files_added_later_are_found_without_a_restart(classifier, tmp_path, monkeypatch):
+    room = Classroom(classifier, LazyMNIST(tmp_path, download=False))
+    assert room.random_digit()[0] is None
+    monkeypatch.setitem(data.SPLIT_FILES, "test", (*SPLIT_FILES_ORIGINAL["test"][:2], TEST_COUNT))
+    write_split(tmp_path, TEST_COUNT, compress=True)
+    assert room.random_digit()[0] is not None
+
+
+@pytest.mark.parametrize("model", ["softmax", "mlp"])
+def test_live_training_streams_curves_and_weights_then_finishes(tiny_mnist, model):
+    train, test = data.load_split("train", tiny_mnist, download=False), data.load_split("test", tiny_mnist, download=False)
+    snapshots = list(train_live(train, test, model, epochs=2, subset=200, updates_per_epoch=2, seed=0))
+    first, last = snapshots[0], snapshots[-1]
+    assert first.state == "running" and first.done == 0 and first.curves["x"] == []
+    assert last.state == "finished" and last.done == 2.0 and last.images_seen == 400
+    assert last.curves["x"] == sorted(last.curves["x"]) and len(last.curves["x"]) == len(last.curves["test_accuracy"]) >= 2
+    assert all(s.weights.shape == (10, 28, 28) for s in snapshots)
+    assert not np.array_equal(first.weights, last.weights)  # it learned something
+    assert 0 <= last.test_accuracy <= 1
+    assert not is_busy()
+
+
+def test_live_training_never_touches_the_shipped_models(room):
+    before = room.classifier.model("softmax").linear.weight.detach().clone()
+    list(room.train("softmax", 1, 5_000))
+    assert np.array_equal(before.numpy(), room.classifier.model("softmax").linear.weight.detach().numpy())
+
+
+def test_a_second_training_is_told_the_server_is_busy(room, tiny_mnist):
+    train, test = room.data.split("train"), room.data.split("test")
+    running = train_live(train, test, "softmax", epochs=1, subset=200)
+    next(running)  # holds the one training slot
+    try:
+        with pytest.raises(TrainingBusyError):
+            next(train_live(train, test, "softmax"))
+        frames = list(room.train("softmax", 1, 5_000, SimpleNamespace(session_hash="other")))
+        assert "Someone else is training" in frames[-1][0] and "다른 사람이" in frames[-1][0]
+    finally:
+        running.close()  # what Gradio does when the page goes away
+    assert not is_busy()
+    assert "Done" in list(room.train("softmax", 1, 5_000))[-1][0]
+
+
+def test_stop_ends_the_training_after_the_current_batch(room):
+    request = SimpleNamespace(session_hash="teacher")
+    assert "No training of yours" in room.stop(request)
+    frames = room.train("softmax", 5, 60_000, request)
+    next(frames)  # reading the files
+    next(frames)  # untrained
+    assert "No training of yours" in room.stop(SimpleNamespace(session_hash="student"))  # not theirs to stop
+    assert "Stopping" in room.stop(request)
+    rest = list(frames)
+    assert "Stopped after" in rest[-1][0] and len(rest) == 1
+    assert "No training of yours" in room.stop(request) and not is_busy()
+
+
+def test_stop_event_in_the_library(tiny_mnist):
+    train, test = data.load_split("train", tiny_mnist, download=False), data.load_split("test", tiny_mnist, download=False)
+    stop = threading.Event()
+    run = train_live(train, test, "mlp", epochs=3, subset=None, stop=stop, updates_per_epoch=3)
+    next(run)
+    stop.set()
+    rest = list(run)
+    assert rest[-1].state == "stopped" and rest[-1].images_seen == 0
+
+
+# Words --------------------------------------------------------------------------------------------
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_both_languages_have_every_label_and_message():
+    assert set(texts.EN) == set(texts.KO)
+    assert all(value.strip() for value in [*texts.EN.values(), *texts.KO.values()])
+    for key, (english, korean) in texts.MESSAGES.items():
+        assert english.strip() and korean.strip(), key
+        assert _fields(english) == _fields(korean), key
+    assert set(texts.MODEL_NAMES) == {"softmax", "mlp"}
+
+
+def test_every_label_is_one_whole_translatable_string():
+    # Gradio translates a component string only when it is exactly one i18n key, and the app fills
+    # in its figures with str.format: a stray brace in a label would break the whole app.
+    texts.translations({"softmax": 0.9, "mlp": 0.98}, "CPU")
+    for table in (texts.EN, texts.KO):
+        for key, text in table.items():
+            assert _fields(text) <= {"softmax", "mlp", "device"}, key
+            assert "__i18n__" not in text
