@@ -183,17 +183,18 @@ def contributions_picture(image: np.ndarray, panels: list[tuple[str, np.ndarray]
     return _render(fig)
 
 
-def activations_picture(activations: list[np.ndarray]) -> np.ndarray:
-    """Each hidden layer's units as a small square of cells (dark: silent, bright: firing)."""
-    fig = _figure(2.4 * len(activations), 3.0)
+def activations_picture(activations: list[np.ndarray], columns: int = 3) -> np.ndarray:
+    """Each hidden layer's units as a small block of cells (dark: silent, bright: firing)."""
+    rows = -(-len(activations) // columns)
+    fig = _figure(2.4 * columns, 2.3 * rows)
     for i, values in enumerate(activations, start=1):
         # Per layer: activations grow with depth, and one scale would leave the first layers black.
         top = max(float(values.max()), 1e-6)
-        columns = 16
-        grid = np.full(-(-len(values) // columns) * columns, np.nan)
+        width = 16
+        grid = np.full(-(-len(values) // width) * width, np.nan)
         grid[: len(values)] = values
-        ax = fig.add_subplot(1, len(activations), i)
-        ax.imshow(grid.reshape(-1, columns), cmap="magma", vmin=0, vmax=top, interpolation="nearest")
+        ax = fig.add_subplot(rows, columns, i)
+        ax.imshow(grid.reshape(-1, width), cmap="magma", vmin=0, vmax=top, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"{i}: {int((values > 0).sum())}/{len(values)}", fontsize=FONT)
@@ -232,7 +233,7 @@ def per_class_picture(accuracy: list[float], drawn: list[float] | None = None) -
     if drawn is not None:
         ax.plot(digits, np.asarray(drawn) * 100, "o", color="#e4572e", markersize=9)
     low = min([*accuracy, *(drawn or [])]) * 100
-    ax.set_ylim(max(0, np.floor(low / 5) * 5 - 5), 100)
+    ax.set_ylim(max(0, np.floor(low / 5) * 5 - 5), 101)  # 101: dots at 100 % stay whole
     ax.set_xticks(digits)
     ax.tick_params(labelsize=FONT)
     ax.set_ylabel("%", fontsize=FONT)
