@@ -33,7 +33,7 @@ class LazyMNIST:
     """The MNIST splits, read on first use - never while the app starts - and kept.
 
     A missing data set raises MNISTFileError each time it is asked for, so adding the files
-    later works without a restart.
+    later works without a restart; a failed download is not tried again.
     """
 
     def __init__(self, root: str | Path | None = None, download: bool = True) -> None:
@@ -45,7 +45,12 @@ class LazyMNIST:
     def split(self, name: str) -> MNISTSplit:
         with self._lock:  # two first visitors must not read (or download) the files twice
             if name not in self._splits:
-                self._splits[name] = load_split(name, self.root, download=self.download)
+                try:
+                    self._splits[name] = load_split(name, self.root, download=self.download)
+                except MNISTFileError:
+                    # Offline, a download attempt costs seconds each visit; look only for files from now on.
+                    self.download = False
+                    raise
             return self._splits[name]
 
 

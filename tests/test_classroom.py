@@ -85,8 +85,11 @@ def test_without_mnist_the_explorer_and_training_explain_how_to_enable_them(empt
 
 
 def test_files_added_later_are_found_without_a_restart(classifier, tmp_path, monkeypatch):
-    room = Classroom(classifier, LazyMNIST(tmp_path, download=False))
-    assert room.random_digit()[0] is None
+    attempts = []
+    monkeypatch.setattr(data, "_download", lambda root: attempts.append(root) or 1 / 0)  # offline
+    room = Classroom(classifier, LazyMNIST(tmp_path, download=True))
+    assert room.random_digit()[0] is None and room.random_digit()[0] is None
+    assert len(attempts) == 1  # a failed download is not retried on every visit
     monkeypatch.setitem(data.SPLIT_FILES, "test", (*SPLIT_FILES_ORIGINAL["test"][:2], TEST_COUNT))
     write_split(tmp_path, TEST_COUNT, compress=True)
     assert room.random_digit()[0] is not None
