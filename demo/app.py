@@ -23,6 +23,7 @@ from mnist_models.inference import Classifier
 CANVAS = 280  # 10x MNIST's 28: small uploads, and a brush that scales down to MNIST's stroke
 BRUSH_RADIUS = 11
 MAX_FILE_SIZE = "5mb"
+CLASSROOM_CSS = Path(__file__).resolve().parent / "classroom.css"
 
 CSS = """
 .result { display: flex; align-items: baseline; gap: 0.6rem; min-height: 7rem; }
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     app, i18n = build_app(Classifier(args.device))
     app.queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_SIZE, css=CSS, i18n=i18n
+        server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_SIZE, css=CSS + CLASSROOM_CSS.read_text(), i18n=i18n
     )
 
 
