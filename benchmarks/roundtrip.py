@@ -1,0 +1,171 @@
+"""Round trip of the app's public /classify API, one request at a time, and its cold start.
+
+    python benchmarks/roundtrip.py [-n 200] [--model mlp]
+
+Starts `python -m demo` on a free loopback port and measures:
+  cold start   process start -> /gradio_api/info answers -> first successful /classify answer
+  raw HTTP     httpx, one keep-alive connection: POST /gradio_api/upload, POST
+               /gradio_api/call/classify, GET the result stream; split into those three phases
+  client       gradio_client.Client.predict(handle_file(png), model, api_name="/classify")
+  memory       the server's resident set size (VmRSS, VmHWM from /proc) after warm-up and after
+               the runs
+Drawings are distinct synthetic 280x280 PNGs (black ink on white, like the sketchpad's composite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import _common  # noqa: F401  (puts the repository on sys.path)
+import httpx
+
+from _common import (
+    classify_raw,
+    drawn_pngs,
+    machine_info,
+    OtherLoad,
+    parse_env,
+    process_cpu_seconds,
+    percentiles,
+    print_machine,
+    print_table,
+    rss_kib,
+    start_app,
+    wait_for_quiet,
+    wait_until_up,
+    write_results,
+)
+
+
+def cold_start(png: bytes, model: str, attempts: int = 3, retry_wait_s: float = 60.0, env: dict | None = None):
+    """Start the app and time it until the first /classify succeeds. The weights may be being
+    rewritten by a training run, so a start that fails is retried after a pause."""
+    for attempt in range(1, attempts + 1):
+        server = start_app(env=env)
+        try:
+            info_s = wait_until_up(server)
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                while True:
+                    try:
+                        result, _ = classify_raw(client, png, model)
+                        break
+                    except (httpx.HTTPError, RuntimeError):
+                        if not server.alive() or time.perf_counter() - server.started > 120:
+                            raise
+                        time.sleep(0.05)
+            first_s = time.perf_counter() - server.started
+            return server, {"until_info_s": info_s, "until_first_classify_s": first_s, "first_result": result}
+        except Exception as error:  # noqa: BLE001 - any failure: stop what we started, maybe retry
+            server.stop()
+            if attempt == attempts:
+                raise
+            print(f"app start failed (attempt {attempt}): {str(error)[-300:]}; retrying in {retry_wait_s:.0f} s", flush=True)
+            time.sleep(retry_wait_s)
+    raise AssertionError("unreachable")
+
+
+def run_raw(url: str, pngs: list[tuple[bytes, int]], n: int, model: str, session: str | None = "benchmark") -> dict:
+    phases = {"upload": [], "call": [], "result": [], "total": []}
+    correct = 0
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for i in range(n):
+            png, label = pngs[i % len(pngs)]
+            result, times = classify_raw(client, png, model, session=session)
+            for key, value in times.items():
+                phases[key].append(value)
+            correct += result["prediction"] == label
+    return {"phases": {k: percentiles(v) for k, v in phases.items()}, "correct": correct, "device": result["device"]}
+
+
+def run_client(url: str, pngs: list[tuple[bytes, int]], n: int, model: str) -> dict:
+    from gradio_client import Client, handle_file
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-roundtrip-"))
+    paths = []
+    for i, (png, label) in enumerate(pngs):
+        path = folder / f"drawing{i}.png"
+        path.write_bytes(png)
+        paths.append((str(path), label))
+    t = time.perf_counter()
+    client = Client(url, verbose=False)
+    connect_s = time.perf_counter() - t
+    samples, correct = [], 0
+    for i in range(n):
+        path, label = paths[i % len(paths)]
+        t = time.perf_counter()
+        result = client.predict(handle_file(path), model, api_name="/classify")
+        samples.append(time.perf_counter() - t)
+        correct += result["prediction"] == label
+    client.close() if hasattr(client, "close") else None
+    for path, _ in paths:
+        Path(path).unlink()
+    folder.rmdir()
+    return {"total": percentiles(samples), "connect_s": connect_s, "correct": correct}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", "--requests", type=int, default=200, help="requests per method (default 200)")
+    parser.add_argument("--model", default="mlp", choices=["softmax", "mlp"])
+    parser.add_argument("--drawings", type=int, default=50, help="distinct drawings cycled through (default 50)")
+    parser.add_argument("--app-env", action="append", metavar="KEY=VALUE",
+                        help="environment for the app server only, e.g. OMP_NUM_THREADS=1 (repeatable)")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed requests before timing (default 10)")
+    parser.add_argument("--no-wait", action="store_true", help="start at once even if the machine is busy")
+    args = parser.parse_args(argv)
+    if not args.no_wait:
+        wait_for_quiet()
+
+    pngs = drawn_pngs(args.drawings)
+    print(f"drawing PNGs: {len(pngs)}, {min(len(p) for p, _ in pngs)}-{max(len(p) for p, _ in pngs)} bytes")
+    server, cold = cold_start(pngs[0][0], args.model, env=parse_env(args.app_env))
+    try:
+        device = cold["first_result"]["device"]
+        info = machine_info(f"server: {device}")
+        print_machine(info)
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for i in range(args.warmup):
+                classify_raw(client, pngs[i % len(pngs)][0], args.model)
+        memory_warm = rss_kib(server.pid)
+        load, cpu0 = OtherLoad([server.pid]), process_cpu_seconds(server.pid)
+        raw = run_raw(server.url, pngs, args.requests, args.model)
+        raw["other_cores_busy"] = load.cores_used_by_others()
+        # Server CPU per request: the app's whole cost (HTTP, upload, queue, preprocessing, model).
+        raw["server_cpu_ms_per_request"] = 1000 * (process_cpu_seconds(server.pid) - cpu0) / args.requests
+        # The same without a session_hash: every call then builds a fresh Gradio session state.
+        fresh = run_raw(server.url, pngs, args.requests, args.model, session=None)
+        load = OtherLoad([server.pid])
+        client = run_client(server.url, pngs, args.requests, args.model)
+        client["other_cores_busy"] = load.cores_used_by_others()
+        memory_after = rss_kib(server.pid)
+    finally:
+        server.stop()
+
+    print(f"\ncold start: /gradio_api/info after {cold['until_info_s']:.2f} s, first /classify answer after "
+          f"{cold['until_first_classify_s']:.2f} s")
+    print(f"server memory: VmRSS {memory_warm.get('VmRSS', 0) / 1024:.0f} MiB after warm-up, "
+          f"{memory_after.get('VmRSS', 0) / 1024:.0f} MiB after {3 * args.requests} requests "
+          f"(peak VmHWM {memory_after.get('VmHWM', 0) / 1024:.0f} MiB)\n")
+    rows = [{"method": f"raw HTTP {k}", **v} for k, v in raw["phases"].items()]
+    rows.append({"method": "raw HTTP total, no session", **fresh["phases"]["total"]})
+    rows.append({"method": "gradio_client predict", **client["total"]})
+    print_table(rows, ["method", "n", "p50_ms", "p95_ms", "mean_ms", "max_ms"])
+    print(f"gradio_client Client() construction: {client['connect_s'] * 1000:.0f} ms; "
+          f"correct predictions: raw {raw['correct']}/{args.requests}, client {client['correct']}/{args.requests}")
+    print(f"server CPU per raw request: {raw['server_cpu_ms_per_request']:.1f} ms"
+          + (f" (app env {parse_env(args.app_env)})" if args.app_env else ""))
+    print(f"cores kept busy by other processes during the runs: raw {raw['other_cores_busy']:.2f}, "
+          f"client {client['other_cores_busy']:.2f}")
+    write_results("roundtrip" + ("-env" if args.app_env else ""), {"app_env": parse_env(args.app_env),
+        "machine": info, "model": args.model, "requests": args.requests,
+        "cold_start": {k: v for k, v in cold.items() if k != "first_result"},
+        "memory_kib": {"after_warmup": memory_warm, "after_runs": memory_after},
+        "raw_http": raw, "raw_http_no_session": fresh, "gradio_client": client,
+    })
+
+
+if __name__ == "__main__":
+    main()
