@@ -22,7 +22,7 @@ def subset(split: MNISTSplit, count: int) -> MNISTSplit:
     "name, recipe",
     [
         ("softmax", Recipe(epochs=2, batch_size=100, lr=0.1, optimizer="sgd")),
-        ("softmax", Recipe(epochs=2, batch_size=100, lr=0.5, optimizer="sgd", loss="mse")),
+        ("softmax", Recipe(epochs=2, batch_size=100, lr=1e-2, optimizer="adamw", loss="mse")),
         ("mlp", Recipe(epochs=2, batch_size=100, lr=2e-3, optimizer="adamw", augment="full")),
     ],
     ids=["softmax-cross-entropy", "softmax-mse", "mlp-augmented"],
