@@ -73,20 +73,7 @@ def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.Sketchpad,
         # On a phone the columns stack: the answer comes right under the drawing.
         with gr.Column(scale=1, min_width=300):
             result = gr.HTML(handlers.result_html(None, "Draw a digit"), elem_id="result")
-            chart = gr.BarPlot(
-                handlers.chart_frame(None),
-                x="digit",
-                y="probability",
-                color="kind",
-                color_map={"prediction": "#e4572e", "other": "#8fa3b8"},
-                color_title=" ",
-                y_lim=[0, 1],
-                x_title=" ",
-                y_title=" ",
-                label=i18n("chart_label"),
-                elem_id="chart",
-                height=240,
-            )
+            chart = handlers.probability_chart(i18n("chart_label"), "chart")
             seen = gr.Image(label=i18n("seen_label"), elem_id="seen", interactive=False, height=190, buttons=[])
     with gr.Row():
         gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")

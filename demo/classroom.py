@@ -278,24 +278,6 @@ class Classroom:
 # Layout -------------------------------------------------------------------------------------
 
 
-def _bar_chart(label, elem_id: str) -> gr.BarPlot:
-    # The same chart as the drawing tab's, so the two read alike.
-    return gr.BarPlot(
-        handlers.chart_frame(None),
-        x="digit",
-        y="probability",
-        color="kind",
-        color_map={"prediction": "#e4572e", "other": "#8fa3b8"},
-        color_title=" ",
-        y_lim=[0, 1],
-        x_title=" ",
-        y_title=" ",
-        label=label,
-        elem_id=elem_id,
-        height=260,
-    )
-
-
 def _picture(i18n: gr.I18n, caption: str, elem_id: str, **options) -> gr.Image:
     # The caption goes above the picture, not in its label: Gradio draws an image's label over
     # the picture's top edge, where the titles are, and in a small type.
@@ -317,8 +299,8 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.Sketchpad) -> C
         refresh = gr.Button(i18n("use_drawing"), variant="primary", elem_id="compare-refresh")
         verdict = gr.Markdown(elem_id="compare-verdict", elem_classes=["classroom-message"])
         with gr.Row(equal_height=False):
-            softmax_chart = _bar_chart(i18n("compare_softmax_chart"), "compare-softmax")
-            mlp_chart = _bar_chart(i18n("compare_mlp_chart"), "compare-mlp")
+            softmax_chart = handlers.probability_chart(i18n("compare_softmax_chart"), "compare-softmax", height=260)
+            mlp_chart = handlers.probability_chart(i18n("compare_mlp_chart"), "compare-mlp", height=260)
         for event in (tab.select, refresh.click):
             event(room.compare, inputs=sketch, outputs=[softmax_chart, mlp_chart, verdict], **quiet)
 

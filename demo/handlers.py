@@ -24,6 +24,25 @@ def chart_frame(probabilities: list[float] | None, digit: int | None = None) -> 
     return pd.DataFrame({"digit": DIGITS, "probability": probabilities, "kind": kinds})
 
 
+def probability_chart(label, elem_id: str, height: int = 240) -> gr.BarPlot:
+    """The bar chart of all ten probabilities, digits 0-9 in order, y fixed to 0..1, the
+    predicted digit in orange; empty until the first drawing."""
+    return gr.BarPlot(
+        chart_frame(None),
+        x="digit",
+        y="probability",
+        color="kind",
+        color_map={"prediction": "#e4572e", "other": "#8fa3b8"},
+        color_title=" ",
+        y_lim=[0, 1],
+        x_title=" ",
+        y_title=" ",
+        label=label,
+        elem_id=elem_id,
+        height=height,
+    )
+
+
 def result_html(prediction: Prediction | None, message: str | None = None) -> str:
     if prediction is None:
         return f'<div class="result empty"><div class="result-message">{html.escape(message or "Draw a digit")}</div></div>'

@@ -65,6 +65,37 @@ def draw_digit(digit: int, canvas: int = 400, box: tuple[int, int, int, int] = (
     return image
 
 
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser build)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The real app on a free loopback port, shared by the browser tests."""
+    from tests.live_app import running_app
+
+    with running_app() as url:
+        yield url
+
+
 @pytest.fixture
 def drawn():
     return draw_digit

@@ -5,28 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.live_app import running_app
-from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, draw
+from tests.test_browser import ARTIFACTS, draw
 
 pytestmark = pytest.mark.browser
 
 WIDTHS = {"desktop": 1280, "phone": 390}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
 
 
 def open_tab(page, tab_id: str, label: str) -> None:
