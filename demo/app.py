@@ -1,4 +1,4 @@
-"""The drawing app: a sketchpad, a model selector, a live bar chart, and a JSON API.
+"""The drawing app: a drawing pad, a model selector, a live bar chart, and a JSON API.
 
     python -m demo [--host 0.0.0.0] [--port 7860]
     python demo/app.py          # how Hugging Face Spaces starts it
@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -17,12 +18,10 @@ if __package__ in (None, ""):  # run as a file (Spaces): make the repository roo
 import gradio as gr
 import torch
 
-from demo import classroom, handlers
-from demo.texts import translations
+from demo import canvas, classroom, handlers
+from demo.texts import pad_texts, translations
 from mnist_models.inference import Classifier
 
-CANVAS = 280  # 10x MNIST's 28: small uploads, and a brush that scales down to MNIST's stroke
-BRUSH_RADIUS = 11
 MAX_FILE_SIZE = "5mb"
 CLASSROOM_CSS = Path(__file__).resolve().parent / "classroom.css"
 
@@ -31,39 +30,17 @@ CSS = """
 .result-digit { font-size: 6rem; font-weight: 700; line-height: 1; color: #e4572e; }
 .result-probability { font-size: 2rem; color: #444; }
 .result-message { font-size: 1.6rem; color: #666; padding-top: 2rem; }
-#seen img { image-rendering: pixelated; }
-"""
-
-# The sketchpad opens with no tool selected; someone who came to draw should not need to find
-# the brush first, so pick it once the page is up.
-SELECT_BRUSH_JS = """
-() => {
-  const pick = (tries) => {
-    const brush = document.querySelector('#sketch button[aria-label="Brush"]');
-    if (brush) { brush.click(); } else if (tries > 0) { setTimeout(() => pick(tries - 1), 100); }
-  };
-  pick(50);
-}
+#seen { display: flex; justify-content: center; min-height: 180px; }
+#seen img { width: 168px; height: 168px; image-rendering: pixelated; border: 1px solid var(--border-color-primary); }
 """
 
 
-def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.Sketchpad, gr.Radio]:
+def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.HTML, gr.Radio]:
     """The first and fastest view: draw, and see the chosen model's answer live."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             gr.Markdown(i18n("subtitle"))
-            sketch = gr.Sketchpad(
-                label=i18n("sketch_label"),
-                elem_id="sketch",
-                canvas_size=(CANVAS, CANVAS),
-                fixed_canvas=True,
-                brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"),
-                eraser=gr.Eraser(default_size=BRUSH_RADIUS * 2),
-                layers=False,
-                transforms=(),
-                type="numpy",
-                image_mode="RGBA",
-            )
+            sketch = canvas.drawing_pad(pad_texts(), elem_id="sketch")
             model = gr.Radio(
                 [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
                 value="mlp",
@@ -74,7 +51,8 @@ def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.Sketchpad,
         with gr.Column(scale=1, min_width=300):
             result = gr.HTML(handlers.result_html(None, "Draw a digit"), elem_id="result")
             chart = handlers.probability_chart(i18n("chart_label"), "chart")
-            seen = gr.Image(label=i18n("seen_label"), elem_id="seen", interactive=False, height=190, buttons=[])
+            gr.Markdown(i18n("seen_label"), elem_classes=["picture-caption"])
+            seen = gr.HTML(handlers.seen_html(None), elem_id="seen")
     with gr.Row():
         gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
         gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
@@ -124,7 +102,6 @@ def build_app(classifier: Classifier) -> tuple[gr.Blocks, gr.I18n]:
                 sketch, _ = build_draw_tab(classifier, i18n)
             classroom.build_tabs(classifier, i18n, sketch)
         build_api(classifier)
-        app.load(None, js=SELECT_BRUSH_JS)
     return app, i18n
 
 
@@ -137,9 +114,13 @@ def main(argv: list[str] | None = None) -> None:
     # One drawing is a tiny forward pass; intra-op threads only fight the server's own threads for
     # two cores (measured: batched forwards 30-100x slower under load with 2 threads, equal when idle).
     torch.set_num_threads(1)
+    # Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event, for a
+    # monitoring page this app does not enable: 1-7 ms of the server's one Python thread per event,
+    # growing as a class draws. Every 1000th event keeps the summary and drops the cost.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     app, i18n = build_app(Classifier(args.device))
     app.queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_SIZE, css=CSS + CLASSROOM_CSS.read_text(), i18n=i18n
+        server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_SIZE, css=CSS + canvas.STYLE + CLASSROOM_CSS.read_text(), i18n=i18n
     )
 
 

@@ -2,7 +2,7 @@
 
 ``Classroom`` holds what the tabs share (the shipped models, the MNIST files once read, the live
 trainings' stop switches) and has one method per event; ``build_tabs`` lays the tabs out and wires
-them. The drawing tab's per-stroke event is left alone: these tabs read its sketchpad only when
+them. The drawing tab's per-stroke event is left alone: these tabs read its drawing pad only when
 they are opened or asked to.
 """
 
@@ -70,9 +70,9 @@ class Classroom:
         self._predictions_lock = threading.Lock()
         self._stops: dict[str, threading.Event] = {}
 
-    def _classify(self, sketch, model: str) -> Prediction | None:
+    def _classify(self, sketch: str | None, model: str) -> Prediction | None:
         try:
-            return self.classifier.classify(sketch, model)
+            return self.classifier.classify(handlers.drawn_image(sketch), model)
         except DrawingError:  # blank or unreadable: the tabs ask for a drawing instead
             return None
 
@@ -289,8 +289,8 @@ def _digit_choices(i18n: gr.I18n, any_digit: bool = False) -> list:
     return ([(i18n("any_digit"), -1)] if any_digit else []) + [(str(d), d) for d in range(10)]
 
 
-def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.Sketchpad) -> Classroom:
-    """Add the classroom tabs after the drawing tab; ``sketch`` is the drawing tab's sketchpad."""
+def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classroom:
+    """Add the classroom tabs after the drawing tab; ``sketch`` is the drawing tab's pad."""
     room = Classroom(classifier)
     quiet = dict(api_visibility="private", show_progress="minimal")
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 
 import gradio as gr
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from mnist_models.inference import Classifier, Prediction, UnknownModelError
-from mnist_models.preprocess import DrawingError, EmptyDrawingError
+from mnist_models.preprocess import DrawingError, EmptyDrawingError, decode_data_url
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -53,24 +56,44 @@ def result_html(prediction: Prediction | None, message: str | None = None) -> st
     )
 
 
-def enlarged(image: np.ndarray, factor: int = 6) -> np.ndarray:
-    """The 28x28 input enlarged with nearest-neighbour, as dark ink on white, so pixels stay visible."""
-    ink = (255 - np.clip(image, 0, 1) * 255).astype(np.uint8)
-    return np.kron(ink, np.ones((factor, factor), np.uint8))
+def paper(image: np.ndarray) -> np.ndarray:
+    """A model input (ink 1.0) as a uint8 picture of dark ink on white."""
+    return (255 - np.clip(image, 0, 1) * 255).astype(np.uint8)
 
 
-def classify_drawing(classifier: Classifier, sketch, model: str):
-    """Live handler for the sketchpad: (chart data, result HTML, enlarged 28x28 or None).
+def seen_html(image: np.ndarray | None) -> str:
+    """The 28x28 input the model read, inline in the page (about 0.5 KB of PNG): no file for the
+    server to write and no request for the browser to make, on every stroke. The browser scales
+    it up with square pixels."""
+    if image is None:
+        return '<div class="seen-empty"></div>'
+    buffer = io.BytesIO()
+    Image.fromarray(paper(image), "L").save(buffer, format="PNG")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img class="seen-digit" src="data:image/png;base64,{data}" alt="28×28">'
 
-    A blank canvas is the normal state before drawing, not an error.
+
+def drawn_image(drawing: str | None) -> bytes | None:
+    """The drawing pad's value (a PNG data URL, "" while blank) as image file bytes, or None.
+
+    Only a data URL is read: the value comes from the browser, and a path in it must never be
+    opened on the server.
+    """
+    return decode_data_url(drawing) if drawing else None
+
+
+def classify_drawing(classifier: Classifier, drawing: str | None, model: str):
+    """Live handler for the drawing pad: (chart data, result HTML, the 28x28 input as HTML).
+
+    A blank pad is the normal state before drawing, not an error.
     """
     try:
-        prediction = classifier.classify(sketch, model)
+        prediction = classifier.classify(drawn_image(drawing), model)
     except EmptyDrawingError:
-        return chart_frame(None), result_html(None, "Draw a digit"), None
+        return chart_frame(None), result_html(None, "Draw a digit"), seen_html(None)
     except (DrawingError, UnknownModelError) as error:
-        return chart_frame(None), result_html(None, str(error)), None
-    return chart_frame(prediction.probabilities, prediction.digit), result_html(prediction), enlarged(prediction.image)
+        return chart_frame(None), result_html(None, str(error)), seen_html(None)
+    return chart_frame(prediction.probabilities, prediction.digit), result_html(prediction), seen_html(prediction.image)
 
 
 def classify_file(classifier: Classifier, image: str | None, model: str) -> dict:

@@ -9,6 +9,9 @@ EN = {
     "tab_draw": "Draw",
     "subtitle": "Draw a digit from 0 to 9. Two models trained on MNIST say what they see, as you draw.",
     "sketch_label": "Your drawing",
+    "pad_hint": "Draw a digit here",
+    "pad_undo": "Undo",
+    "pad_clear": "Clear",
     "model_label": "Model",
     "model_softmax": "Softmax regression",
     "model_mlp": "MLP",
@@ -77,6 +80,9 @@ KO = {
     "tab_draw": "그리기",
     "subtitle": "0부터 9까지 숫자 하나를 그려 보세요. MNIST로 학습한 두 모델이 그리는 동안 무엇으로 보이는지 알려 줍니다.",
     "sketch_label": "내 그림",
+    "pad_hint": "여기에 숫자를 그리세요",
+    "pad_undo": "되돌리기",
+    "pad_clear": "지우기",
     "model_label": "모델",
     "model_softmax": "소프트맥스 회귀",
     "model_mlp": "다층 퍼셉트론(MLP)",
@@ -213,3 +219,9 @@ def bilingual(key: str, model: str | None = None, **values) -> str:
 def translations(accuracy: dict[str, float], device: str) -> gr.I18n:
     """The app's strings with this process's figures filled in (Gradio translates whole strings only)."""
     return gr.I18n(**{lang: {key: text.format(device=device, **accuracy) for key, text in table.items()} for lang, table in (("en", EN), ("ko", KO))})
+
+
+def pad_texts() -> dict[str, dict[str, str]]:
+    """The drawing pad's words per language; the pad picks them in the browser, as Gradio does."""
+    keys = {"label": "sketch_label", "hint": "pad_hint", "undo": "pad_undo", "clear": "pad_clear"}
+    return {lang: {name: table[key] for name, key in keys.items()} for lang, table in (("en", EN), ("ko", KO))}

@@ -11,6 +11,8 @@ The result follows the models' input contract: float32, ink 1.0, paper 0.0.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,11 @@ INK_THRESHOLD = 40
 # More ink than this fraction of the picture is not a digit on paper.
 MAX_INK_FRACTION = 0.6
 ALL_INK_MESSAGE = "The picture is (almost) all ink, so there is no digit to read. Draw a digit with a dark pen on light paper."
+
+
+# Pictures sent inline by a browser (a canvas's toDataURL): these types, and at most this much text.
+DATA_URL_TYPES = ("image/png", "image/jpeg", "image/webp")
+MAX_DATA_URL_CHARS = 8 * 1024 * 1024
 
 
 class DrawingError(ValueError):
@@ -60,6 +67,23 @@ def open_image(source: str | Path | bytes | io.IOBase) -> Image.Image:
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         raise DrawingError("This image file is damaged or truncated and cannot be decoded.") from error
     return ImageOps.exif_transpose(image)
+
+
+def decode_data_url(url: str) -> bytes:
+    """The image file inside a base64 ``data:image/...`` URL, as a browser canvas makes them.
+
+    Only image types are taken, and the text is bounded before it is decoded.
+    """
+    header, comma, payload = url.partition(",") if isinstance(url, str) else ("", "", "")
+    kind = header.removeprefix("data:").removesuffix(";base64")
+    if not comma or not header.startswith("data:") or not header.endswith(";base64") or kind not in DATA_URL_TYPES:
+        raise DrawingError("The drawing did not arrive as a PNG, JPEG or WebP picture. Reload the page and draw again.")
+    if len(payload) > MAX_DATA_URL_CHARS:
+        raise DrawingError(f"The drawing is over {MAX_DATA_URL_CHARS // (1024 * 1024)} MB of text; send a smaller picture.")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise DrawingError("The drawing's picture data is damaged. Reload the page and draw again.") from error
 
 
 def check_size(width: int, height: int) -> None:

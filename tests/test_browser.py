@@ -1,5 +1,5 @@
-"""A person at the page: draw with the mouse on the real sketchpad in headless Chromium, watch the
-answer appear, switch the model, clear the canvas. Screenshots go to test-artifacts/."""
+"""A person at the page: draw with the mouse or a finger on the real drawing pad in headless
+Chromium, watch the answer appear, switch the model, undo, clear. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -40,6 +40,29 @@ def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
         page.mouse.up()
 
 
+def touch_draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Finger strokes on the canvas, sent as real touch events through the DevTools protocol."""
+    box = page.locator("#sketch canvas").first.bounding_box()
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, x: float, y: float) -> None:
+        points = [] if kind == "touchEnd" else [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    for stroke in strokes:
+        touch("touchStart", *stroke[0])
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            for step in range(1, 9):
+                t = step / 8
+                touch("touchMove", x0 + (x1 - x0) * t, y0 + (y1 - y0) * t)
+        touch("touchEnd", 0, 0)
+    cdp.detach()
+
+
+def wait_for_digit(page, digit: str) -> None:
+    page.wait_for_function(f"() => document.querySelector('#result .result-digit')?.innerText === '{digit}'", timeout=20_000)
+
+
 def shown_digit(page) -> str:
     digit = page.locator("#result .result-digit")
     return digit.inner_text() if digit.count() else ""
@@ -55,7 +78,7 @@ def test_draw_switch_model_and_clear(browser, app_url, width):
 
     # A "7", drawn off-centre towards the right, as a person would on a phone.
     draw(page, [[(0.45, 0.25), (0.85, 0.25), (0.6, 0.85)]])
-    page.wait_for_function("() => document.querySelector('#result .result-digit')?.innerText === '7'", timeout=20_000)
+    wait_for_digit(page, "7")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#chart [aria-roledescription=\"bar\"]')]"
         ".some(b => /: 7; kind: prediction/.test(b.getAttribute('aria-label')))",
@@ -81,6 +104,13 @@ def test_draw_switch_model_and_clear(browser, app_url, width):
     assert softmax_bars[int(shown_digit(page))][0] == "prediction"
     page.screenshot(path=str(ARTIFACTS / f"browser-{width}-softmax.png"), full_page=True)
 
+    # A slip of the pen turns the 7 into something else; Undo takes that stroke back.
+    draw(page, [[(0.15, 0.9), (0.9, 0.9)], [(0.15, 0.1), (0.15, 0.9)]])
+    page.wait_for_function("() => document.querySelector('#result .result-digit')?.innerText !== '7'", timeout=20_000)
+    page.locator('#sketch button[aria-label="Undo"]').click()
+    page.locator('#sketch button[aria-label="Undo"]').click()
+    wait_for_digit(page, "7")
+
     # Clearing the canvas returns to the empty state: a prompt and an empty chart.
     page.locator('#sketch button[aria-label="Clear canvas"]').click()
     page.wait_for_function("() => document.querySelector('#result')?.innerText.includes('Draw a digit')", timeout=20_000)
@@ -90,3 +120,21 @@ def test_draw_switch_model_and_clear(browser, app_url, width):
     )
     page.screenshot(path=str(ARTIFACTS / f"browser-{width}-cleared.png"), full_page=True)
     page.close()
+
+
+def test_a_finger_draws_on_a_phone_without_scrolling_the_page(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True, locale="ko-KR")
+    page = context.new_page()
+    page.goto(app_url)
+    page.wait_for_selector("#sketch canvas", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#sketch .pad-hint')?.innerText.includes('그리세요')")
+    page.locator("#sketch canvas").scroll_into_view_if_needed()
+    scrolled = page.evaluate("() => window.scrollY")
+
+    # A "1" with a flag and a foot, as many people write it: three finger strokes.
+    touch_draw(page, [[(0.4, 0.3), (0.55, 0.15), (0.55, 0.85)], [(0.35, 0.85), (0.75, 0.85)]])
+    wait_for_digit(page, "1")
+    assert page.evaluate("() => window.scrollY") == scrolled  # the finger drew; it did not scroll
+    assert page.locator("#sketch .pad-hint").is_hidden()
+    page.screenshot(path=str(ARTIFACTS / "browser-phone-touch.png"), full_page=True)
+    context.close()

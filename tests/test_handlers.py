@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -17,35 +21,61 @@ def classifier():
     return Classifier("cpu")
 
 
-def sketch_value(layer: Image.Image) -> dict:
-    """What the sketchpad sends: a transparent layer with the ink in alpha, and an opaque composite."""
-    composite = Image.new("RGBA", layer.size, "white")
-    composite.alpha_composite(layer)
-    return {"background": None, "layers": [np.asarray(layer)], "composite": np.asarray(composite)}
+def pad_value(image: Image.Image) -> str:
+    """What the drawing pad sends: its picture as a PNG data URL (black ink, transparent paper)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def seen_picture(seen: str) -> np.ndarray:
+    """The 28x28 picture inside the "what the model sees" HTML."""
+    data = re.search(r'src="data:image/png;base64,([^"]+)"', seen).group(1)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
 
 
 @pytest.mark.parametrize("model", ["softmax", "mlp"])
 def test_a_drawing_fills_chart_result_and_preview(classifier, model):
-    chart, result, seen = handlers.classify_drawing(classifier, sketch_value(draw_digit(7, canvas=280, box=(150, 20, 260, 200), width=18)), model)
+    drawing = draw_digit(7, canvas=280, box=(150, 20, 260, 200), width=18)
+    chart, result, seen = handlers.classify_drawing(classifier, pad_value(drawing), model)
     assert chart["digit"].tolist() == [str(d) for d in range(10)]
     assert chart["probability"].sum() == pytest.approx(1.0, abs=1e-6)
     assert chart.loc[chart["kind"] == "prediction", "digit"].tolist() == ["7"]
     assert 'class="result-digit">7<' in result
-    assert seen.shape == (168, 168) and seen.dtype == np.uint8
+    picture = seen_picture(seen)
+    # The model's input, as dark ink on white paper: the same pixels the model read.
+    expected = handlers.paper(classifier.classify(drawing, model).image)
+    assert picture.shape == (28, 28) and np.array_equal(picture, expected)
+    assert picture.min() < 50 and picture[0, 0] == 255
 
 
-def test_an_empty_canvas_asks_for_a_drawing_without_an_error(classifier):
-    blank = {"background": None, "layers": [np.zeros((280, 280, 4), np.uint8)], "composite": np.full((280, 280, 4), 255, np.uint8)}
-    for value in (blank, None):
+def test_an_empty_pad_asks_for_a_drawing_without_an_error(classifier):
+    blank = pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 0)))
+    for value in (blank, "", None):
         chart, result, seen = handlers.classify_drawing(classifier, value, "mlp")
         assert chart["probability"].tolist() == [0.0] * 10
-        assert "Draw a digit" in result and seen is None
+        assert "Draw a digit" in result and "<img" not in seen
 
 
-def test_a_full_ink_canvas_explains_itself(classifier):
-    full = {"background": None, "layers": [np.full((280, 280, 4), 255, np.uint8)], "composite": None}
+def test_a_full_ink_pad_explains_itself(classifier):
+    full = pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 255)))
     chart, result, seen = handlers.classify_drawing(classifier, full, "mlp")
-    assert "all ink" in result and seen is None and chart["probability"].sum() == 0
+    assert "all ink" in result and "<img" not in seen and chart["probability"].sum() == 0
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("/etc/passwd", "did not arrive as a PNG"),  # a path from the browser is never opened
+        ("data:text/html;base64,PGI+", "did not arrive as a PNG"),
+        ("data:image/png;base64,not base64!", "damaged"),
+        ("data:image/png;base64," + base64.b64encode(b"not a png").decode(), "not an image"),
+        ({"path": "/etc/passwd"}, "did not arrive as a PNG"),
+    ],
+)
+def test_a_forged_pad_value_gets_a_message_not_a_crash(classifier, value, message):
+    chart, result, seen = handlers.classify_drawing(classifier, value, "mlp")
+    assert message in result and "<img" not in seen and chart["probability"].sum() == 0
 
 
 def test_api_returns_the_documented_json(classifier, tmp_path):

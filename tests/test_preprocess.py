@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
-from mnist_models.preprocess import CENTRE, DrawingError, EmptyDrawingError, preprocess
+from mnist_models.preprocess import CENTRE, MAX_DATA_URL_CHARS, DrawingError, EmptyDrawingError, decode_data_url, preprocess
 from tests.conftest import draw_digit
 
 
@@ -126,3 +127,17 @@ def test_large_image_is_downscaled_not_refused():
     x = preprocess(big)
     np.testing.assert_allclose(x, preprocess(draw_digit(7)), atol=0.35)
     assert np.abs(x - preprocess(draw_digit(7))).mean() < 0.05
+
+
+def test_a_browser_data_url_is_read_like_the_file_inside_it():
+    buffer = io.BytesIO()
+    draw_digit(7).save(buffer, "PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    assert decode_data_url(url) == buffer.getvalue()
+    np.testing.assert_array_equal(preprocess(decode_data_url(url)), preprocess(draw_digit(7)))
+
+
+def test_an_oversized_data_url_is_refused_before_it_is_decoded():
+    url = "data:image/png;base64," + "A" * (MAX_DATA_URL_CHARS + 4)
+    with pytest.raises(DrawingError, match="MB of text"):
+        decode_data_url(url)
