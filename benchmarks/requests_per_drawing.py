@@ -1,10 +1,12 @@
-"""HTTP traffic one drawn digit causes in the real page: requests and bytes, per stroke and kind.
+"""HTTP traffic one drawn digit causes in the real page: requests and bytes, per stroke and kind,
+before and after: the drawing tab on Gradio's sketchpad as it first shipped
+(benchmarks/sketchpad_app.py), and the app as it is (`python -m demo`, its gr.HTML drawing pad).
 
-    python benchmarks/requests_per_drawing.py [--chromium /usr/bin/chromium] [--strokes 3]
+    python benchmarks/requests_per_drawing.py [--chromium /usr/bin/chromium] [--strokes 3] [--only app]
 
-Starts `python -m demo` on a free loopback port, opens it in headless Chromium (Playwright's
-sync API), waits until the page is up and quiet, then draws a "7" with a crossbar (up to three
-mouse strokes on the `#sketch canvas`), letting the network go quiet after each stroke so each
+Starts each on a free loopback port, opens it in headless Chromium (Playwright's sync API),
+waits until the page is up and quiet, then draws a "7" with a crossbar (up to three mouse
+strokes on the `#sketch canvas`), letting the network go quiet after each stroke so each
 request is attributed to the stroke that caused it. Requests are grouped by URL kind:
   upload      POST /gradio_api/upload        (the sketchpad's files)
   queue/join  POST /gradio_api/queue/join    (one event handler call)
@@ -20,12 +22,25 @@ from the server's cache folder, whose paths the upload answers list (multipart f
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 import _common  # noqa: F401  (puts the repository on sys.path)
 
-from _common import machine_info, print_machine, print_table, start_app_with_retries, wait_for_quiet, write_results
+from _common import (
+    ROOT,
+    Server,
+    free_port,
+    machine_info,
+    print_machine,
+    print_table,
+    start_app_with_retries,
+    wait_for_quiet,
+    wait_until_up,
+    write_results,
+)
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync"]
@@ -131,7 +146,8 @@ def canvas_box(page) -> dict:
     """The square the strokes go in. The sketchpad's <canvas> is the whole editor viewport (wider
     than the drawing); the 280x280 image is shown centred in it, about as tall as the viewport
     less a margin, and strokes that start outside the image draw nothing. So: a centred square
-    of 75% of the viewport's smaller side, safely inside the image."""
+    of 75% of the viewport's smaller side, safely inside the image. (The app's pad is a square
+    canvas, so the same rule draws the same 7 on it.)"""
     boxes = [c.bounding_box() for c in page.locator("#sketch canvas").all()]
     boxes = [b for b in boxes if b and b["width"] > 50]
     if not boxes:
@@ -163,10 +179,70 @@ def totals(records: list[dict]) -> list[dict]:
     return list(rows.values())
 
 
+def start_sketchpad_app() -> Server:
+    port = free_port()
+    return Server([sys.executable, str(ROOT / "benchmarks" / "sketchpad_app.py"), "--port", str(port)], port,
+                  Path("/tmp") / f"bench-sketchpad-{port}.log")
+
+
+def measure(server: Server, chromium: str, strokes: int, quiet_s: float) -> dict:
+    """Load the page, draw, and record every request; the page's answer at the end."""
+    from playwright.sync_api import sync_playwright
+
+    recorder = Recorder()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("request", recorder.on_request)
+            page.on("requestfinished", recorder.on_finished)
+            page.on("requestfailed", recorder.on_failed)
+            t = time.perf_counter()
+            page.goto(server.url, wait_until="networkidle", timeout=60_000)
+            page.wait_for_selector("#sketch canvas", timeout=30_000)
+            recorder.wait_quiet(page, quiet_s, 15)  # the sketchpad's brush is picked after load
+            load_s = time.perf_counter() - t
+            box = canvas_box(page)
+            stroke_s = []
+            for i, points in enumerate(STROKES[:strokes], 1):
+                draw(page, box, points)
+                # The clock starts at mouse-up: both inputs send the drawing when a stroke ends.
+                recorder.start_phase(f"stroke {i}")
+                recorder.wait_quiet(page, quiet_s, 20)
+                stroke_s.append(time.perf_counter() - recorder.phase_start - quiet_s)  # time to quiet, less the quiet window
+            recorder.upload_sizes()
+            result_text = " ".join(page.locator("#result").inner_text().split())
+        finally:
+            browser.close()
+    drawing = [r for r in recorder.records if r["phase"] != "load"]
+    by_kind = {r["kind"]: r for r in totals([{**r, "phase": "drawing"} for r in drawing])}
+    return {
+        "page_load_s": load_s, "stroke_seconds": stroke_s, "result_text": result_text,
+        "viewport": box["viewport"], "by_phase_and_kind": totals(recorder.records), "drawing_by_kind": by_kind,
+        "drawing_requests": sum(r["requests"] for r in by_kind.values()),
+        "drawing_bytes": sum(r["request_body_bytes"] + r["response_bytes"] for r in by_kind.values()),
+        "requests": recorder.records,
+    }
+
+
+def report(name: str, run: dict, strokes: int, verbose: bool) -> None:
+    print(f"\n== {name}: page load {run['page_load_s']:.1f} s until quiet; answer after drawing: {run['result_text']!r}")
+    if verbose:
+        for r in run["requests"]:
+            if r["phase"] != "load":
+                print(f"{r['phase']:>8} +{r['t']:6.3f}s {r['method']:4} {urlparse(r['url']).path[:60]:60} "
+                      f"req {r['request_body']:>6} resp {r['response_bytes'] or 0:>6} {r['status']}")
+    print_table([r for r in run["by_phase_and_kind"] if r["phase"] != "load"],
+                ["phase", "kind", "requests", "request_body_bytes", "response_bytes", "open_or_failed"])
+    print(f"total for the drawing ({strokes} strokes): {run['drawing_requests']} requests, {run['drawing_bytes']} bytes; "
+          f"stroke-to-quiet times {', '.join(f'{s:.2f}' for s in run['stroke_seconds'])} s")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="browser executable (default /usr/bin/chromium)")
     parser.add_argument("--strokes", type=int, default=len(STROKES), choices=range(1, len(STROKES) + 1))
+    parser.add_argument("--only", choices=["sketchpad", "app"], help="measure one of the two pages only")
     parser.add_argument("--verbose", action="store_true", help="list every request of the drawing")
     parser.add_argument("--quiet", type=float, default=2.0, help="seconds without traffic that end a stroke's window")
     parser.add_argument("--no-wait", action="store_true", help="start at once even if the machine is busy")
@@ -174,64 +250,31 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_wait:
         wait_for_quiet()
 
-    from playwright.sync_api import sync_playwright
-
     info = machine_info("server: see app")
     print_machine(info)
-    server = start_app_with_retries()
-    recorder = Recorder()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=args.chromium, headless=True, args=BROWSER_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.on("request", recorder.on_request)
-                page.on("requestfinished", recorder.on_finished)
-                page.on("requestfailed", recorder.on_failed)
-                t = time.perf_counter()
-                page.goto(server.url, wait_until="networkidle", timeout=60_000)
-                page.wait_for_selector("#sketch canvas", timeout=30_000)
-                recorder.wait_quiet(page, args.quiet, 15)  # the app picks the brush after load
-                load_s = time.perf_counter() - t
-                box = canvas_box(page)
-                stroke_s = []
-                for i, points in enumerate(STROKES[: args.strokes], 1):
-                    draw(page, box, points)
-                    # The clock starts at mouse-up: the sketchpad sends its files after the stroke ends.
-                    recorder.start_phase(f"stroke {i}")
-                    recorder.wait_quiet(page, args.quiet, 20)
-                    stroke_s.append(time.perf_counter() - recorder.phase_start - args.quiet)  # time to quiet, less the quiet window
-                recorder.upload_sizes()
-                result_text = " ".join(page.locator("#result").inner_text().split())
-            finally:
-                browser.close()
-    finally:
-        server.stop()
+    pages = {"sketchpad": ("before: Gradio sketchpad (first version)", start_sketchpad_app),
+             "app": ("after: the app's drawing pad", start_app_with_retries)}
+    runs = {}
+    for key, (name, start) in pages.items():
+        if args.only and key != args.only:
+            continue
+        server = start()
+        try:
+            wait_until_up(server)
+            runs[key] = measure(server, args.chromium, args.strokes, args.quiet)
+        finally:
+            server.stop()
+        report(name, runs[key], args.strokes, args.verbose)
 
-    if args.verbose:
-        for r in recorder.records:
-            if r["phase"] != "load":
-                print(f"{r['phase']:>8} +{r['t']:6.3f}s {r['method']:4} {urlparse(r['url']).path[:60]:60} "
-                      f"req {r['request_body']:>6} resp {r['response_bytes'] or 0:>6} {r['status']}")
-    rows = totals(recorder.records)
-    drawing = [r for r in recorder.records if r["phase"] != "load"]
-    print(f"\npage load: {load_s:.1f} s until quiet; editor viewport {box['viewport']['width']:.0f}x{box['viewport']['height']:.0f} CSS px, strokes in a {box['width']:.0f} px square; "
-          f"result after drawing: {result_text!r}\n")
-    print_table(rows, ["phase", "kind", "requests", "request_body_bytes", "response_bytes", "open_or_failed"])
-    by_kind = {}
-    for r in totals([{**r, "phase": "drawing"} for r in drawing]):
-        by_kind[r["kind"]] = r
-    print(f"\ntotal for the drawing ({args.strokes} strokes):")
-    print_table(list(by_kind.values()), ["kind", "requests", "request_body_bytes", "response_bytes", "open_or_failed"])
-    all_requests = sum(r["requests"] for r in by_kind.values())
-    all_bytes = sum(r["request_body_bytes"] + r["response_bytes"] for r in by_kind.values())
-    print(f"all: {all_requests} requests, {all_bytes} bytes; per stroke {all_requests / args.strokes:.1f} requests; "
-          f"stroke-to-quiet times {', '.join(f'{s:.2f}' for s in stroke_s)} s")
-    write_results("requests_per_drawing", {
-        "machine": info, "strokes": args.strokes, "page_load_s": load_s, "stroke_seconds": stroke_s,
-        "result_text": result_text, "by_phase_and_kind": rows, "drawing_by_kind": by_kind,
-        "requests": [{k: v for k, v in r.items()} for r in recorder.records],
-    })
+    rows = [{"page": pages[key][0], "requests": run["drawing_requests"], "per_stroke": run["drawing_requests"] / args.strokes,
+             "bytes": run["drawing_bytes"], "answer": run["result_text"]} for key, run in runs.items()]
+    print(f"\none drawn digit ({args.strokes} strokes):")
+    print_table(rows, ["page", "requests", "per_stroke", "bytes", "answer"])
+    if len(runs) == 2:
+        before, after = runs["sketchpad"], runs["app"]
+        print(f"requests: {before['drawing_requests'] / max(1, after['drawing_requests']):.1f}x fewer; "
+              f"bytes: {before['drawing_bytes'] / max(1, after['drawing_bytes']):.1f}x fewer")
+    write_results("requests_per_drawing", {"machine": info, "strokes": args.strokes, "pages": {k: pages[k][0] for k in runs}, "runs": runs})
 
 
 if __name__ == "__main__":
