@@ -1,4 +1,9 @@
-"""The drawing app: a drawing pad, a model selector, a live bar chart, and a JSON API.
+"""The drawing app: a drawing pad, a model selector, a live bar chart, and a JSON API at /, and
+the classroom tabs at /classroom. One server, two Gradio apps.
+
+The student page is kept small on purpose: a hundred phones load it at once, and Gradio builds a
+per-visitor copy of a page's component configs (about 0.1 ms per component) at each visitor's
+first event. The teacher's tabs, with over a hundred components, live on their own page.
 
     python -m demo [--host 0.0.0.0] [--port 7860]
     python demo/app.py          # how Hugging Face Spaces starts it
@@ -17,6 +22,9 @@ if __package__ in (None, ""):  # run as a file (Spaces): make the repository roo
 
 import gradio as gr
 import torch
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from demo import canvas, classroom, handlers
 from demo.texts import pad_texts, translations
@@ -24,6 +32,10 @@ from mnist_models.inference import Classifier
 
 MAX_FILE_SIZE = "5mb"
 CLASSROOM_CSS = Path(__file__).resolve().parent / "classroom.css"
+CLASSROOM_PATH = "/classroom"
+# Queue position messages once a second, not to every waiting visitor each time any job starts:
+# with "auto", a queue of n events costs n messages per job, which snowballs under a class's load.
+STATUS_UPDATE_RATE = 1.0
 
 CSS = """
 .result { display: flex; align-items: baseline; gap: 0.6rem; min-height: 7rem; }
@@ -90,19 +102,43 @@ def build_api(classifier: Classifier) -> None:
     )
 
 
-def build_app(classifier: Classifier) -> tuple[gr.Blocks, gr.I18n]:
-    """The app and its translations (which ``launch`` needs)."""
-    accuracy = {name: metrics["test_accuracy"] for name, metrics in classifier.metrics.items()}
-    i18n = translations(accuracy, classifier.device_label)
-
+def build_app(classifier: Classifier, i18n: gr.I18n) -> gr.Blocks:
+    """The student page: draw and see the answer, a link to the classroom, and the API."""
     with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as app:
         gr.Markdown(i18n("title"))
-        with gr.Tabs():
-            with gr.Tab(i18n("tab_draw"), id="draw"):
-                sketch, _ = build_draw_tab(classifier, i18n)
-            classroom.build_tabs(classifier, i18n, sketch)
+        build_draw_tab(classifier, i18n)
+        gr.Markdown(i18n("to_classroom"), elem_id="to-classroom")
         build_api(classifier)
-    return app, i18n
+    return app
+
+
+def build_classroom(classifier: Classifier, i18n: gr.I18n) -> gr.Blocks:
+    """The teacher's page for the projector: a drawing pad beside the classroom tabs."""
+    with gr.Blocks(title="MNIST: classroom", delete_cache=(600, 1800)) as app:
+        gr.Markdown(i18n("classroom_title"))
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
+                sketch = canvas.drawing_pad(pad_texts(), elem_id="sketch")
+                gr.Markdown(i18n("to_draw"), elem_id="to-draw")
+            with gr.Column(scale=2, min_width=300):
+                with gr.Tabs():
+                    classroom.build_tabs(classifier, i18n, sketch)
+    return app
+
+
+def build_server(classifier: Classifier) -> FastAPI:
+    """Both pages on one FastAPI server, each with its own queue."""
+    accuracy = {name: metrics["test_accuracy"] for name, metrics in classifier.metrics.items()}
+    i18n = translations(accuracy, classifier.device_label)
+    server = FastAPI()
+    # Gradio's mount answers at /classroom/; the address people type has no trailing slash.
+    server.add_api_route(CLASSROOM_PATH, lambda: RedirectResponse(CLASSROOM_PATH.lstrip("/") + "/"), include_in_schema=False)
+    css = CSS + canvas.STYLE + CLASSROOM_CSS.read_text()
+    # The root page is mounted last: a mount at "/" would otherwise answer for /classroom too.
+    for path, page in ((CLASSROOM_PATH, build_classroom(classifier, i18n)), ("/", build_app(classifier, i18n))):
+        page.queue(default_concurrency_limit=4, status_update_rate=STATUS_UPDATE_RATE)
+        gr.mount_gradio_app(server, page, path=path, max_file_size=MAX_FILE_SIZE, css=css, i18n=i18n, footer_links=["api", "gradio"])
+    return server
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -118,10 +154,11 @@ def main(argv: list[str] | None = None) -> None:
     # monitoring page this app does not enable: 1-7 ms of the server's one Python thread per event,
     # growing as a class draws. Every 1000th event keeps the summary and drops the cost.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
-    app, i18n = build_app(Classifier(args.device))
-    app.queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_SIZE, css=CSS + canvas.STYLE + CLASSROOM_CSS.read_text(), i18n=i18n
-    )
+    host = args.host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
+    port = args.port or int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    server = build_server(Classifier(args.device))
+    print(f"Drawing page: http://{host}:{port}/  Classroom: http://{host}:{port}{CLASSROOM_PATH}", flush=True)
+    uvicorn.run(server, host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 ``Classroom`` holds what the tabs share (the shipped models, the MNIST files once read, the live
 trainings' stop switches) and has one method per event; ``build_tabs`` lays the tabs out and wires
-them. The drawing tab's per-stroke event is left alone: these tabs read its drawing pad only when
-they are opened or asked to.
+them. The tabs that explain a drawing follow the page's drawing pad as it changes, but only the
+tab on screen is computed: the others catch up when they are opened.
 """
 
 from __future__ import annotations
@@ -75,6 +75,17 @@ class Classroom:
             return self.classifier.classify(handlers.drawn_image(sketch), model)
         except DrawingError:  # blank or unreadable: the tabs ask for a drawing instead
             return None
+
+    def follow_drawing(self, showing: str, sketch: str | None, other: int | str | None) -> tuple:
+        """A new stroke: recompute the explaining tab on screen; leave the others as they are."""
+        compare, softmax, mlp = (gr.skip(),) * 3, (gr.skip(),) * 4, (gr.skip(),) * 3
+        if showing == "compare":
+            compare = self.compare(sketch)
+        elif showing == "softmax":
+            softmax = self.inside_softmax(sketch, other)
+        elif showing == "mlp":
+            mlp = self.inside_mlp(sketch)
+        return (*compare, *softmax, *mlp)
 
     # Compare ---------------------------------------------------------------------------------
 
@@ -290,34 +301,34 @@ def _digit_choices(i18n: gr.I18n, any_digit: bool = False) -> list:
 
 
 def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classroom:
-    """Add the classroom tabs after the drawing tab; ``sketch`` is the drawing tab's pad."""
+    """Add the classroom tabs to the open gr.Tabs; ``sketch`` is the page's drawing pad."""
     room = Classroom(classifier)
     quiet = dict(api_visibility="private", show_progress="minimal")
 
-    with gr.Tab(i18n("tab_compare"), id="compare") as tab:
+    with gr.Tab(i18n("tab_compare"), id="compare") as compare_tab:
+        # Which tab is on screen, so a new stroke recomputes that tab alone. (Inside a tab: a
+        # gr.Tabs whose children are not all tabs draws its tab bar wrong.)
+        showing = gr.State("compare")
         gr.Markdown(i18n("compare_intro"))
-        refresh = gr.Button(i18n("use_drawing"), variant="primary", elem_id="compare-refresh")
         verdict = gr.Markdown(elem_id="compare-verdict", elem_classes=["classroom-message"])
         with gr.Row(equal_height=False):
             softmax_chart = handlers.probability_chart(i18n("compare_softmax_chart"), "compare-softmax", height=260)
             mlp_chart = handlers.probability_chart(i18n("compare_mlp_chart"), "compare-mlp", height=260)
-        for event in (tab.select, refresh.click):
-            event(room.compare, inputs=sketch, outputs=[softmax_chart, mlp_chart, verdict], **quiet)
+        compare_outputs = [softmax_chart, mlp_chart, verdict]
+        compare_tab.select(room.compare, inputs=sketch, outputs=compare_outputs, **quiet)
 
-    with gr.Tab(i18n("tab_softmax"), id="softmax") as tab:
+    with gr.Tab(i18n("tab_softmax"), id="softmax") as softmax_tab:
         gr.Markdown(i18n("softmax_intro"))
         templates = _picture(i18n, "templates_label", "templates")
-        with gr.Row(equal_height=True):
-            other = gr.Dropdown(_digit_choices(i18n), value=None, label=i18n("other_digit_label"), elem_id="other-digit")
-            refresh = gr.Button(i18n("use_drawing"), variant="primary")
+        other = gr.Dropdown(_digit_choices(i18n), value=None, label=i18n("other_digit_label"), elem_id="other-digit")
         contributions = _picture(i18n, "contributions_label", "contributions")
         scores = gr.Markdown(elem_id="softmax-scores", elem_classes=["classroom-message"])
-        for event in (tab.select, refresh.click, other.input):
-            event(room.inside_softmax, inputs=[sketch, other], outputs=[templates, contributions, scores, other], **quiet)
+        softmax_outputs = [templates, contributions, scores, other]
+        for event in (softmax_tab.select, other.input):
+            event(room.inside_softmax, inputs=[sketch, other], outputs=softmax_outputs, **quiet)
 
-    with gr.Tab(i18n("tab_mlp"), id="mlp") as tab:
+    with gr.Tab(i18n("tab_mlp"), id="mlp") as mlp_tab:
         gr.Markdown(i18n("mlp_intro"))
-        refresh = gr.Button(i18n("use_drawing"), variant="primary")
         answer = gr.Markdown(elem_id="mlp-answer", elem_classes=["classroom-message"])
         with gr.Row(equal_height=False):
             with gr.Column(min_width=300):
@@ -325,10 +336,10 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
             with gr.Column(min_width=300):
                 activations = _picture(i18n, "activations_label", "activations")
         gr.Markdown(i18n("activations_about"))
-        for event in (tab.select, refresh.click):
-            event(room.inside_mlp, inputs=sketch, outputs=[occlusion, activations, answer], **quiet)
+        mlp_outputs = [occlusion, activations, answer]
+        mlp_tab.select(room.inside_mlp, inputs=sketch, outputs=mlp_outputs, **quiet)
 
-    with gr.Tab(i18n("tab_cards"), id="cards") as tab:
+    with gr.Tab(i18n("tab_cards"), id="cards") as cards_tab:
         gr.Markdown(i18n("cards_intro"))
         pictures = []
         with gr.Row(equal_height=False):
@@ -348,9 +359,9 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
                         _picture(i18n, "curves_label", f"{name}-curves"),
                     ]
         # Pictures are drawn on the first visit, not while the app starts.
-        tab.select(room.model_cards, outputs=pictures, **quiet)
+        cards_tab.select(room.model_cards, outputs=pictures, **quiet)
 
-    with gr.Tab(i18n("tab_explorer"), id="explorer") as tab:
+    with gr.Tab(i18n("tab_explorer"), id="explorer") as explorer_tab:
         gr.Markdown(i18n("explorer_intro"))
         with gr.Row(equal_height=False):
             with gr.Column(min_width=260):
@@ -367,12 +378,12 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
             predicted = gr.Dropdown(_digit_choices(i18n, any_digit=True), value=-1, label=i18n("predicted_digit"), elem_id="predicted-digit")
         count = gr.Markdown(elem_id="mistakes-count", elem_classes=["classroom-message"])
         gallery = gr.Gallery(label=i18n("mistakes_gallery"), elem_id="mistakes", columns=8, height="auto", object_fit="contain", allow_preview=False, buttons=[])
-        tab.select(room.explore, inputs=[model, true, predicted], outputs=[digit, digit_text, gallery, count], **quiet)
+        explorer_tab.select(room.explore, inputs=[model, true, predicted], outputs=[digit, digit_text, gallery, count], **quiet)
         another.click(room.random_digit, outputs=[digit, digit_text], **quiet)
         for control in (model, true, predicted):
             control.input(room.mistakes, inputs=[model, true, predicted], outputs=[gallery, count], **quiet)
 
-    with gr.Tab(i18n("tab_train"), id="train"):
+    with gr.Tab(i18n("tab_train"), id="train") as train_tab:
         gr.Markdown(i18n("train_intro"))
         with gr.Row():
             model = gr.Radio([(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")], value="softmax", label=i18n("train_model"))
@@ -390,4 +401,15 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
         start.click(room.train, inputs=[model, epochs, subset], outputs=[status, curves, weights], api_visibility="private", show_progress="hidden")
         # Its own event, so a Stop is never queued behind the training it should end.
         stop.click(room.stop, outputs=status, api_visibility="private", show_progress="hidden")
+
+    tabs = {"compare": compare_tab, "softmax": softmax_tab, "mlp": mlp_tab, "cards": cards_tab, "explorer": explorer_tab, "train": train_tab}
+    for name, tab in tabs.items():
+        tab.select(lambda name=name: name, outputs=showing, queue=False, api_visibility="private", show_progress="hidden")
+    sketch.change(
+        room.follow_drawing,
+        inputs=[showing, sketch, other],
+        outputs=compare_outputs + softmax_outputs + mlp_outputs,
+        trigger_mode="always_last",
+        **quiet,
+    )
     return room

@@ -6,7 +6,9 @@ import gradio as gr
 
 EN = {
     "title": "# Draw a digit",
-    "tab_draw": "Draw",
+    "to_classroom": "**Teaching with this?** The [classroom page](classroom/) compares the two models, shows what is inside them, explores the test set and trains a model live.",
+    "classroom_title": "# Classroom: inside the two models",
+    "to_draw": "Draw here, then open a tab. Students draw on the [drawing page](../).",
     "subtitle": "Draw a digit from 0 to 9. Two models trained on MNIST say what they see, as you draw.",
     "sketch_label": "Your drawing",
     "pad_hint": "Draw a digit here",
@@ -32,8 +34,7 @@ EN = {
     "tab_cards": "Model cards",
     "tab_explorer": "Test set",
     "tab_train": "Train live",
-    "use_drawing": "Use my drawing",
-    "compare_intro": "The drawing from the **Draw** tab, shown to both models at once. Draw there, then come back here or press the button.",
+    "compare_intro": "Your drawing, shown to both models at once. The charts follow the pad as you draw.",
     "compare_softmax_chart": "Softmax regression: probability of each digit",
     "compare_mlp_chart": "MLP: probability of each digit",
     "softmax_intro": "Softmax regression gives every digit a score: each pixel's ink times that digit's weight for the pixel, added up, plus a bias. The highest score wins. So each digit has a 28×28 **template** of weights: red where ink counts for the digit, blue where ink counts against it.",
@@ -77,7 +78,9 @@ EN = {
 
 KO = {
     "title": "# 숫자를 그려 보세요",
-    "tab_draw": "그리기",
+    "to_classroom": "**수업에 쓰시나요?** [수업 페이지](classroom/)에서 두 모델을 비교하고, 모델 속을 들여다보고, 테스트 세트를 살펴보고, 모델을 직접 학습시킬 수 있습니다.",
+    "classroom_title": "# 수업: 두 모델의 속",
+    "to_draw": "여기에 그린 다음 탭을 여세요. 학생들은 [그리기 페이지](../)에서 그립니다.",
     "subtitle": "0부터 9까지 숫자 하나를 그려 보세요. MNIST로 학습한 두 모델이 그리는 동안 무엇으로 보이는지 알려 줍니다.",
     "sketch_label": "내 그림",
     "pad_hint": "여기에 숫자를 그리세요",
@@ -103,8 +106,7 @@ KO = {
     "tab_cards": "모델 카드",
     "tab_explorer": "테스트 세트",
     "tab_train": "직접 학습",
-    "use_drawing": "내 그림 사용",
-    "compare_intro": "**그리기** 탭의 그림을 두 모델에 동시에 보여 줍니다. 그곳에서 그린 뒤 이 탭으로 돌아오거나 버튼을 누르세요.",
+    "compare_intro": "내 그림을 두 모델에 동시에 보여 줍니다. 그리는 동안 차트가 따라 바뀝니다.",
     "compare_softmax_chart": "소프트맥스 회귀: 숫자별 확률",
     "compare_mlp_chart": "MLP: 숫자별 확률",
     "softmax_intro": "소프트맥스 회귀는 숫자마다 점수를 매깁니다. 각 픽셀의 잉크에 그 숫자의 해당 픽셀 가중치를 곱해 모두 더하고 편향을 더합니다. 점수가 가장 높은 숫자가 답입니다. 그래서 숫자마다 28×28 가중치 **템플릿**이 있습니다. 빨간색은 잉크가 그 숫자 쪽으로, 파란색은 반대쪽으로 작용하는 곳입니다.",
@@ -149,7 +151,7 @@ KO = {
 # Messages made while the app runs (Gradio translates only whole fixed strings), so they carry
 # both languages: (English, Korean). Placeholders are filled per language; {name} is the model.
 MESSAGES = {
-    "draw_first": ("Draw a digit on the **Draw** tab first.", "먼저 **그리기** 탭에서 숫자를 그려 주세요."),
+    "draw_first": ("Draw a digit on the pad first.", "먼저 그림판에 숫자를 그려 주세요."),
     "agree": ("Both models say **{digit}**.", "두 모델 모두 **{digit}**(이)라고 봅니다."),
     "disagree": (
         "**They disagree:** softmax regression says **{softmax}**, the MLP says **{mlp}**.",

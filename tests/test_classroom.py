@@ -15,7 +15,9 @@ from demo.classroom import Classroom, LazyMNIST
 from mnist_models import data
 from mnist_models.inference import Classifier
 from mnist_models.live_training import TrainingBusyError, is_busy, train_live
+from tests.conftest import draw_digit
 from tests.test_data import write_split
+from tests.test_handlers import pad_value
 
 TRAIN_COUNT, TEST_COUNT = 300, 120
 
@@ -177,3 +179,15 @@ def test_every_label_is_one_whole_translatable_string():
         for key, text in table.items():
             assert _fields(text) <= {"softmax", "mlp", "device"}, key
             assert "__i18n__" not in text
+
+
+def test_a_new_stroke_recomputes_only_the_tab_on_screen(room):
+    drawing = pad_value(draw_digit(7, canvas=280, box=(60, 40, 220, 240), width=20))
+    skipped = lambda value: isinstance(value, dict) and value.get("__type__") == "update" and len(value) == 1  # noqa: E731
+    for showing, computed in (("compare", range(0, 3)), ("softmax", range(3, 7)), ("mlp", range(7, 10)), ("cards", ())):
+        outputs = room.follow_drawing(showing, drawing, None)
+        assert len(outputs) == 10
+        for i, value in enumerate(outputs):
+            assert skipped(value) != (i in computed), (showing, i)
+    softmax_chart, mlp_chart, verdict = room.follow_drawing("compare", drawing, None)[:3]
+    assert "**7**" in verdict and softmax_chart["kind"].tolist().count("prediction") == 1
