@@ -3,7 +3,7 @@
 It takes the same inputs as the app's public endpoint (an image file as gr.File(type="filepath")
 and a model name) and the same queue, upload and analytics settings, so the difference between
 the two is the app's own work (reading the file, preprocessing, the forward pass), not Gradio's.
---gradio-defaults drops the one setting that is not a default, to show what it saves.
+--gradio-defaults drops the two settings that are not Gradio's defaults, to show what they save.
 
     python benchmarks/noop_server.py --port 7999 [--concurrency-limit 4] [--gradio-defaults]
 """
@@ -16,8 +16,10 @@ import os
 import gradio as gr
 
 MAX_FILE_SIZE = "5mb"  # demo/app.py MAX_FILE_SIZE
-# demo/app.py sets this too (see there): Gradio's per-event analytics summary, kept every 1000th event.
+# demo/app.py sets these too (see there): Gradio's per-event analytics summary, kept every 1000th
+# event, and queue position messages once a second.
 ANALYTICS_CACHE_FREQUENCY = "1000"
+STATUS_UPDATE_RATE = 1.0
 
 
 def noop(image: str | None, model: str) -> dict:
@@ -41,11 +43,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--concurrency-limit", type=int, default=4, help="queue default_concurrency_limit (match the app)")
     parser.add_argument("--gradio-defaults", action="store_true",
-                        help="keep Gradio's default analytics summary after every event, unlike the app")
+                        help="Gradio's default analytics summary and queue messages, unlike the app")
     args = parser.parse_args()
     if not args.gradio_defaults:
         os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", ANALYTICS_CACHE_FREQUENCY)
-    build().queue(default_concurrency_limit=args.concurrency_limit).launch(
+    status_update_rate = "auto" if args.gradio_defaults else STATUS_UPDATE_RATE
+    build().queue(default_concurrency_limit=args.concurrency_limit, status_update_rate=status_update_rate).launch(
         server_name="127.0.0.1", server_port=args.port, max_file_size=MAX_FILE_SIZE
     )
 
