@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from functools import partial
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (Spaces): make the repository root importable
@@ -70,7 +69,9 @@ def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.HTML, gr.R
         gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
     gr.Markdown(i18n("device"), elem_id="device")
 
-    classify_drawing = partial(handlers.classify_drawing, classifier)
+    async def classify_drawing(drawing: str | None, model: str):
+        return await handlers.answer(handlers.is_small_drawing(drawing), handlers.classify_drawing, classifier, drawing, model)
+
     for event in (sketch.change, model.change):
         event(
             classify_drawing,
@@ -79,6 +80,9 @@ def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.HTML, gr.R
             trigger_mode="always_last",
             show_progress="hidden",
             api_visibility="private",
+            # Both values are plain strings, read and checked by the handler. (Gradio would
+            # otherwise preprocess each input in a worker thread of its own.)
+            preprocess=False,
         )
     return sketch, model
 
@@ -90,15 +94,22 @@ def build_api(classifier: Classifier) -> None:
     file into Gradio's generic error instead of our message.
     """
     with gr.Row(visible=False):
-        api_image = gr.File(type="filepath", file_types=["image"])
-        api_model = gr.Textbox()
-        api_result = gr.JSON()
+        api_image = gr.File(label="image", type="filepath", file_types=["image"])
+        api_model = gr.Textbox(label="model", value="mlp")
+        api_result = gr.JSON(label="prediction")
+    async def classify(image: dict | None, model: str) -> dict:
+        path = handlers.uploaded_path(image)
+        return await handlers.answer(handlers.is_small(path), handlers.classify_file, classifier, path, model)
+
     api_button = gr.Button(visible=False)
     api_button.click(
-        partial(handlers.classify_file, classifier),
+        classify,
         inputs=[api_image, api_model],
         outputs=api_result,
         api_name="classify",
+        # Gradio still checks that the file is one of this server's uploads; its File
+        # preprocessing would only add a worker-thread hop and an empty temporary file per call.
+        preprocess=False,
     )
 
 
