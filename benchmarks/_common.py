@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # scripts are run as files (python benchmarks/x.p
     sys.path.insert(0, str(ROOT))
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CANVAS = 280  # the app's sketchpad side (demo/app.py CANVAS)
+CANVAS = 280  # the side of the app's drawing pad picture (demo/canvas.py CANVAS)
 LOOPBACK = "127.0.0.1"
 
 
@@ -189,7 +189,7 @@ def write_results(name: str, payload: dict) -> Path:
 def drawn_pngs(count: int, seed: int = 0, canvas: int = CANVAS) -> list[tuple[bytes, int]]:
     """``count`` distinct synthetic drawings as PNG bytes with their labels.
 
-    White paper, black ink, opaque: what the sketchpad's composite looks like. Distinct files
+    White paper, black ink, opaque: a drawing as an API client sends it. Distinct files
     matter because Gradio caches uploads by content hash, so one repeated file would flatter it.
     """
     from mnist_models.drawings import render_digit
@@ -214,7 +214,7 @@ def free_port() -> int:
 
 def app_concurrency_limit(default: int = 4) -> int:
     """The queue's default_concurrency_limit the app launches with, read from demo/app.py so the
-    no-op floor server can copy it even after the other engineer tunes it."""
+    no-op floor server copies it even after it is tuned."""
     try:
         match = re.search(r"default_concurrency_limit\s*=\s*(\d+)", (ROOT / "demo" / "app.py").read_text())
     except OSError:

@@ -3,10 +3,12 @@
     python benchmarks/inference.py [--repeats 300] [--threads 1 default]
 
 Cases, each timed per call (p50/p95):
-  sketch-dict  a 280x280 sketchpad value {"background", "layers", "composite"} as the app's
-               live handler receives it (RGBA numpy arrays), through Classifier.classify
+  pad-url      the drawing pad's value as the app's live handler receives it: a data URL of a
+               280x280 PNG, black ink on transparent; decoded, then Classifier.classify
+  live-handler the same through demo/handlers.classify_drawing: everything the live event does
+               in Python (decoding, classify, the chart's data frame, the 28x28 picture as HTML)
   png-file     a 280x280 PNG file on disk, as the /classify API receives it, through classify
-  preprocess   preprocess() alone on the sketchpad dict / the PNG file
+  preprocess   preprocess() alone on the pad's PNG / the PNG file
   forward-1    Classifier.probabilities on one preprocessed image (the forward pass alone)
   batch-32/100 Classifier.probabilities on 32/100 preprocessed images; per-image cost reported
 and all of it under torch.set_num_threads(1) and under torch's default thread count.
@@ -15,6 +17,8 @@ and all of it under torch.set_num_threads(1) and under torch's default thread co
 from __future__ import annotations
 
 import argparse
+import base64
+import io
 import tempfile
 import time
 from pathlib import Path
@@ -28,18 +32,15 @@ from _common import CANVAS, OtherLoad, machine_info, percentiles, print_machine,
 from mnist_models.checkpoints import MODEL_NAMES
 from mnist_models.drawings import render_digit
 from mnist_models.inference import Classifier
-from mnist_models.preprocess import preprocess
+from demo import handlers
+from mnist_models.preprocess import decode_data_url, preprocess
 
 
-def sketch_value(digit: int, rng: np.random.Generator) -> dict:
-    """What gr.Sketchpad(type="numpy", image_mode="RGBA") hands the handler: a transparent layer
-    with the ink in alpha, an opaque white background, and an opaque black-on-white composite."""
-    layer = np.asarray(render_digit(digit, rng, CANVAS, "transparent"))  # (H, W, 4), ink in alpha
-    background = np.full((CANVAS, CANVAS, 4), 255, np.uint8)
-    composite = background.copy()
-    ink = layer[:, :, 3:4].astype(np.float32) / 255.0
-    composite[:, :, :3] = np.round(255.0 * (1.0 - ink)).astype(np.uint8)
-    return {"background": background, "layers": [layer], "composite": composite}
+def pad_value(digit: int, rng: np.random.Generator) -> str:
+    """What the drawing pad sends: a PNG data URL, black ink on a transparent background."""
+    buffer = io.BytesIO()
+    render_digit(digit, rng, CANVAS, "transparent").save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def timed(fn, inputs: list, repeats: int, warmup: int = 10) -> list[float]:
@@ -55,10 +56,11 @@ def timed(fn, inputs: list, repeats: int, warmup: int = 10) -> list[float]:
     return samples
 
 
-def run_cases(classifier: Classifier, sketches: list[dict], pngs: list[str], repeats: int) -> list[dict]:
+def run_cases(classifier: Classifier, pads: list[str], pngs: list[str], repeats: int) -> list[dict]:
     rows = []
-    pre_sketch = np.stack([preprocess(s) for s in sketches])
-    batch_pool = np.concatenate([pre_sketch] * (-(-100 // len(pre_sketch))))[:100]
+    pad_pngs = [decode_data_url(url) for url in pads]
+    inputs = np.stack([preprocess(png) for png in pad_pngs])
+    batch_pool = np.concatenate([inputs] * (-(-100 // len(inputs))))[:100]
 
     def row(case: str, model: str, samples: list[float], per: int = 1) -> dict:
         stats = percentiles(samples)
@@ -69,12 +71,13 @@ def run_cases(classifier: Classifier, sketches: list[dict], pngs: list[str], rep
         return out
 
     # Preprocessing does not depend on the model: time it once per input kind.
-    rows.append(row("preprocess sketch-dict", "-", timed(preprocess, sketches, repeats)))
+    rows.append(row("preprocess pad-png", "-", timed(preprocess, pad_pngs, repeats)))
     rows.append(row("preprocess png-file", "-", timed(preprocess, pngs, repeats)))
     for name in MODEL_NAMES:
-        rows.append(row("classify sketch-dict", name, timed(lambda s: classifier.classify(s, name), sketches, repeats)))
+        rows.append(row("classify pad-url", name, timed(lambda url: classifier.classify(decode_data_url(url), name), pads, repeats)))
+        rows.append(row("live-handler", name, timed(lambda url: handlers.classify_drawing(classifier, url, name), pads, repeats)))
         rows.append(row("classify png-file", name, timed(lambda p: classifier.classify(p, name), pngs, repeats)))
-        singles = [pre_sketch[i : i + 1] for i in range(len(pre_sketch))]
+        singles = [inputs[i : i + 1] for i in range(len(inputs))]
         rows.append(row("forward-1", name, timed(lambda x: classifier.probabilities(x, name), singles, repeats)))
         for size in (32, 100):
             batch = [batch_pool[:size]]
@@ -99,12 +102,16 @@ def main(argv: list[str] | None = None) -> None:
     print_machine(info)
 
     rng = np.random.default_rng(0)
-    sketches = [sketch_value(i % 10, rng) for i in range(args.drawings)]
+    pads = [pad_value(i % 10, rng) for i in range(args.drawings)]
     tmp = Path(tempfile.mkdtemp(prefix="bench-inference-"))
     pngs = []
-    for i, s in enumerate(sketches):
+    for i, url in enumerate(pads):
         path = tmp / f"drawing{i}.png"
-        Image.fromarray(s["composite"][:, :, :3], "RGB").save(path)  # an opaque drawing, as an API client sends
+        # An opaque drawing, black on white, as an API client sends it.
+        layer = Image.open(io.BytesIO(decode_data_url(url)))
+        paper = Image.new("RGB", layer.size, "white")
+        paper.paste(layer, mask=layer)
+        paper.save(path)
         pngs.append(str(path))
 
     results = {}
@@ -113,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(threads)
         print(f"\n== torch threads: {threads} ({setting})")
         load = OtherLoad()
-        rows = run_cases(classifier, sketches, pngs, args.repeats)
+        rows = run_cases(classifier, pads, pngs, args.repeats)
         others = load.cores_used_by_others()
         print(f"(cores kept busy by other processes meanwhile: {others:.2f})")
         for r in rows:

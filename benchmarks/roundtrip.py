@@ -7,6 +7,8 @@ Starts `python -m demo` on a free loopback port and measures:
   raw HTTP     httpx, one keep-alive connection: POST /gradio_api/upload, POST
                /gradio_api/call/classify, GET the result stream; split into those three phases
   client       gradio_client.Client.predict(handle_file(png), model, api_name="/classify")
+  floor        raw HTTP against benchmarks/noop_server.py (same inputs and settings, a function that
+               does nothing), in the same run: the framework's own round trip, for a ratio
   memory       the server's resident set size (VmRSS, VmHWM from /proc) after warm-up and after
                the runs
 Drawings are distinct synthetic 280x280 PNGs (black ink on white, like the sketchpad's composite).
@@ -23,6 +25,7 @@ import _common  # noqa: F401  (puts the repository on sys.path)
 import httpx
 
 from _common import (
+    app_concurrency_limit,
     classify_raw,
     drawn_pngs,
     machine_info,
@@ -34,6 +37,7 @@ from _common import (
     print_table,
     rss_kib,
     start_app,
+    start_noop,
     wait_for_quiet,
     wait_until_up,
     write_results,
@@ -143,6 +147,17 @@ def main(argv: list[str] | None = None) -> None:
         memory_after = rss_kib(server.pid)
     finally:
         server.stop()
+    floor_server = start_noop(app_concurrency_limit())
+    try:
+        wait_until_up(floor_server)
+        with httpx.Client(base_url=floor_server.url, timeout=30) as client:
+            for i in range(args.warmup):
+                classify_raw(client, pngs[i % len(pngs)][0], args.model)
+        cpu0 = process_cpu_seconds(floor_server.pid)
+        floor = run_raw(floor_server.url, pngs, args.requests, args.model)
+        floor["server_cpu_ms_per_request"] = 1000 * (process_cpu_seconds(floor_server.pid) - cpu0) / args.requests
+    finally:
+        floor_server.stop()
 
     print(f"\ncold start: /gradio_api/info after {cold['until_info_s']:.2f} s, first /classify answer after "
           f"{cold['until_first_classify_s']:.2f} s")
@@ -151,11 +166,15 @@ def main(argv: list[str] | None = None) -> None:
           f"(peak VmHWM {memory_after.get('VmHWM', 0) / 1024:.0f} MiB)\n")
     rows = [{"method": f"raw HTTP {k}", **v} for k, v in raw["phases"].items()]
     rows.append({"method": "raw HTTP total, no session", **fresh["phases"]["total"]})
+    rows.append({"method": "floor: no-op, raw HTTP total", **floor["phases"]["total"]})
     rows.append({"method": "gradio_client predict", **client["total"]})
     print_table(rows, ["method", "n", "p50_ms", "p95_ms", "mean_ms", "max_ms"])
     print(f"gradio_client Client() construction: {client['connect_s'] * 1000:.0f} ms; "
           f"correct predictions: raw {raw['correct']}/{args.requests}, client {client['correct']}/{args.requests}")
-    print(f"server CPU per raw request: {raw['server_cpu_ms_per_request']:.1f} ms"
+    ratio = raw["phases"]["total"]["p50_ms"] / floor["phases"]["total"]["p50_ms"]
+    print(f"raw HTTP p50: {raw['phases']['total']['p50_ms']:.1f} ms, {ratio:.2f}x the no-op floor's "
+          f"{floor['phases']['total']['p50_ms']:.1f} ms")
+    print(f"server CPU per raw request: {raw['server_cpu_ms_per_request']:.1f} ms (floor {floor['server_cpu_ms_per_request']:.1f} ms)"
           + (f" (app env {parse_env(args.app_env)})" if args.app_env else ""))
     print(f"cores kept busy by other processes during the runs: raw {raw['other_cores_busy']:.2f}, "
           f"client {client['other_cores_busy']:.2f}")
@@ -163,7 +182,8 @@ def main(argv: list[str] | None = None) -> None:
         "machine": info, "model": args.model, "requests": args.requests,
         "cold_start": {k: v for k, v in cold.items() if k != "first_result"},
         "memory_kib": {"after_warmup": memory_warm, "after_runs": memory_after},
-        "raw_http": raw, "raw_http_no_session": fresh, "gradio_client": client,
+        "raw_http": raw, "raw_http_no_session": fresh, "gradio_client": client, "floor_raw_http": floor,
+        "p50_ours_over_floor": ratio,
     })
 
 

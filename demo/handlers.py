@@ -5,11 +5,8 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import anyio
 import gradio as gr
 import numpy as np
 import pandas as pd
@@ -19,13 +16,6 @@ from mnist_models.inference import Classifier, Prediction, UnknownModelError
 from mnist_models.preprocess import DrawingError, EmptyDrawingError, decode_data_url
 
 DIGITS = [str(d) for d in range(10)]
-
-# A drawing this small is answered on the server's event loop: about 1 ms of work, less than
-# handing it to a worker thread costs (the hand-off and the two threads trading the GIL added
-# 1.5 ms per answer). Anything bigger goes to a worker thread, so that one large upload cannot
-# hold up everybody else's answers.
-INLINE_MAX_BYTES = 256 * 1024
-INLINE_MAX_PIXELS = 512 * 512
 
 
 def chart_frame(probabilities: list[float] | None, digit: int | None = None) -> pd.DataFrame:
@@ -124,37 +114,3 @@ def uploaded_path(file: Any) -> str | None:
     if isinstance(file, dict) and isinstance(file.get("path"), str):
         return file["path"]
     return None
-
-
-def is_small(image: bytes | str | Path | None) -> bool:
-    """Whether an image (file bytes or a path) is small enough to answer on the event loop.
-
-    Reads the header only. What cannot be read is "small": its error message is quick to make.
-    """
-    if image is None:
-        return True
-    try:
-        size = len(image) if isinstance(image, bytes) else Path(image).stat().st_size
-        if size > INLINE_MAX_BYTES:
-            return False
-        with Image.open(io.BytesIO(image) if isinstance(image, bytes) else image) as picture:
-            return picture.width * picture.height <= INLINE_MAX_PIXELS
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return True
-
-
-def is_small_drawing(drawing: Any) -> bool:
-    """is_small for the drawing pad's value (a data URL)."""
-    if not isinstance(drawing, str) or len(drawing) > INLINE_MAX_BYTES * 4 // 3 + 64:
-        return not isinstance(drawing, str)  # not text: a quick error message
-    try:
-        return is_small(drawn_image(drawing))
-    except DrawingError:
-        return True
-
-
-async def answer(small: bool, function: Callable, *args):
-    """Call ``function(*args)`` here on the event loop if the input is small, else in a thread."""
-    if small:
-        return function(*args)
-    return await anyio.to_thread.run_sync(function, *args)

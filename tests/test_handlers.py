@@ -95,25 +95,7 @@ def test_api_errors_are_gradio_errors_with_a_message(classifier, tmp_path, image
         handlers.classify_file(classifier, image, model)
 
 
-def test_small_drawings_are_answered_inline_and_large_ones_in_a_thread(tmp_path):
-    small = pad_value(draw_digit(7, canvas=280))
-    assert handlers.is_small_drawing(small) and handlers.is_small_drawing("") and handlers.is_small_drawing(None)
-    # A blank 4000x4000 PNG is a few kilobytes, but decoding it is not a job for the event loop.
-    big = Image.new("L", (4000, 4000), 255)
-    assert not handlers.is_small_drawing(pad_value(big))
-    path = tmp_path / "big.png"
-    big.save(path)
-    assert not handlers.is_small(str(path)) and handlers.is_small(str(tmp_path / "missing.png"))
-
-
-def test_answer_runs_small_work_inline_and_large_work_in_a_worker_thread():
-    import threading
-
-    import anyio
-
-    async def which_thread(small: bool) -> bool:
-        here = threading.get_ident()
-        return await handlers.answer(small, lambda: threading.get_ident() == here)
-
-    assert anyio.run(which_thread, True) is True
-    assert anyio.run(which_thread, False) is False
+def test_an_upload_is_read_by_its_server_path_only():
+    assert handlers.uploaded_path({"path": "/tmp/gradio/abc/seven.png", "meta": {"_type": "gradio.FileData"}}) == "/tmp/gradio/abc/seven.png"
+    for value in (None, "seven.png", {"url": "http://x"}, {"path": 7}):
+        assert handlers.uploaded_path(value) is None

@@ -1,0 +1,89 @@
+"""Two per-event costs inside Gradio that shaped the app's server settings, measured in-process.
+
+    python benchmarks/gradio_overheads.py [--repeats 20]
+
+  analytics    Gradio's queue rebuilds a pandas summary of its recent events (up to 10,000) after
+               every event unless GRADIO_ANALYTICS_CACHE_FREQUENCY says otherwise. Timed here for
+               100, 1,600 (one 30 s classroom run) and 10,000 recorded events, per event, with
+               the default frequency (1) and the app's (1000).
+  session      The first event of every visitor builds a per-session copy of the page's component
+               configs (gradio.state_holder.SessionState). Timed here for the app's drawing page,
+               its classroom page, and the no-op floor's page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import _common  # noqa: F401  (puts the repository on sys.path)
+import torch
+from gradio.queueing import Queue
+from gradio.state_holder import SessionState
+
+from _common import machine_info, print_machine, print_table, wait_for_quiet, write_results
+from demo.app import build_app, build_classroom
+from demo.texts import translations
+from mnist_models.inference import Classifier
+
+import noop_server
+
+
+def analytics_ms(records: int, frequency: int) -> float:
+    """Mean cost per event of Queue.compute_analytics_summary with ``records`` held, over enough
+    events that a summary kept every ``frequency``-th event is rebuilt at least once."""
+    events = max(200, frequency)
+    queue = Queue.__new__(Queue)  # only the summary's own state is needed
+    queue.events_recorded = queue.event_count_at_last_cache = 0
+    queue.ANAYLTICS_CACHE_FREQUENCY = frequency
+    queue.cached_event_analytics_summary = {"functions": {}}
+    queue.events_recorded_per_fn = {}
+    held = [{"time": time.time(), "status": "success", "process_time": 0.012, "function": "classify",
+             "session_hash": f"student-{i % 100}"} for i in range(records)]
+    queue.events_recorded = frequency
+    queue.compute_analytics_summary(held)  # warm-up (imports pandas); the count starts over here
+    t = time.perf_counter()
+    for _ in range(events):
+        queue.events_recorded += 1
+        queue.compute_analytics_summary(held)
+    return (time.perf_counter() - t) / events * 1000
+
+
+def session_ms(blocks, repeats: int) -> float:
+    SessionState(blocks)
+    t = time.perf_counter()
+    for _ in range(repeats):
+        SessionState(blocks)
+    return (time.perf_counter() - t) / repeats * 1000
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=20, help="session states built per page (default 20)")
+    parser.add_argument("--no-wait", action="store_true", help="start at once even if the machine is busy")
+    args = parser.parse_args(argv)
+    if not args.no_wait:
+        wait_for_quiet()
+    torch.set_num_threads(1)
+    info = machine_info("CPU")
+    print_machine(info)
+
+    analytics = [{"records": n, "frequency": f, "ms_per_event": analytics_ms(n, f)}
+                 for n in (100, 1600, 10_000) for f in (1, 1000)]
+    print("\nGradio's analytics summary, per event:")
+    print_table(analytics, ["records", "frequency", "ms_per_event"])
+
+    classifier = Classifier("cpu")
+    accuracy = {name: m["test_accuracy"] for name, m in classifier.metrics.items()}
+    i18n = translations(accuracy, classifier.device_label)
+    pages = {"drawing page (/)": build_app(classifier, i18n), "classroom page (/classroom)": build_classroom(classifier, i18n),
+             "no-op floor": noop_server.build()}
+    sessions = [{"page": name, "components": len(blocks.blocks), "ms_per_new_session": session_ms(blocks, args.repeats)}
+                for name, blocks in pages.items()]
+    print("\nA visitor's first event: Gradio's per-session copy of the page's component configs:")
+    print_table(sessions, ["page", "components", "ms_per_new_session"])
+    write_results("gradio_overheads", {"machine": info, "analytics": analytics, "sessions": sessions})
+
+
+if __name__ == "__main__":
+    main()
