@@ -223,7 +223,16 @@ def app_concurrency_limit(default: int = 4) -> int:
 
 
 def rss_kib(pid: int) -> dict:
-    """Resident memory now and at peak, from /proc (Linux only)."""
+    """Resident memory now and at peak, from /proc (Linux only), and the same summed over the
+    process's children (the app's model process, demo/worker.py) as children_VmRSS/VmHWM."""
+    out = _status_kib(pid)
+    for child in _children(pid):
+        for key, value in _status_kib(child).items():
+            out[f"children_{key}"] = out.get(f"children_{key}", 0) + value
+    return out
+
+
+def _status_kib(pid: int) -> dict:
     out = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -233,6 +242,16 @@ def rss_kib(pid: int) -> dict:
     except OSError:
         pass
     return out
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return children
 
 
 class Server:

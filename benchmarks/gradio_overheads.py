@@ -22,6 +22,7 @@ from gradio.queueing import Queue
 from gradio.state_holder import SessionState
 
 from _common import machine_info, print_machine, print_table, wait_for_quiet, write_results
+from demo import worker
 from demo.app import build_app, build_classroom
 from demo.texts import translations
 from mnist_models.inference import Classifier
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     classifier = Classifier("cpu")
     accuracy = {name: m["test_accuracy"] for name, m in classifier.metrics.items()}
     i18n = translations(accuracy, classifier.device_label)
-    pages = {"drawing page (/)": build_app(classifier, i18n), "classroom page (/classroom)": build_classroom(classifier, i18n),
+    pages = {"drawing page (/)": build_app(worker.in_thread(classifier), i18n), "classroom page (/classroom)": build_classroom(classifier, i18n),
              "no-op floor": noop_server.build()}
     sessions = [{"page": name, "components": len(blocks.blocks), "ms_per_new_session": session_ms(blocks, args.repeats)}
                 for name, blocks in pages.items()]

@@ -9,7 +9,7 @@ Starts `python -m demo` on a free loopback port and measures:
   client       gradio_client.Client.predict(handle_file(png), model, api_name="/classify")
   floor        raw HTTP against benchmarks/noop_server.py (same inputs and settings, a function that
                does nothing), in the same run: the framework's own round trip, for a ratio
-  memory       the server's resident set size (VmRSS, VmHWM from /proc) after warm-up and after
+  memory       the server's resident set size (VmRSS, VmHWM from /proc; its model process apart) after warm-up and after
                the runs
 Drawings are distinct synthetic 280x280 PNGs (black ink on white, like the sketchpad's composite).
 """
@@ -150,9 +150,9 @@ def main(argv: list[str] | None = None) -> None:
     floor_server = start_noop(app_concurrency_limit())
     try:
         wait_until_up(floor_server)
-        with httpx.Client(base_url=floor_server.url, timeout=30) as client:
+        with httpx.Client(base_url=floor_server.url, timeout=30) as http:
             for i in range(args.warmup):
-                classify_raw(client, pngs[i % len(pngs)][0], args.model)
+                classify_raw(http, pngs[i % len(pngs)][0], args.model)
         cpu0 = process_cpu_seconds(floor_server.pid)
         floor = run_raw(floor_server.url, pngs, args.requests, args.model)
         floor["server_cpu_ms_per_request"] = 1000 * (process_cpu_seconds(floor_server.pid) - cpu0) / args.requests
@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{cold['until_first_classify_s']:.2f} s")
     print(f"server memory: VmRSS {memory_warm.get('VmRSS', 0) / 1024:.0f} MiB after warm-up, "
           f"{memory_after.get('VmRSS', 0) / 1024:.0f} MiB after {3 * args.requests} requests "
-          f"(peak VmHWM {memory_after.get('VmHWM', 0) / 1024:.0f} MiB)\n")
+          f"(peak VmHWM {memory_after.get('VmHWM', 0) / 1024:.0f} MiB); its model process "
+          f"{memory_after.get('children_VmRSS', 0) / 1024:.0f} MiB\n")
     rows = [{"method": f"raw HTTP {k}", **v} for k, v in raw["phases"].items()]
     rows.append({"method": "raw HTTP total, no session", **fresh["phases"]["total"]})
     rows.append({"method": "floor: no-op, raw HTTP total", **floor["phases"]["total"]})

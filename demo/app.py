@@ -25,7 +25,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from demo import canvas, classroom, handlers
+from demo import canvas, classroom, handlers, worker
 from demo.texts import pad_texts, translations
 from mnist_models.inference import Classifier
 
@@ -46,7 +46,7 @@ CSS = """
 """
 
 
-def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.HTML, gr.Radio]:
+def build_draw_tab(classify: handlers.Classify, i18n: gr.I18n) -> tuple[gr.HTML, gr.Radio]:
     """The first and fastest view: draw, and see the chosen model's answer live."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
@@ -69,12 +69,8 @@ def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.HTML, gr.R
         gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
     gr.Markdown(i18n("device"), elem_id="device")
 
-    # A plain function, so Gradio runs it in a worker thread: decoding and the forward pass let go
-    # of Python's lock, and the server's one event-loop thread - what a class's load queues on -
-    # goes on serving others meanwhile. (Run on the loop instead, one request alone was 0.6 ms
-    # faster but a class's p95 latency grew by half.)
-    def classify_drawing(drawing: str | None, model: str):
-        return handlers.classify_drawing(classifier, drawing, model)
+    async def classify_drawing(drawing: str | None, model: str):
+        return await handlers.classify_drawing(classify, drawing, model)
 
     for event in (sketch.change, model.change):
         event(
@@ -91,7 +87,7 @@ def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.HTML, gr.R
     return sketch, model
 
 
-def build_api(classifier: Classifier) -> None:
+def build_api(classify: handlers.Classify) -> None:
     """The public API: an image file and a model name in, JSON out.
 
     The image comes in as a file, not through gr.Image, whose own decoding would turn a bad
@@ -101,12 +97,12 @@ def build_api(classifier: Classifier) -> None:
         api_image = gr.File(label="image", type="filepath", file_types=["image"])
         api_model = gr.Textbox(label="model", value="mlp")
         api_result = gr.JSON(label="prediction")
-    def classify(image: dict | None, model: str) -> dict:
-        return handlers.classify_file(classifier, handlers.uploaded_path(image), model)
+    async def classify_file(image: dict | None, model: str) -> dict:
+        return await handlers.classify_file(classify, handlers.uploaded_path(image), model)
 
     api_button = gr.Button(visible=False)
     api_button.click(
-        classify,
+        classify_file,
         inputs=[api_image, api_model],
         outputs=api_result,
         api_name="classify",
@@ -116,13 +112,13 @@ def build_api(classifier: Classifier) -> None:
     )
 
 
-def build_app(classifier: Classifier, i18n: gr.I18n) -> gr.Blocks:
+def build_app(classify: handlers.Classify, i18n: gr.I18n) -> gr.Blocks:
     """The student page: draw and see the answer, a link to the classroom, and the API."""
     with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as app:
         gr.Markdown(i18n("title"))
-        build_draw_tab(classifier, i18n)
+        build_draw_tab(classify, i18n)
         gr.Markdown(i18n("to_classroom"), elem_id="to-classroom")
-        build_api(classifier)
+        build_api(classify)
     return app
 
 
@@ -149,8 +145,9 @@ class Pages(FastAPI):
         return self.router
 
 
-def build_server(classifier: Classifier) -> FastAPI:
-    """Both pages on one server, each with its own queue."""
+def build_server(classifier: Classifier, classify: handlers.Classify) -> FastAPI:
+    """Both pages on one server, each with its own queue. The drawing page and the API answer
+    through ``classify``; the classroom's explanations use ``classifier`` directly."""
     accuracy = {name: metrics["test_accuracy"] for name, metrics in classifier.metrics.items()}
     i18n = translations(accuracy, classifier.device_label)
     server = Pages()
@@ -158,7 +155,7 @@ def build_server(classifier: Classifier) -> FastAPI:
     server.add_api_route(CLASSROOM_PATH, lambda: RedirectResponse(CLASSROOM_PATH.lstrip("/") + "/"), include_in_schema=False)
     css = CSS + canvas.STYLE + CLASSROOM_CSS.read_text()
     # The root page is mounted last: a mount at "/" would otherwise answer for /classroom too.
-    for path, page in ((CLASSROOM_PATH, build_classroom(classifier, i18n)), ("/", build_app(classifier, i18n))):
+    for path, page in ((CLASSROOM_PATH, build_classroom(classifier, i18n)), ("/", build_app(classify, i18n))):
         page.queue(default_concurrency_limit=4, status_update_rate=STATUS_UPDATE_RATE)
         gr.mount_gradio_app(server, page, path=path, max_file_size=MAX_FILE_SIZE, css=css, i18n=i18n, footer_links=["api", "gradio"])
     return server
@@ -179,9 +176,14 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     host = args.host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
     port = args.port or int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
-    server = build_server(Classifier(args.device))
+    classifier = Classifier(args.device)
+    models = worker.ModelProcess(classifier)  # starts loading while the pages are built
+    server = build_server(classifier, models.classify)
     print(f"Drawing page: http://{host}:{port}/  Classroom: http://{host}:{port}{CLASSROOM_PATH}", flush=True)
-    uvicorn.run(server, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(server, host=host, port=port, log_level="warning")
+    finally:
+        models.close()
 
 
 if __name__ == "__main__":

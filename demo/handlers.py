@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import gradio as gr
@@ -12,10 +13,14 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from mnist_models.inference import Classifier, Prediction, UnknownModelError
+from mnist_models.inference import Prediction, UnknownModelError
 from mnist_models.preprocess import DrawingError, EmptyDrawingError, decode_data_url
 
 DIGITS = [str(d) for d in range(10)]
+
+# How the handlers get a prediction: ``Classifier.classify`` run somewhere (in the app, in the
+# model process of demo/worker.py), awaited.
+Classify = Callable[[Any, str], Awaitable[Prediction]]
 
 
 def chart_frame(probabilities: list[float] | None, digit: int | None = None) -> pd.DataFrame:
@@ -83,26 +88,33 @@ def drawn_image(drawing: str | None) -> bytes | None:
     return decode_data_url(drawing) if drawing else None
 
 
-def classify_drawing(classifier: Classifier, drawing: str | None, model: str):
-    """Live handler for the drawing pad: (chart data, result HTML, the 28x28 input as HTML).
+def drawing_outputs(prediction: Prediction | None, message: str = "Draw a digit"):
+    """(chart data, result HTML, the 28x28 input as HTML) for a prediction, or for a message."""
+    if prediction is None:
+        return chart_frame(None), result_html(None, message), seen_html(None)
+    return chart_frame(prediction.probabilities, prediction.digit), result_html(prediction), seen_html(prediction.image)
+
+
+async def classify_drawing(classify: Classify, drawing: str | None, model: str):
+    """Live handler for the drawing pad: ``drawing_outputs`` for the drawing.
 
     A blank pad is the normal state before drawing, not an error.
     """
     try:
-        prediction = classifier.classify(drawn_image(drawing), model)
+        prediction = await classify(drawn_image(drawing), model)
     except EmptyDrawingError:
-        return chart_frame(None), result_html(None, "Draw a digit"), seen_html(None)
+        return drawing_outputs(None)
     except (DrawingError, UnknownModelError) as error:
-        return chart_frame(None), result_html(None, str(error)), seen_html(None)
-    return chart_frame(prediction.probabilities, prediction.digit), result_html(prediction), seen_html(prediction.image)
+        return drawing_outputs(None, str(error))
+    return drawing_outputs(prediction)
 
 
-def classify_file(classifier: Classifier, image: str | None, model: str) -> dict:
+async def classify_file(classify: Classify, image: str | None, model: str) -> dict:
     """The public API: an image file and a model name in, JSON out; bad input raises gr.Error."""
     if image is None:
         raise gr.Error("No image was sent. Send a PNG, JPEG or WebP picture of a digit.")
     try:
-        return classifier.classify(image, model).as_json()
+        return (await classify(image, model)).as_json()
     except EmptyDrawingError as error:
         raise gr.Error("The image is blank: there is no digit on it.") from error
     except (DrawingError, UnknownModelError) as error:

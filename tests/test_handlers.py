@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import re
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo import handlers
+from demo import handlers, worker
 from mnist_models.inference import Classifier
 from tests.conftest import draw_digit
 
@@ -19,6 +20,16 @@ from tests.conftest import draw_digit
 @pytest.fixture(scope="module")
 def classifier():
     return Classifier("cpu")
+
+
+@pytest.fixture(scope="module")
+def classify(classifier):
+    return worker.in_thread(classifier)
+
+
+def live(classify, value, model: str):
+    """The live handler, run to completion: (chart data, result HTML, 28x28 HTML)."""
+    return asyncio.run(handlers.classify_drawing(classify, value, model))
 
 
 def pad_value(image: Image.Image) -> str:
@@ -35,9 +46,9 @@ def seen_picture(seen: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("model", ["softmax", "mlp"])
-def test_a_drawing_fills_chart_result_and_preview(classifier, model):
+def test_a_drawing_fills_chart_result_and_preview(classifier, classify, model):
     drawing = draw_digit(7, canvas=280, box=(150, 20, 260, 200), width=18)
-    chart, result, seen = handlers.classify_drawing(classifier, pad_value(drawing), model)
+    chart, result, seen = live(classify, pad_value(drawing), model)
     assert chart["digit"].tolist() == [str(d) for d in range(10)]
     assert chart["probability"].sum() == pytest.approx(1.0, abs=1e-6)
     assert chart.loc[chart["kind"] == "prediction", "digit"].tolist() == ["7"]
@@ -49,17 +60,17 @@ def test_a_drawing_fills_chart_result_and_preview(classifier, model):
     assert picture.min() < 50 and picture[0, 0] == 255
 
 
-def test_an_empty_pad_asks_for_a_drawing_without_an_error(classifier):
+def test_an_empty_pad_asks_for_a_drawing_without_an_error(classify):
     blank = pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 0)))
     for value in (blank, "", None):
-        chart, result, seen = handlers.classify_drawing(classifier, value, "mlp")
+        chart, result, seen = live(classify, value, "mlp")
         assert chart["probability"].tolist() == [0.0] * 10
         assert "Draw a digit" in result and "<img" not in seen
 
 
-def test_a_full_ink_pad_explains_itself(classifier):
+def test_a_full_ink_pad_explains_itself(classify):
     full = pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 255)))
-    chart, result, seen = handlers.classify_drawing(classifier, full, "mlp")
+    chart, result, seen = live(classify, full, "mlp")
     assert "all ink" in result and "<img" not in seen and chart["probability"].sum() == 0
 
 
@@ -73,29 +84,45 @@ def test_a_full_ink_pad_explains_itself(classifier):
         ({"path": "/etc/passwd"}, "did not arrive as a PNG"),
     ],
 )
-def test_a_forged_pad_value_gets_a_message_not_a_crash(classifier, value, message):
-    chart, result, seen = handlers.classify_drawing(classifier, value, "mlp")
+def test_a_forged_pad_value_gets_a_message_not_a_crash(classify, value, message):
+    chart, result, seen = live(classify, value, "mlp")
     assert message in result and "<img" not in seen and chart["probability"].sum() == 0
 
 
-def test_api_returns_the_documented_json(classifier, tmp_path):
+def test_api_returns_the_documented_json(classify, tmp_path):
     path = tmp_path / "one.png"
     draw_digit(1).save(path)
-    result = handlers.classify_file(classifier, str(path), "mlp")
+    result = asyncio.run(handlers.classify_file(classify, str(path), "mlp"))
     assert set(result) == {"prediction", "probabilities", "model", "device"}
     assert result["prediction"] == 1 and result["device"] == "CPU"
 
 
 @pytest.mark.parametrize("image, model, message", [(None, "mlp", "No image"), ("one", "svm", "Unknown model")])
-def test_api_errors_are_gradio_errors_with_a_message(classifier, tmp_path, image, model, message):
+def test_api_errors_are_gradio_errors_with_a_message(classify, tmp_path, image, model, message):
     if image == "one":
         image = str(tmp_path / "one.png")
         draw_digit(1).save(image)
     with pytest.raises(gr.Error, match=message):
-        handlers.classify_file(classifier, image, model)
+        asyncio.run(handlers.classify_file(classify, image, model))
 
 
 def test_an_upload_is_read_by_its_server_path_only():
     assert handlers.uploaded_path({"path": "/tmp/gradio/abc/seven.png", "meta": {"_type": "gradio.FileData"}}) == "/tmp/gradio/abc/seven.png"
     for value in (None, "seven.png", {"url": "http://x"}, {"path": 7}):
         assert handlers.uploaded_path(value) is None
+
+
+def test_the_model_process_answers_like_this_one_and_with_the_same_errors(classifier, tmp_path):
+    """demo/worker.py: a child process with the same weights; its errors reach the handlers."""
+    models = worker.ModelProcess(classifier)
+    try:
+        drawing = pad_value(draw_digit(7, canvas=280, box=(60, 40, 220, 240), width=20))
+        chart, result, _ = asyncio.run(handlers.classify_drawing(models.classify, drawing, "mlp"))
+        here = classifier.classify(handlers.drawn_image(drawing), "mlp")
+        assert chart["probability"].tolist() == pytest.approx(here.probabilities, abs=1e-6)
+        assert 'class="result-digit">7<' in result
+        for value, message in (("", "Draw a digit"), (pad_value(Image.new("RGBA", (280, 280), "black")), "all ink")):
+            assert message in asyncio.run(handlers.classify_drawing(models.classify, value, "mlp"))[1]
+        assert "Unknown model" in asyncio.run(handlers.classify_drawing(models.classify, drawing, "svm"))[1]
+    finally:
+        models.close()
