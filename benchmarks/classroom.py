@@ -11,8 +11,8 @@ queue concurrency limit and upload limit, but a function that does nothing) - it
                     awaited (bounded by --timeout)
 A request is the full API round trip: upload, call, read the result stream.
 Ratios "ours / floor" separate the app's own cost from Gradio's. A p95 on a 2-core machine moves
-by tens of percent from run to run, so --rounds alternates the two servers (ours, floor, ours,
-floor, ...) and reports each round's ratios and their median.
+by tens of percent from run to run, so --rounds alternates the two servers (ours then floor,
+floor then ours, ...) and reports each round's ratios and their median.
 
 Everything runs on loopback, in one asyncio process (httpx.AsyncClient), on the same machine as
 the server: on 2 cores the generator competes with the server, so its CPU time is reported too.
@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     info = None
     for number in range(1, args.rounds + 1):
         results = {}
-        for label in ("ours", "floor"):
+        # ABBA: the server that goes first alternates, so neither always gets the fresher machine.
+        for label in ("ours", "floor") if number % 2 else ("floor", "ours"):
             server = start_app_with_retries(env=parse_env(args.app_env)) if label == "ours" else start_noop(limit)
             try:
                 wait_until_up(server)
@@ -224,8 +225,8 @@ def main(argv: list[str] | None = None) -> None:
 
     rows = []
     for number, results in enumerate(rounds, 1):
-        for label, phases in results.items():
-            for p in phases:
+        for label in ("ours", "floor"):
+            for p in results[label]:
                 rows.append({"round": number, "server": label, "phase": p["phase"], "sent": p["sent"], "ok": p["ok"],
                              "errors": p["errors"], "rps": p["throughput_rps"], "p50_ms": p["latency"]["p50_ms"],
                              "p95_ms": p["latency"]["p95_ms"], "max_ms": p["latency"]["max_ms"],

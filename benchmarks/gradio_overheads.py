@@ -9,11 +9,15 @@
   session      The first event of every visitor builds a per-session copy of the page's component
                configs (gradio.state_holder.SessionState). Timed here for the app's drawing page,
                its classroom page, and the no-op floor's page.
+  gc           One full garbage collection of a process holding the app's server (both pages, the
+               models, Gradio): how long the event loop stops, before and after gc.freeze() as
+               demo/app.py does at start-up.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 
 import _common  # noqa: F401  (puts the repository on sys.path)
@@ -23,7 +27,7 @@ from gradio.state_holder import SessionState
 
 from _common import machine_info, print_machine, print_table, wait_for_quiet, write_results
 from demo import worker
-from demo.app import build_app, build_classroom
+from demo.app import build_app, build_classroom, build_server
 from demo.texts import translations
 from mnist_models.inference import Classifier
 
@@ -83,7 +87,21 @@ def main(argv: list[str] | None = None) -> None:
                 for name, blocks in pages.items()]
     print("\nA visitor's first event: Gradio's per-session copy of the page's component configs:")
     print_table(sessions, ["page", "components", "ms_per_new_session"])
-    write_results("gradio_overheads", {"machine": info, "analytics": analytics, "sessions": sessions})
+
+    build_server(classifier, worker.in_thread(classifier))
+    collections = []
+    for frozen in (False, True):
+        if frozen:
+            gc.collect()
+            gc.freeze()
+        t = time.perf_counter()
+        gc.collect()
+        collections.append({"gc.freeze()": frozen, "objects_tracked": len(gc.get_objects()),
+                            "full_collection_ms": (time.perf_counter() - t) * 1000})
+    gc.unfreeze()
+    print("\nOne full garbage collection with the app's server built:")
+    print_table(collections, ["gc.freeze()", "objects_tracked", "full_collection_ms"])
+    write_results("gradio_overheads", {"machine": info, "analytics": analytics, "sessions": sessions, "gc": collections})
 
 
 if __name__ == "__main__":
