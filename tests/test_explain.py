@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from demo.classroom import Classroom
 from mnist_models import explain
@@ -12,6 +13,7 @@ from mnist_models.data import MNISTSplit
 from mnist_models.inference import Classifier, Prediction
 from mnist_models.preprocess import preprocess
 from tests.conftest import draw_digit
+from tests.test_handlers import pad_value
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +121,9 @@ def test_enlarge_shows_ink_dark_on_white():
 # The tabs' handlers, called as the app calls them ------------------------------------------------
 
 
-def sketch_of(image) -> dict:
-    return {"background": None, "layers": [np.asarray(image)], "composite": None}
+def sketch_of(image) -> str:
+    """What the classroom page's drawing pad sends: a PNG data URL, ink on transparent paper."""
+    return pad_value(image)
 
 
 def test_compare_shows_both_models_and_says_when_they_agree(classifier):
@@ -149,7 +152,7 @@ def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
     assert mlp.loc[mlp["kind"] == "prediction", "digit"].tolist() == ["8"]
 
 
-@pytest.mark.parametrize("sketch", [None, {"background": None, "layers": [np.zeros((280, 280, 4), np.uint8)], "composite": None}])
+@pytest.mark.parametrize("sketch", [None, "", pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 0)))], ids=["none", "empty", "blank"])
 def test_tabs_ask_for_a_drawing_when_the_canvas_is_empty(classifier, sketch):
     room = Classroom(classifier)
     softmax, mlp, verdict = room.compare(sketch)

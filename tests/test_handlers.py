@@ -6,6 +6,7 @@ import asyncio
 import base64
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import gradio as gr
 import numpy as np
@@ -27,9 +28,16 @@ def classify(classifier):
     return worker.in_thread(classifier)
 
 
+def run(coroutine):
+    """Run a handler coroutine to completion, in a thread of its own: during the browser tests
+    Playwright's sync API keeps an event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def live(classify, value, model: str):
     """The live handler, run to completion: (chart data, result HTML, 28x28 HTML)."""
-    return asyncio.run(handlers.classify_drawing(classify, value, model))
+    return run(handlers.classify_drawing(classify, value, model))
 
 
 def pad_value(image: Image.Image) -> str:
@@ -92,7 +100,7 @@ def test_a_forged_pad_value_gets_a_message_not_a_crash(classify, value, message)
 def test_api_returns_the_documented_json(classify, tmp_path):
     path = tmp_path / "one.png"
     draw_digit(1).save(path)
-    result = asyncio.run(handlers.classify_file(classify, str(path), "mlp"))
+    result = run(handlers.classify_file(classify, str(path), "mlp"))
     assert set(result) == {"prediction", "probabilities", "model", "device"}
     assert result["prediction"] == 1 and result["device"] == "CPU"
 
@@ -103,7 +111,7 @@ def test_api_errors_are_gradio_errors_with_a_message(classify, tmp_path, image, 
         image = str(tmp_path / "one.png")
         draw_digit(1).save(image)
     with pytest.raises(gr.Error, match=message):
-        asyncio.run(handlers.classify_file(classify, image, model))
+        run(handlers.classify_file(classify, image, model))
 
 
 def test_an_upload_is_read_by_its_server_path_only():
@@ -117,12 +125,12 @@ def test_the_model_process_answers_like_this_one_and_with_the_same_errors(classi
     models = worker.ModelProcess(classifier)
     try:
         drawing = pad_value(draw_digit(7, canvas=280, box=(60, 40, 220, 240), width=20))
-        chart, result, _ = asyncio.run(handlers.classify_drawing(models.classify, drawing, "mlp"))
+        chart, result, _ = run(handlers.classify_drawing(models.classify, drawing, "mlp"))
         here = classifier.classify(handlers.drawn_image(drawing), "mlp")
         assert chart["probability"].tolist() == pytest.approx(here.probabilities, abs=1e-6)
         assert 'class="result-digit">7<' in result
         for value, message in (("", "Draw a digit"), (pad_value(Image.new("RGBA", (280, 280), "black")), "all ink")):
-            assert message in asyncio.run(handlers.classify_drawing(models.classify, value, "mlp"))[1]
-        assert "Unknown model" in asyncio.run(handlers.classify_drawing(models.classify, drawing, "svm"))[1]
+            assert message in run(handlers.classify_drawing(models.classify, value, "mlp"))[1]
+        assert "Unknown model" in run(handlers.classify_drawing(models.classify, drawing, "svm"))[1]
     finally:
         models.close()
