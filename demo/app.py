@@ -98,6 +98,7 @@ def build_api(classify: handlers.Classify) -> None:
         api_image = gr.File(label="image", type="filepath", file_types=["image"])
         api_model = gr.Textbox(label="model", value="mlp")
         api_result = gr.JSON(label="prediction")
+
     async def classify_file(image: dict | None, model: str) -> dict:
         return await handlers.classify_file(classify, handlers.uploaded_path(image), model)
 
@@ -151,7 +152,7 @@ def build_server(classifier: Classifier, classify: handlers.Classify) -> FastAPI
     through ``classify``; the classroom's explanations use ``classifier`` directly."""
     accuracy = {name: metrics["test_accuracy"] for name, metrics in classifier.metrics.items()}
     i18n = translations(accuracy, classifier.device_label)
-    server = Pages()
+    server = Pages(docs_url=None, redoc_url=None, openapi_url=None)  # Gradio's pages have their own API docs
     # Gradio's mount answers at /classroom/; the address people type has no trailing slash.
     server.add_api_route(CLASSROOM_PATH, lambda: RedirectResponse(CLASSROOM_PATH.lstrip("/") + "/"), include_in_schema=False)
     css = CSS + canvas.STYLE + CLASSROOM_CSS.read_text()
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     # two cores (measured: batched forwards 30-100x slower under load with 2 threads, equal when idle).
     torch.set_num_threads(1)
     # Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event, for a
-    # monitoring page this app does not enable: 1-7 ms of the server's one Python thread per event,
+    # monitoring page this app does not enable: 1-11 ms of the server's one Python thread per event,
     # growing as a class draws. Every 1000th event keeps the summary and drops the cost.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     host = args.host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
@@ -180,9 +181,9 @@ def main(argv: list[str] | None = None) -> None:
     classifier = Classifier(args.device)
     models = worker.ModelProcess(classifier)  # starts loading while the pages are built
     server = build_server(classifier, models.classify)
-    # Start-up leaves some 360,000 objects (Gradio, torch, pandas, the pages) that live as long as
-    # the server. Every full garbage collection walked them all - a pause of the one event loop of
-    # 100-200 ms, every few seconds under a class's load. Frozen, collections skip them.
+    # Start-up leaves some 400,000 objects (Gradio, torch, pandas, the pages) that live as long as
+    # the server. Every full garbage collection walked them all - the one event loop stopped for
+    # about 250 ms, now and then under a class's load. Frozen, collections skip them.
     gc.collect()
     gc.freeze()
     print(f"Drawing page: http://{host}:{port}/  Classroom: http://{host}:{port}{CLASSROOM_PATH}", flush=True)
