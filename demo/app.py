@@ -154,7 +154,8 @@ def build_server(classifier: Classifier, classify: handlers.Classify) -> FastAPI
     i18n = translations(accuracy, classifier.device_label)
     server = Pages(docs_url=None, redoc_url=None, openapi_url=None)  # Gradio's pages have their own API docs
     # Gradio's mount answers at /classroom/; the address people type has no trailing slash.
-    server.add_api_route(CLASSROOM_PATH, lambda: RedirectResponse(CLASSROOM_PATH.lstrip("/") + "/"), include_in_schema=False)
+    # (A plain Starlette route: FastAPI's own routes need the middleware that Pages leaves out.)
+    server.add_route(CLASSROOM_PATH, lambda request: RedirectResponse(CLASSROOM_PATH.lstrip("/") + "/"), include_in_schema=False)
     css = CSS + canvas.STYLE + CLASSROOM_CSS.read_text()
     # The root page is mounted last: a mount at "/" would otherwise answer for /classroom too.
     for path, page in ((CLASSROOM_PATH, build_classroom(classifier, i18n)), ("/", build_app(classify, i18n))):
