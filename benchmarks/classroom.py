@@ -25,7 +25,6 @@ import asyncio
 import random
 import statistics
 import time
-from pathlib import Path
 
 import _common  # noqa: F401  (puts the repository on sys.path)
 import httpx

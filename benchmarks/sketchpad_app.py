@@ -15,10 +15,10 @@ from functools import partial
 
 import _common  # noqa: F401  (puts the repository on sys.path)
 import gradio as gr
-import numpy as np
 import torch
 
 from demo import handlers
+from mnist_models import explain
 from mnist_models.inference import Classifier
 from mnist_models.preprocess import DrawingError, EmptyDrawingError
 
@@ -44,7 +44,7 @@ def classify_sketch(classifier: Classifier, sketch: dict | None, model: str):
         return handlers.chart_frame(None), handlers.result_html(None, "Draw a digit"), None
     except DrawingError as error:
         return handlers.chart_frame(None), handlers.result_html(None, str(error)), None
-    seen = np.kron(handlers.paper(prediction.image), np.ones((6, 6), np.uint8))
+    seen = explain.enlarge(prediction.image, 6)
     return handlers.chart_frame(prediction.probabilities, prediction.digit), handlers.result_html(prediction), seen
 
 

@@ -26,7 +26,6 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
 from _common import OtherLoad, machine_info, print_machine, print_table, wait_for_quiet, write_results
-from mnist_models.checkpoints import build_model
 from mnist_models.data import default_data_dir, load_split
 from mnist_models.device import describe_device, pick_device
 from mnist_models.evaluate import evaluate_model

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from mnist_models import explain
 from mnist_models.inference import Prediction, UnknownModelError
 from mnist_models.preprocess import DrawingError, EmptyDrawingError, decode_data_url
 
@@ -62,11 +63,6 @@ def result_html(prediction: Prediction | None, message: str | None = None) -> st
     )
 
 
-def paper(image: np.ndarray) -> np.ndarray:
-    """A model input (ink 1.0) as a uint8 picture of dark ink on white."""
-    return (255 - np.clip(image, 0, 1) * 255).astype(np.uint8)
-
-
 def seen_html(image: np.ndarray | None) -> str:
     """The 28x28 input the model read, inline in the page (about 0.5 KB of PNG): no file for the
     server to write and no request for the browser to make, on every stroke. The browser scales
@@ -74,7 +70,7 @@ def seen_html(image: np.ndarray | None) -> str:
     if image is None:
         return '<div class="seen-empty"></div>'
     buffer = io.BytesIO()
-    Image.fromarray(paper(image), "L").save(buffer, format="PNG")
+    Image.fromarray(explain.enlarge(image, 1), "L").save(buffer, format="PNG")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img class="seen-digit" src="data:image/png;base64,{data}" alt="28×28">'
 

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from demo import handlers, worker
+from mnist_models import explain
 from mnist_models.inference import Classifier
 from tests.conftest import draw_digit
 
@@ -63,7 +64,7 @@ def test_a_drawing_fills_chart_result_and_preview(classifier, classify, model):
     assert 'class="result-digit">7<' in result
     picture = seen_picture(seen)
     # The model's input, as dark ink on white paper: the same pixels the model read.
-    expected = handlers.paper(classifier.classify(drawing, model).image)
+    expected = explain.enlarge(classifier.classify(drawing, model).image, 1)
     assert picture.shape == (28, 28) and np.array_equal(picture, expected)
     assert picture.min() < 50 and picture[0, 0] == 255
 
