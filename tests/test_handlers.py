@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import os
 import re
+import signal
 from concurrent.futures import ThreadPoolExecutor
 
 import gradio as gr
@@ -121,17 +123,51 @@ def test_an_upload_is_read_by_its_server_path_only():
         assert handlers.uploaded_path(value) is None
 
 
-def test_the_model_process_answers_like_this_one_and_with_the_same_errors(classifier, tmp_path):
+def test_the_model_process_answers_like_this_one_and_with_the_same_errors(classifier, monkeypatch):
     """demo/worker.py: a child process with the same weights; its errors reach the handlers."""
-    models = worker.ModelProcess(classifier)
-    try:
-        drawing = pad_value(draw_digit(7, canvas=280, box=(60, 40, 220, 240), width=20))
-        chart, result, _ = run(handlers.classify_drawing(models.classify, drawing, "mlp"))
-        here = classifier.classify(handlers.drawn_image(drawing), "mlp")
-        assert chart["probability"].tolist() == pytest.approx(here.probabilities, abs=1e-6)
-        assert 'class="result-digit">7<' in result
-        for value, message in (("", "Draw a digit"), (pad_value(Image.new("RGBA", (280, 280), "black")), "all ink")):
-            assert message in run(handlers.classify_drawing(models.classify, value, "mlp"))[1]
-        assert "Unknown model" in run(handlers.classify_drawing(models.classify, drawing, "svm"))[1]
-    finally:
-        models.close()
+    drawing = pad_value(draw_digit(7, canvas=280, box=(60, 40, 220, 240), width=20))
+    here = classifier.classify(handlers.drawn_image(drawing), "mlp")
+
+    async def use():
+        models = worker.ModelProcess(classifier)
+        try:
+            # Until the child has loaded, drawings are answered here; then by the child.
+            chart, result, _ = await handlers.classify_drawing(models.classify, drawing, "mlp")
+            assert 'class="result-digit">7<' in result
+            await until(lambda: models.ready)
+            answers = await asyncio.gather(*(handlers.classify_drawing(models.classify, drawing, "mlp") for _ in range(8)))
+            for chart, result, _ in answers:
+                assert chart["probability"].tolist() == pytest.approx(here.probabilities, abs=1e-6)
+                assert 'class="result-digit">7<' in result
+            for value, message in (("", "Draw a digit"), (pad_value(Image.new("RGBA", (280, 280), "black")), "all ink")):
+                assert message in (await handlers.classify_drawing(models.classify, value, "mlp"))[1]
+            assert "Unknown model" in (await handlers.classify_drawing(models.classify, drawing, "svm"))[1]
+            assert models.ready  # errors are answers: the child is still there
+
+            # A child that dies is replaced; drawings meanwhile are still answered.
+            first = models.pid
+            os.kill(first, signal.SIGKILL)
+            answers = await asyncio.gather(*(handlers.classify_drawing(models.classify, drawing, "softmax") for _ in range(4)))
+            assert all('class="result-digit">7<' in result for _, result, _ in answers)
+            await until(lambda: models.ready and models.pid != first)
+            assert 'class="result-digit">7<' in (await handlers.classify_drawing(models.classify, drawing, "mlp"))[1]
+
+            # A child that stops answering is replaced too, and the drawing it held is answered here.
+            monkeypatch.setattr(worker, "ANSWER_TIMEOUT_S", 1.0)
+            stuck = models.pid
+            os.kill(stuck, signal.SIGSTOP)
+            assert 'class="result-digit">7<' in (await handlers.classify_drawing(models.classify, drawing, "mlp"))[1]
+            await until(lambda: models.ready and models.pid != stuck)
+        finally:
+            models.close()
+        return models
+
+    models = run(use())
+    assert not models.alive
+
+
+async def until(condition, timeout_s: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
