@@ -42,13 +42,13 @@ def _frame(value: Any) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def _serve(connection: socket.socket, device: str) -> None:
+def _serve(connection: socket.socket, device: str, batch: bool) -> None:
     """The child: load the models, say so, then answer (image, model) messages until the server
     closes its end."""
     import torch
 
     torch.set_num_threads(1)  # one drawing at a time: more threads only add hand-offs
-    if hasattr(os, "sched_setscheduler"):  # Linux
+    if batch and hasattr(os, "sched_setscheduler"):  # Linux
         # A batch process does not preempt others when it wakes: a drawing runs on a free core,
         # or waits its turn, rather than pushing the web server off its core. Under a class's
         # load this cut the p95 by a fifth (benchmarks/README.md).
@@ -80,8 +80,9 @@ class ModelProcess:
     """Classifies drawings in one child process, with ``local`` (this process's classifier)
     checking model names first and standing in until the child is ready."""
 
-    def __init__(self, local: Classifier) -> None:
+    def __init__(self, local: Classifier, batch: bool = True) -> None:
         self.local = local
+        self.batch = batch  # schedule the child as a batch process (Linux; see _serve)
         self._waiting: collections.deque[asyncio.Future] = collections.deque()  # in the order sent
         self._writer: asyncio.StreamWriter | None = None
         self._listener: asyncio.Task | None = None
@@ -94,7 +95,7 @@ class ModelProcess:
         # CUDA or holds threads is unsafe). Started at once, it loads while the pages are built.
         ours, theirs = socket.socketpair()
         context = multiprocessing.get_context("spawn")
-        self._child = context.Process(target=_serve, args=(theirs, str(self.local.device)), name="mnist-model", daemon=True)
+        self._child = context.Process(target=_serve, args=(theirs, str(self.local.device), self.batch), name="mnist-model", daemon=True)
         self._child.start()
         theirs.close()
         self._socket: socket.socket | None = ours
