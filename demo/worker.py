@@ -119,21 +119,24 @@ class ModelProcess:
         if self._listener is None:  # the first drawing on this event loop
             self._listener = asyncio.get_running_loop().create_task(self._keep_child())
         if not self._ready:
-            return await asyncio.to_thread(self.local.classify, image, model)
+            return await self._here(image, model)
         answer = asyncio.get_running_loop().create_future()
         self._waiting.append(answer)
         self._writer.write(_frame((image, model)))
         try:
             ok, value = await asyncio.wait_for(answer, ANSWER_TIMEOUT_S)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # (not the built-in TimeoutError before Python 3.11)
             self._ready = False  # later drawings stay here; the listener sees the child go and starts another
             self._child.kill()
-            return await asyncio.to_thread(self.local.classify, image, model)
+            return await self._here(image, model)
         except ModelGone:
-            return await asyncio.to_thread(self.local.classify, image, model)
+            return await self._here(image, model)
         if ok:
             return value
         raise value
+
+    async def _here(self, image: Any, model: str) -> Prediction:
+        return await asyncio.to_thread(self.local.classify, image, model)
 
     async def _keep_child(self) -> None:
         """Listen to the child; when it dies, start another - at once if it had been answering,
@@ -141,7 +144,7 @@ class ModelProcess:
         failures = 0
         try:
             while True:
-                if self._socket is None:  # the last child's loop has ended (tests run several)
+                if self._socket is None:  # the child died, or the loop it answered on ended
                     self._start()
                 answered = await self._listen()
                 if self._closed:
@@ -151,7 +154,6 @@ class ModelProcess:
                     await asyncio.sleep(min(60, 2**failures))
                     if self._closed:
                         return
-                self._start()
         finally:
             self._listener = None
 
