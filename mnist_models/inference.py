@@ -19,7 +19,9 @@ from .preprocess import preprocess
 
 class UnknownModelError(KeyError):
     def __init__(self, name: object) -> None:
-        self.message = f"Unknown model {name!r}. Choose one of: {', '.join(MODEL_NAMES)}."
+        shown = repr(name)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."  # a name sent from outside may be anything
+        self.message = f"Unknown model {shown}. Choose one of: {', '.join(MODEL_NAMES)}."
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -48,7 +50,7 @@ class Classifier:
         self.metrics = {name: load_metrics(name, weights_dir) for name in MODEL_NAMES}
 
     def model(self, name: str) -> torch.nn.Module:
-        if name not in self.models:
+        if not isinstance(name, str) or name not in self.models:
             raise UnknownModelError(name)
         return self.models[name]
 

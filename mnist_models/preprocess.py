@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,11 @@ BOX = 20
 # MNIST's mean centre of mass, in pixel-index coordinates (measured on the test set: 13.99, 14.01).
 CENTRE = 14.0
 
-# Bounds on the work one request can cause: larger images are refused before they are decoded,
-# and anything over WORK_SIDE is downscaled before the ink is looked at.
+# Bounds on the work one request can cause: files larger than MAX_FILE_BYTES are not read past
+# that size, only these formats are decoded, images larger than MAX_PIXELS are refused before they
+# are decoded, and anything over WORK_SIDE is downscaled before the ink is looked at.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")
 MAX_PIXELS = 4096 * 4096
 MIN_SIDE = 8
 WORK_SIDE = 1024
@@ -50,15 +55,64 @@ class EmptyDrawingError(DrawingError):
     """The input is blank: nothing has been drawn yet."""
 
 
-def open_image(source: str | Path | bytes | io.IOBase) -> Image.Image:
-    """Open an image file (path, bytes or file object), refusing non-images and huge images
-    before decoding them."""
-    if isinstance(source, bytes):
-        source = io.BytesIO(source)
+NOT_AN_IMAGE_MESSAGE = "This file is not an image we can read. Send a PNG, JPEG or WebP picture of a digit."
+
+
+def too_large_message(size: int) -> str:
+    return f"The file is over {MAX_FILE_BYTES // (1024 * 1024)} MB ({size:,} bytes or more); send a smaller picture."
+
+
+def read_file(path: str | Path) -> bytes:
+    """The bytes of the image file at ``path``, read with bounds: only a regular file, and never
+    more than MAX_FILE_BYTES of it.
+
+    A device (/dev/zero), a FIFO or a directory is refused without reading, and opening does not
+    wait for a FIFO's writer; a file that is larger, or grows while it is read, is refused once
+    MAX_FILE_BYTES have been read.
+    """
     try:
-        image = Image.open(source)  # lazy: reads the header only
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError, TypeError) as error:
+        raise DrawingError(NOT_AN_IMAGE_MESSAGE) from error
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise DrawingError(NOT_AN_IMAGE_MESSAGE)
+    with os.fdopen(descriptor, "rb") as file:
+        return read_bounded(file)
+
+
+def read_bounded(file: io.IOBase) -> bytes:
+    """At most MAX_FILE_BYTES of a file object; more than that is refused."""
+    try:
+        data = file.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as error:
+        raise DrawingError(NOT_AN_IMAGE_MESSAGE) from error
+    if not isinstance(data, bytes):
+        raise DrawingError(NOT_AN_IMAGE_MESSAGE)
+    if len(data) > MAX_FILE_BYTES:
+        raise DrawingError(too_large_message(len(data)))
+    return data
+
+
+def open_image(source: str | Path | bytes | io.IOBase) -> Image.Image:
+    """Open an image file (path, bytes or file object) of a format in IMAGE_FORMATS, refusing
+    non-images, large files and huge images before decoding them."""
+    if isinstance(source, (str, Path)):
+        data = read_file(source)
+    elif isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+        if len(data) > MAX_FILE_BYTES:
+            raise DrawingError(too_large_message(len(data)))
+    else:
+        data = read_bounded(source)
+    try:
+        # Lazy: reads the header only. Only the formats a browser sends are tried: PIL's other
+        # plugins (EPS runs Ghostscript, for one) are more code than a digit needs to reach.
+        image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+    except Image.DecompressionBombError as error:  # PIL's own bound, far above ours
+        raise DrawingError(too_many_pixels_message()) from error
     except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise DrawingError("This file is not an image we can read. Send a PNG, JPEG or WebP picture of a digit.") from error
+        raise DrawingError(NOT_AN_IMAGE_MESSAGE) from error
     check_size(*image.size)
     try:
         # Large JPEGs decode at a fraction of their size for free.
@@ -86,12 +140,17 @@ def decode_data_url(url: str) -> bytes:
         raise DrawingError("The drawing's picture data is damaged. Reload the page and draw again.") from error
 
 
+def too_many_pixels_message(size: str | None = None) -> str:
+    size = f"{size} pixels" if size else f"far over {MAX_PIXELS // 1_000_000} megapixels"
+    return (
+        f"The image is {size}; the largest accepted is {MAX_PIXELS // 1_000_000} megapixels "
+        f"(e.g. 4096×4096). Please send a smaller picture."
+    )
+
+
 def check_size(width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
-        raise DrawingError(
-            f"The image is {width}×{height} pixels; the largest accepted is {MAX_PIXELS // 1_000_000} megapixels "
-            f"(e.g. 4096×4096). Please send a smaller picture."
-        )
+        raise DrawingError(too_many_pixels_message(f"{width}×{height}"))
     if min(width, height) < MIN_SIDE:
         raise DrawingError(f"The image is {width}×{height} pixels; it must be at least {MIN_SIDE}×{MIN_SIDE} to hold a digit.")
 

@@ -87,3 +87,12 @@ def test_models_run_on_cuda(name):
     with torch.inference_mode():
         logits = model(torch.rand(8, 1, 28, 28, device="cuda"))
     assert logits.device.type == "cuda" and logits.shape == (8, 10)
+
+
+@pytest.mark.parametrize("name", ["cnn", "", None, 7, ["mlp"], {"mlp": 1}, "x" * 100_000])
+def test_an_unknown_model_name_of_any_type_gets_a_short_message(name):
+    from mnist_models.inference import Classifier, UnknownModelError
+
+    with pytest.raises(UnknownModelError, match="Choose one of: softmax, mlp") as caught:
+        Classifier("cpu").model(name)
+    assert len(str(caught.value)) < 120

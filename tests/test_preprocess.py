@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 
 import numpy as np
 import pytest
@@ -11,7 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
-from mnist_models.preprocess import CENTRE, MAX_DATA_URL_CHARS, DrawingError, EmptyDrawingError, decode_data_url, preprocess
+from mnist_models.preprocess import (
+    CENTRE,
+    MAX_DATA_URL_CHARS,
+    MAX_FILE_BYTES,
+    DrawingError,
+    EmptyDrawingError,
+    decode_data_url,
+    preprocess,
+    read_file,
+)
 from tests.conftest import draw_digit
 
 
@@ -141,3 +151,24 @@ def test_an_oversized_data_url_is_refused_before_it_is_decoded():
     url = "data:image/png;base64," + "A" * (MAX_DATA_URL_CHARS + 4)
     with pytest.raises(DrawingError, match="MB of text"):
         decode_data_url(url)
+
+
+def test_only_a_bounded_regular_file_is_read(tmp_path):
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo), str(tmp_path), str(tmp_path / "missing.png")):
+        with pytest.raises(DrawingError, match="not an image"):
+            read_file(path)  # refused without waiting for a writer or reading forever
+    large = tmp_path / "large.png"
+    large.write_bytes(b"\0" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(DrawingError, match="MB"):
+        read_file(large)
+    with pytest.raises(DrawingError, match="MB"):
+        preprocess(b"\0" * (MAX_FILE_BYTES + 1))
+
+
+def test_only_png_jpeg_and_webp_are_decoded():
+    buffer = io.BytesIO()
+    draw_digit(7).convert("RGB").save(buffer, "BMP")  # a picture PIL reads, but not one a browser sends us
+    with pytest.raises(DrawingError, match="not an image"):
+        preprocess(buffer.getvalue())
