@@ -224,7 +224,7 @@ def app_concurrency_limit(default: int = 4) -> int:
 
 def rss_kib(pid: int) -> dict:
     """Resident memory now and at peak, from /proc (Linux only), and the same summed over the
-    process's children (the app's model process, demo/worker.py) as children_VmRSS/VmHWM."""
+    process's children as children_VmRSS/VmHWM."""
     out = _status_kib(pid)
     for child in _children(pid):
         for key, value in _status_kib(child).items():

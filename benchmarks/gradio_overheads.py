@@ -7,8 +7,8 @@
                100, 1,600 (one 30 s classroom run) and 10,000 recorded events, per event, with
                the default frequency (1) and the app's (1000).
   session      The first event of every visitor builds a per-session copy of the page's component
-               configs (gradio.state_holder.SessionState). Timed here for the app's drawing page,
-               its classroom page, and the no-op floor's page.
+               configs (gradio.state_holder.SessionState), for every component of the Blocks,
+               both pages. Timed here for the app and the no-op floor's page.
   gc           One full garbage collection of a process holding the app's server (both pages, the
                models, Gradio): how long the event loop stops, before and after gc.freeze() as
                demo/app.py does at start-up.
@@ -26,8 +26,7 @@ from gradio.queueing import Queue
 from gradio.state_holder import SessionState
 
 from _common import machine_info, print_machine, print_table, wait_for_quiet, write_results
-from demo import worker
-from demo.app import build_app, build_classroom, build_server
+from demo.app import build_demo
 from demo.texts import translations
 from mnist_models.inference import Classifier
 
@@ -81,14 +80,13 @@ def main(argv: list[str] | None = None) -> None:
     classifier = Classifier("cpu")
     accuracy = {name: m["test_accuracy"] for name, m in classifier.metrics.items()}
     i18n = translations(accuracy, classifier.device_label)
-    pages = {"drawing page (/)": build_app(worker.in_thread(classifier), i18n), "classroom page (/classroom)": build_classroom(classifier, i18n),
-             "no-op floor": noop_server.build()}
+    demo = build_demo(classifier, i18n)
+    pages = {"the app (both pages, one Blocks)": demo, "no-op floor": noop_server.build()}
     sessions = [{"page": name, "components": len(blocks.blocks), "ms_per_new_session": session_ms(blocks, args.repeats)}
                 for name, blocks in pages.items()]
     print("\nA visitor's first event: Gradio's per-session copy of the page's component configs:")
     print_table(sessions, ["page", "components", "ms_per_new_session"])
 
-    build_server(classifier, worker.in_thread(classifier))
     collections = []
     for frozen in (False, True):
         if frozen:

@@ -1,11 +1,7 @@
-"""The drawing app: a drawing pad, a model selector, a live bar chart, and a JSON API at /, and
-the classroom tabs at /classroom. One server, two Gradio apps.
+"""The drawing app: a drawing pad, a model selector, a live bar chart and a JSON API at /, and the
+classroom tabs at /classroom. One Gradio app with two pages, started with ``launch()``.
 
-The student page is kept small on purpose: a hundred phones load it at once, and Gradio builds a
-per-visitor copy of a page's component configs (about 0.1 ms per component) at each visitor's
-first event. The teacher's tabs, with over a hundred components, live on their own page.
-
-    python -m demo [--host 0.0.0.0] [--port 7860]
+    python -m demo [--host 0.0.0.0] [--port 7860] [--share]
     python demo/app.py          # how Hugging Face Spaces starts it
 """
 
@@ -22,12 +18,10 @@ if __package__ in (None, ""):  # run as a file (Spaces): make the repository roo
 
 import gradio as gr
 import torch
-import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
-from demo import canvas, classroom, handlers, worker
+from demo import canvas, classroom, handlers
 from demo.texts import pad_texts, translations
+from mnist_models.checkpoints import MODEL_NAMES
 from mnist_models.inference import Classifier
 
 MAX_FILE_SIZE = "5mb"
@@ -47,7 +41,7 @@ CSS = """
 """
 
 
-def build_draw_tab(classify: handlers.Classify, i18n: gr.I18n) -> tuple[gr.HTML, gr.Radio]:
+def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.HTML, gr.Radio]:
     """The first and fastest view: draw, and see the chosen model's answer live."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
@@ -70,8 +64,8 @@ def build_draw_tab(classify: handlers.Classify, i18n: gr.I18n) -> tuple[gr.HTML,
         gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
     gr.Markdown(i18n("device"), elem_id="device")
 
-    async def classify_drawing(drawing: str | None, model: str):
-        return await handlers.classify_drawing(classify, drawing, model)
+    def classify_drawing(drawing: str | None, model: str):
+        return handlers.classify_drawing(classifier, drawing, model)
 
     for event in (sketch.change, model.change):
         event(
@@ -88,110 +82,90 @@ def build_draw_tab(classify: handlers.Classify, i18n: gr.I18n) -> tuple[gr.HTML,
     return sketch, model
 
 
-def build_api(classify: handlers.Classify) -> None:
-    """The public API: an image file and a model name in, JSON out.
-
-    The image comes in as a file, not through gr.Image, whose own decoding would turn a bad
-    file into Gradio's generic error instead of our message.
-    """
+def build_api(classifier: Classifier) -> None:
+    """The public API: an image file and a model name in, JSON out."""
     with gr.Row(visible=False):
-        api_image = gr.File(label="image", type="filepath", file_types=["image"])
-        api_model = gr.Textbox(label="model", value="mlp")
+        api_image = gr.Image(label="image", type="filepath", image_mode="RGBA", sources=["upload"])
+        api_model = gr.Radio(list(MODEL_NAMES), value="mlp", label="model")
         api_result = gr.JSON(label="prediction")
 
-    async def classify_file(image: dict | None, model: str) -> dict:
-        return await handlers.classify_file(classify, handlers.uploaded_path(image), model)
+    def classify(image: dict | None, model: str) -> dict:
+        """Read the digit in an image (PNG, JPEG or WebP; ink on a transparent background or on
+        plain paper) with the softmax regression ("softmax") or the MLP ("mlp"). Returns the
+        predicted digit, the probability of each digit 0-9, the model and the device it ran on."""
+        return handlers.classify_file(classifier, handlers.uploaded_file(image), model)
 
     api_button = gr.Button(visible=False)
     api_button.click(
-        classify_file,
+        classify,
         inputs=[api_image, api_model],
         outputs=api_result,
         api_name="classify",
-        # Gradio still checks that the file is one of this server's uploads; its File
-        # preprocessing would only add a worker-thread hop and an empty temporary file per call.
+        # The file is read by the handler, so that a bad one gets our message rather than the
+        # generic error of gr.Image's own decoding. Gradio still refuses a path that is not one of
+        # this server's uploads before the handler runs, and the handler checks again.
         preprocess=False,
     )
 
 
-def build_app(classify: handlers.Classify, i18n: gr.I18n) -> gr.Blocks:
-    """The student page: draw and see the answer, a link to the classroom, and the API."""
-    with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as app:
+def build_demo(classifier: Classifier, i18n: gr.I18n) -> gr.Blocks:
+    """The student page at / (draw and see the answer, a link to the classroom, the API) and the
+    teacher's page for the projector at /classroom (a drawing pad beside the classroom tabs)."""
+    with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as demo:
+        gr.Navbar(visible=False)  # each page links to the other in its own words
         gr.Markdown(i18n("title"))
-        build_draw_tab(classify, i18n)
+        build_draw_tab(classifier, i18n)
         gr.Markdown(i18n("to_classroom"), elem_id="to-classroom")
-        build_api(classify)
-    return app
-
-
-def build_classroom(classifier: Classifier, i18n: gr.I18n) -> gr.Blocks:
-    """The teacher's page for the projector: a drawing pad beside the classroom tabs."""
-    with gr.Blocks(title="MNIST: classroom", delete_cache=(600, 1800)) as app:
+        build_api(classifier)
+    with demo.route("Classroom", CLASSROOM_PATH, show_in_navbar=False):
         gr.Markdown(i18n("classroom_title"))
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
                 sketch = canvas.drawing_pad(pad_texts(), elem_id="sketch")
                 gr.Markdown(i18n("to_draw"), elem_id="to-draw")
-            with gr.Column(scale=2, min_width=300):
-                with gr.Tabs():
-                    classroom.build_tabs(classifier, i18n, sketch)
-    return app
-
-
-class Pages(FastAPI):
-    """The server that holds the two pages: a router and nothing else. Each mounted Gradio app
-    brings its own middleware (errors, CORS, body limits, compression); FastAPI's default layers
-    around them again cost about 20% more server time per request under a class's load."""
-
-    def build_middleware_stack(self):
-        return self.router
-
-
-def build_server(classifier: Classifier, classify: handlers.Classify) -> FastAPI:
-    """Both pages on one server, each with its own queue. The drawing page and the API answer
-    through ``classify``; the classroom's explanations use ``classifier`` directly."""
-    accuracy = {name: metrics["test_accuracy"] for name, metrics in classifier.metrics.items()}
-    i18n = translations(accuracy, classifier.device_label)
-    server = Pages(docs_url=None, redoc_url=None, openapi_url=None)  # Gradio's pages have their own API docs
-    # Gradio's mount answers at /classroom/; the address people type has no trailing slash.
-    # (A plain Starlette route: FastAPI's own routes need the middleware that Pages leaves out.)
-    server.add_route(CLASSROOM_PATH, lambda request: RedirectResponse(CLASSROOM_PATH.lstrip("/") + "/"), include_in_schema=False)
-    css = CSS + canvas.STYLE + CLASSROOM_CSS.read_text()
-    # The root page is mounted last: a mount at "/" would otherwise answer for /classroom too.
-    for path, page in ((CLASSROOM_PATH, build_classroom(classifier, i18n)), ("/", build_app(classify, i18n))):
-        page.queue(default_concurrency_limit=4, status_update_rate=STATUS_UPDATE_RATE)
-        gr.mount_gradio_app(server, page, path=path, max_file_size=MAX_FILE_SIZE, css=css, i18n=i18n, footer_links=["api", "gradio"])
-    return server
+            with gr.Column(scale=2, min_width=300), gr.Tabs():
+                classroom.build_tabs(classifier, i18n, sketch)
+    demo.queue(default_concurrency_limit=4, status_update_rate=STATUS_UPDATE_RATE)
+    return demo
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="MNIST drawing demo")
     parser.add_argument("--host", help="address to listen on (default: $GRADIO_SERVER_NAME or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    parser.add_argument("--share", action="store_true", help="also serve through a public Gradio share link")
     parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
     args = parser.parse_args(argv)
     # One drawing is a tiny forward pass; intra-op threads only fight the server's own threads for
-    # two cores (measured: batched forwards 30-100x slower under load with 2 threads, equal when idle).
+    # two cores (benchmarks/README.md).
     torch.set_num_threads(1)
     # Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event, for a
-    # monitoring page this app does not enable: 1-11 ms of the server's one Python thread per event,
-    # growing as a class draws. Every 1000th event keeps the summary and drops the cost.
+    # monitoring page this app does not enable; every 1000th event keeps it (benchmarks/README.md).
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
-    host = args.host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
-    port = args.port or int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
     classifier = Classifier(args.device)
-    models = worker.ModelProcess(classifier)  # starts loading while the pages are built
-    server = build_server(classifier, models.classify)
-    # Start-up leaves some 400,000 objects (Gradio, torch, pandas, the pages) that live as long as
-    # the server. Every full garbage collection walked them all - the one event loop stopped for
-    # about 250 ms, now and then under a class's load. Frozen, collections skip them.
+    accuracy = {name: metrics["test_accuracy"] for name, metrics in classifier.metrics.items()}
+    i18n = translations(accuracy, classifier.device_label)
+    demo = build_demo(classifier, i18n)
+    # Start-up leaves a large heap (Gradio, torch, pandas, the pages) that lives as long as the
+    # server; frozen, full garbage collections skip it instead of pausing the server to walk it.
     gc.collect()
     gc.freeze()
-    print(f"Drawing page: http://{host}:{port}/  Classroom: http://{host}:{port}{CLASSROOM_PATH}", flush=True)
-    try:
-        uvicorn.run(server, host=host, port=port, log_level="warning")
-    finally:
-        models.close()
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share or None,
+        max_file_size=MAX_FILE_SIZE,
+        css=CSS + canvas.STYLE + CLASSROOM_CSS.read_text(),
+        i18n=i18n,
+        footer_links=["api", "gradio"],
+        # Callers see why a call failed (a path that was never uploaded, a value that is not one
+        # of a control's choices), not a bare "Error"; the app's own errors say what to send.
+        show_error=True,
+        prevent_thread_lock=True,
+    )
+    root = (demo.share_url or demo.local_url).rstrip("/")
+    print(f"Drawing page: {root}/  Classroom: {root}{CLASSROOM_PATH}", flush=True)
+    demo.block_thread()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import numpy as np
 from demo import handlers
 from demo.texts import bilingual
 from mnist_models import explain
+from mnist_models.checkpoints import MODEL_NAMES
 from mnist_models.data import MNISTFileError, MNISTSplit, default_data_dir, load_split
 from mnist_models.inference import Classifier, Prediction
 from mnist_models.live_training import TrainingBusyError, train_live
@@ -26,7 +27,7 @@ from mnist_models.preprocess import DrawingError
 
 GALLERY_SIZE = 48
 SUBSETS = [5_000, 10_000, 30_000, 60_000]
-PICTURE = dict(interactive=False, format="png", buttons=["fullscreen"], show_label=False)
+PICTURE = {"interactive": False, "format": "png", "buttons": ["fullscreen"], "show_label": False}
 
 
 class LazyMNIST:
@@ -60,6 +61,32 @@ def _session(request: gr.Request | None) -> str:
 
 def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
+
+
+# Every event can be called from outside the page with any JSON in place of a component's value:
+# these read a value as what the page would send, or fall back to a harmless default.
+
+
+def _digit(value: object) -> int | None:
+    """A digit 0-9 (a dropdown's value), or None for anything else, "any" (-1) included."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        digit = int(value)
+    except (ValueError, OverflowError):
+        return None
+    return digit if 0 <= digit <= 9 else None
+
+
+def _model(value: object, default: str = "softmax") -> str:
+    return value if isinstance(value, str) and value in MODEL_NAMES else default
+
+
+def _choice(value: object, choices, default: int | None) -> int | None:
+    """One of ``choices`` (whole numbers; a slider may send 3.0 for 3), else ``default``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in choices:
+        return default
+    return int(value)
 
 
 class Classroom:
@@ -118,10 +145,13 @@ class Classroom:
             return self.templates_picture, None, bilingual("draw_first"), other
         model = self.classifier.model("softmax")
         digit = prediction.digit
-        other = int(other) if other not in (None, "") else (digit + 1) % 10
+        other = _digit(other)
+        other = other if other is not None else (digit + 1) % 10
         bias = explain.softmax_bias(model)
         maps = {d: explain.softmax_contributions(model, prediction.image, d) for d in (digit, other)}
-        picture = explain.contributions_picture(prediction.image, [(f"→ {digit}", maps[digit]), (f"→ {other}", maps[other])])
+        picture = explain.contributions_picture(
+            prediction.image, [(f"→ {digit}", maps[digit]), (f"→ {other}", maps[other])]
+        )
         text = bilingual(
             "scores",
             digit=digit,
@@ -223,10 +253,12 @@ class Classroom:
             test = self.test_predictions()
         except MNISTFileError:
             return [], self._no_data()
-        true, predicted = (None if v in (None, "", -1) else int(v) for v in (true, predicted))
+        model, true, predicted = _model(model), _digit(true), _digit(predicted)
         wrong = test.mistakes(model, true, predicted)
         shown = wrong[:GALLERY_SIZE]
-        items = [(explain.enlarge(test.images[i], 3), f"{test.labels[i]} → {test.predictions[model][i]}") for i in shown]
+        items = [
+            (explain.enlarge(test.images[i], 3), f"{test.labels[i]} → {test.predictions[model][i]}") for i in shown
+        ]
         text = bilingual("mistakes_count", model=model, count=len(wrong), total=len(test), shown=len(shown))
         return items, text
 
@@ -240,6 +272,10 @@ class Classroom:
 
     def train(self, model: str, epochs: int, subset: int, request: gr.Request | None = None):
         """Stream (status, curves, weights) while a fresh model trains; it never replaces the shipped ones."""
+        epochs, subset = _choice(epochs, range(1, 6), None), _choice(subset, SUBSETS, None)
+        if model not in MODEL_NAMES or epochs is None or subset is None:
+            yield bilingual("choose_settings"), None, None
+            return
         try:
             yield bilingual("loading"), None, None
             train, test = self.data.split("train"), self.data.split("test")
@@ -266,14 +302,14 @@ class Classroom:
 
     @staticmethod
     def _training_status(snapshot) -> str:
-        values = dict(
-            model=snapshot.model,
-            done=snapshot.done,
-            epochs=snapshot.epochs,
-            images=snapshot.images_seen,
-            seconds=snapshot.seconds,
-            accuracy=_percent(snapshot.test_accuracy),
-        )
+        values = {
+            "model": snapshot.model,
+            "done": snapshot.done,
+            "epochs": snapshot.epochs,
+            "images": snapshot.images_seen,
+            "seconds": snapshot.seconds,
+            "accuracy": _percent(snapshot.test_accuracy),
+        }
         key = {"running": "training", "finished": "trained", "stopped": "stopped"}[snapshot.state]
         return bilingual(key, **values)
 
@@ -303,7 +339,7 @@ def _digit_choices(i18n: gr.I18n, any_digit: bool = False) -> list:
 def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classroom:
     """Add the classroom tabs to the open gr.Tabs; ``sketch`` is the page's drawing pad."""
     room = Classroom(classifier)
-    quiet = dict(api_visibility="private", show_progress="minimal")
+    quiet = {"api_visibility": "private", "show_progress": "minimal"}
 
     with gr.Tab(i18n("tab_compare"), id="compare") as compare_tab:
         # Which tab is on screen, so a new stroke recomputes that tab alone. (Inside a tab: a
@@ -349,8 +385,12 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
                     gr.Markdown(i18n(f"card_{name}_title"))
                     with gr.Row():
                         gr.Textbox(facts["parameters"], label=i18n("card_parameters"), interactive=False, min_width=140)
-                        gr.Textbox(facts["test_accuracy"], label=i18n("card_test_accuracy"), interactive=False, min_width=140)
-                        gr.Textbox(facts["drawn_accuracy"], label=i18n("card_drawn_accuracy"), interactive=False, min_width=140)
+                        gr.Textbox(
+                            facts["test_accuracy"], label=i18n("card_test_accuracy"), interactive=False, min_width=140
+                        )
+                        gr.Textbox(
+                            facts["drawn_accuracy"], label=i18n("card_drawn_accuracy"), interactive=False, min_width=140
+                        )
                     gr.Textbox(facts["recipe"], label=i18n("card_recipe"), interactive=False, lines=2)
                     gr.Textbox(facts["trained"], label=i18n("card_trained"), interactive=False)
                     pictures += [
@@ -366,19 +406,40 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
         with gr.Row(equal_height=False):
             with gr.Column(min_width=260):
                 another = gr.Button(i18n("random_digit"), variant="primary", elem_id="random-digit")
-                digit = gr.Image(label=i18n("explorer_digit_label"), elem_id="test-digit", height=260, **{**PICTURE, "show_label": True})
+                digit = gr.Image(
+                    label=i18n("explorer_digit_label"),
+                    elem_id="test-digit",
+                    height=260,
+                    **{**PICTURE, "show_label": True},
+                )
             digit_text = gr.Markdown(elem_id="test-digit-text", elem_classes=["classroom-message"])
         gr.Markdown(i18n("mistakes_title"))
         gr.Markdown(i18n("mistakes_about"))
         with gr.Row():
             model = gr.Radio(
-                [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")], value="softmax", label=i18n("mistakes_model")
+                [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
+                value="softmax",
+                label=i18n("mistakes_model"),
             )
-            true = gr.Dropdown(_digit_choices(i18n, any_digit=True), value=-1, label=i18n("true_digit"), elem_id="true-digit")
-            predicted = gr.Dropdown(_digit_choices(i18n, any_digit=True), value=-1, label=i18n("predicted_digit"), elem_id="predicted-digit")
+            true = gr.Dropdown(
+                _digit_choices(i18n, any_digit=True), value=-1, label=i18n("true_digit"), elem_id="true-digit"
+            )
+            predicted = gr.Dropdown(
+                _digit_choices(i18n, any_digit=True), value=-1, label=i18n("predicted_digit"), elem_id="predicted-digit"
+            )
         count = gr.Markdown(elem_id="mistakes-count", elem_classes=["classroom-message"])
-        gallery = gr.Gallery(label=i18n("mistakes_gallery"), elem_id="mistakes", columns=8, height="auto", object_fit="contain", allow_preview=False, buttons=[])
-        explorer_tab.select(room.explore, inputs=[model, true, predicted], outputs=[digit, digit_text, gallery, count], **quiet)
+        gallery = gr.Gallery(
+            label=i18n("mistakes_gallery"),
+            elem_id="mistakes",
+            columns=8,
+            height="auto",
+            object_fit="contain",
+            allow_preview=False,
+            buttons=[],
+        )
+        explorer_tab.select(
+            room.explore, inputs=[model, true, predicted], outputs=[digit, digit_text, gallery, count], **quiet
+        )
         another.click(room.random_digit, outputs=[digit, digit_text], **quiet)
         for control in (model, true, predicted):
             control.input(room.mistakes, inputs=[model, true, predicted], outputs=[gallery, count], **quiet)
@@ -386,7 +447,11 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
     with gr.Tab(i18n("tab_train"), id="train") as train_tab:
         gr.Markdown(i18n("train_intro"))
         with gr.Row():
-            model = gr.Radio([(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")], value="softmax", label=i18n("train_model"))
+            model = gr.Radio(
+                [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
+                value="softmax",
+                label=i18n("train_model"),
+            )
             epochs = gr.Slider(1, 5, value=3, step=1, label=i18n("train_epochs"))
             subset = gr.Dropdown([(f"{n:,}", n) for n in SUBSETS], value=10_000, label=i18n("train_subset"))
         with gr.Row():
@@ -398,13 +463,28 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
                 curves = _picture(i18n, "train_curves_label", "train-curves")
             with gr.Column(min_width=300):
                 weights = _picture(i18n, "train_weights_label", "train-weights")
-        start.click(room.train, inputs=[model, epochs, subset], outputs=[status, curves, weights], api_visibility="private", show_progress="hidden")
+        start.click(
+            room.train,
+            inputs=[model, epochs, subset],
+            outputs=[status, curves, weights],
+            api_visibility="private",
+            show_progress="hidden",
+        )
         # Its own event, so a Stop is never queued behind the training it should end.
         stop.click(room.stop, outputs=status, api_visibility="private", show_progress="hidden")
 
-    tabs = {"compare": compare_tab, "softmax": softmax_tab, "mlp": mlp_tab, "cards": cards_tab, "explorer": explorer_tab, "train": train_tab}
+    tabs = {
+        "compare": compare_tab,
+        "softmax": softmax_tab,
+        "mlp": mlp_tab,
+        "cards": cards_tab,
+        "explorer": explorer_tab,
+        "train": train_tab,
+    }
     for name, tab in tabs.items():
-        tab.select(lambda name=name: name, outputs=showing, queue=False, api_visibility="private", show_progress="hidden")
+        tab.select(
+            lambda name=name: name, outputs=showing, queue=False, api_visibility="private", show_progress="hidden"
+        )
     sketch.change(
         room.follow_drawing,
         inputs=[showing, sketch, other],

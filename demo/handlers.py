@@ -5,23 +5,21 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Awaitable, Callable
+import stat
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import numpy as np
 import pandas as pd
+from gradio.utils import get_upload_folder
 from PIL import Image
 
 from mnist_models import explain
-from mnist_models.inference import Prediction, UnknownModelError
+from mnist_models.inference import Classifier, Prediction, UnknownModelError
 from mnist_models.preprocess import DrawingError, EmptyDrawingError, decode_data_url
 
 DIGITS = [str(d) for d in range(10)]
-
-# How the handlers get a prediction: ``Classifier.classify`` run somewhere (in the app, in the
-# model process of demo/worker.py), awaited.
-Classify = Callable[[Any, str], Awaitable[Prediction]]
 
 
 def chart_frame(probabilities: list[float] | None, digit: int | None = None) -> pd.DataFrame:
@@ -91,13 +89,13 @@ def drawing_outputs(prediction: Prediction | None, message: str = "Draw a digit"
     return chart_frame(prediction.probabilities, prediction.digit), result_html(prediction), seen_html(prediction.image)
 
 
-async def classify_drawing(classify: Classify, drawing: str | None, model: str):
+def classify_drawing(classifier: Classifier, drawing: str | None, model: str):
     """Live handler for the drawing pad: ``drawing_outputs`` for the drawing.
 
     A blank pad is the normal state before drawing, not an error.
     """
     try:
-        prediction = await classify(drawn_image(drawing), model)
+        prediction = classifier.classify(drawn_image(drawing), model)
     except EmptyDrawingError:
         return drawing_outputs(None)
     except (DrawingError, UnknownModelError) as error:
@@ -105,20 +103,36 @@ async def classify_drawing(classify: Classify, drawing: str | None, model: str):
     return drawing_outputs(prediction)
 
 
-async def classify_file(classify: Classify, image: str | None, model: str) -> dict:
+NO_IMAGE_MESSAGE = "No image was sent. Send a PNG, JPEG or WebP picture of a digit."
+
+
+def classify_file(classifier: Classifier, image: str | None, model: str) -> dict:
     """The public API: an image file and a model name in, JSON out; bad input raises gr.Error."""
     if image is None:
-        raise gr.Error("No image was sent. Send a PNG, JPEG or WebP picture of a digit.")
+        raise gr.Error(NO_IMAGE_MESSAGE)
     try:
-        return (await classify(image, model)).as_json()
+        return classifier.classify(image, model).as_json()
     except EmptyDrawingError as error:
         raise gr.Error("The image is blank: there is no digit on it.") from error
     except (DrawingError, UnknownModelError) as error:
         raise gr.Error(str(error)) from error
 
 
-def uploaded_path(file: Any) -> str | None:
-    """The server path of an uploaded file as Gradio hands it over unprocessed ({"path": ...})."""
-    if isinstance(file, dict) and isinstance(file.get("path"), str):
-        return file["path"]
-    return None
+def uploaded_file(file: Any) -> str | None:
+    """The path of a file this server received as an upload, from an API call's unprocessed
+    ``{"path": ...}``; None for anything else.
+
+    The path is the caller's word, so it is believed only if it resolves (links followed) to a
+    regular file inside Gradio's upload folder. Nothing is opened to find out.
+    """
+    path = file.get("path") if isinstance(file, dict) else None
+    if not isinstance(path, str) or not path:
+        return None
+    try:
+        resolved = Path(path).resolve(strict=True)
+        uploads = Path(get_upload_folder()).resolve()
+        if uploads not in resolved.parents or not stat.S_ISREG(resolved.stat().st_mode):
+            return None
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return str(resolved)

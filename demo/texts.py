@@ -6,7 +6,7 @@ import gradio as gr
 
 EN = {
     "title": "# Draw a digit",
-    "to_classroom": "**Teaching with this?** The [classroom page](classroom/) compares the two models, shows what is inside them, explores the test set and trains a model live.",
+    "to_classroom": "**Teaching with this?** The [classroom page](classroom) compares the two models, shows what is inside them, explores the test set and trains a model live.",
     "classroom_title": "# Classroom: inside the two models",
     "to_draw": "Draw here, then open a tab. Students draw on the [drawing page](../).",
     "subtitle": "Draw a digit from 0 to 9. Two models trained on MNIST say what they see, as you draw.",
@@ -78,7 +78,7 @@ EN = {
 
 KO = {
     "title": "# 숫자를 그려 보세요",
-    "to_classroom": "**수업에 쓰시나요?** [수업 페이지](classroom/)에서 두 모델을 비교하고, 모델 속을 들여다보고, 테스트 세트를 살펴보고, 모델을 직접 학습시킬 수 있습니다.",
+    "to_classroom": "**수업에 쓰시나요?** [수업 페이지](classroom)에서 두 모델을 비교하고, 모델 속을 들여다보고, 테스트 세트를 살펴보고, 모델을 직접 학습시킬 수 있습니다.",
     "classroom_title": "# 수업: 두 모델의 속",
     "to_draw": "여기에 그린 다음 탭을 여세요. 학생들은 [그리기 페이지](../)에서 그립니다.",
     "subtitle": "0부터 9까지 숫자 하나를 그려 보세요. MNIST로 학습한 두 모델이 그리는 동안 무엇으로 보이는지 알려 줍니다.",
@@ -166,12 +166,16 @@ MESSAGES = {
         "MLP의 답은 **{digit}** ({probability:.0%})입니다. 이 그림에는 은닉 유닛 {units}개 중 {active}개가 활성입니다.",
     ),
     "no_data": (
-        "The MNIST data set is not available on this server (looked in `{root}`), so this tab has nothing to show. "
-        "To enable it, put the four MNIST IDX files in a folder and start the app with `MNIST_DATA_DIR` set to that folder, "
-        "or start it once with internet access so they are downloaded.",
-        "이 서버에는 MNIST 데이터 세트가 없어서(`{root}` 확인함) 이 탭에 보여 줄 것이 없습니다. "
-        "켜려면 MNIST IDX 파일 네 개를 한 폴더에 두고 `MNIST_DATA_DIR`을 그 폴더로 지정해 앱을 시작하거나, "
-        "인터넷에 연결된 상태에서 한 번 시작해 내려받게 하세요.",
+        (
+            "The MNIST data set is not available on this server (looked in `{root}`), so this tab has nothing to show. "
+            "To enable it, put the four MNIST IDX files in a folder and start the app with `MNIST_DATA_DIR` set to that folder, "
+            "or start it once with internet access so they are downloaded."
+        ),
+        (
+            "이 서버에는 MNIST 데이터 세트가 없어서(`{root}` 확인함) 이 탭에 보여 줄 것이 없습니다. "
+            "켜려면 MNIST IDX 파일 네 개를 한 폴더에 두고 `MNIST_DATA_DIR`을 그 폴더로 지정해 앱을 시작하거나, "
+            "인터넷에 연결된 상태에서 한 번 시작해 내려받게 하세요."
+        ),
     ),
     "test_digit": (
         "Test digit #{index}: the true digit is **{label}** · softmax regression says **{softmax}** · the MLP says **{mlp}**",
@@ -200,6 +204,10 @@ MESSAGES = {
     "stopping": ("Stopping…", "멈추는 중…"),
     "nothing_to_stop": ("No training of yours is running.", "실행 중인 내 학습이 없습니다."),
     "loading": ("Reading the MNIST files…", "MNIST 파일을 읽는 중…"),
+    "choose_settings": (
+        "Choose a model, a number of epochs and a number of training images.",
+        "모델, 에포크 수, 학습 이미지 수를 고르세요.",
+    ),
 }
 
 # Model names inside MESSAGES, per language.
@@ -220,7 +228,12 @@ def bilingual(key: str, model: str | None = None, **values) -> str:
 
 def translations(accuracy: dict[str, float], device: str) -> gr.I18n:
     """The app's strings with this process's figures filled in (Gradio translates whole strings only)."""
-    return gr.I18n(**{lang: {key: text.format(device=device, **accuracy) for key, text in table.items()} for lang, table in (("en", EN), ("ko", KO))})
+    return gr.I18n(
+        **{
+            lang: {key: text.format(device=device, **accuracy) for key, text in table.items()}
+            for lang, table in (("en", EN), ("ko", KO))
+        }
+    )
 
 
 def pad_texts() -> dict[str, dict[str, str]]:

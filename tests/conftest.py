@@ -45,7 +45,13 @@ def mnist_train():
     return load_split("train", _mnist_dir(), download=False)
 
 
-def draw_digit(digit: int, canvas: int = 400, box: tuple[int, int, int, int] = (220, 60, 360, 330), width: int = 22, background: str = "transparent") -> Image.Image:
+def draw_digit(
+    digit: int,
+    canvas: int = 400,
+    box: tuple[int, int, int, int] = (220, 60, 360, 330),
+    width: int = 22,
+    background: str = "transparent",
+) -> Image.Image:
     """A hand-made stroke drawing of a 0, 1 or 7 inside ``box`` (left, top, right, bottom),
     off-centre by default - the kind of picture a person makes on the canvas."""
     mode, paper = ("RGBA", (0, 0, 0, 0)) if background == "transparent" else ("RGB", "white")
@@ -57,9 +63,16 @@ def draw_digit(digit: int, canvas: int = 400, box: tuple[int, int, int, int] = (
         draw.ellipse(box, outline=ink, width=width)
     elif digit == 1:
         x = (left + right) // 2
-        draw.line([(x - (right - left) // 5, top + (bottom - top) // 8), (x, top), (x, bottom)], fill=ink, width=width, joint="curve")
+        draw.line(
+            [(x - (right - left) // 5, top + (bottom - top) // 8), (x, top), (x, bottom)],
+            fill=ink,
+            width=width,
+            joint="curve",
+        )
     elif digit == 7:
-        draw.line([(left, top), (right, top), (left + (right - left) // 3, bottom)], fill=ink, width=width, joint="curve")
+        draw.line(
+            [(left, top), (right, top), (left + (right - left) // 3, bottom)], fill=ink, width=width, joint="curve"
+        )
     else:
         raise ValueError("draw_digit draws 0, 1 and 7")
     return image
@@ -103,3 +116,95 @@ def drawn():
 
 def as_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image)
+
+
+class GradioHTTP:
+    """Gradio 6's HTTP API as an outside caller uses it (no gradio_client): uploads, the public
+    /call/<api_name> endpoints, and any event of either page by its fn_index through queue/join,
+    the way the page itself calls its private events."""
+
+    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.url + "/gradio_api", timeout=timeout_s)
+        self.timeout_s = timeout_s
+
+    def close(self) -> None:
+        self.http.close()
+
+    def config(self) -> dict:
+        return self.http.get(self.url + "/config").json()
+
+    def upload(self, data: bytes, name: str = "drawing.png") -> str:
+        response = self.http.post("/upload", files={"files": (name, data, "application/octet-stream")})
+        response.raise_for_status()
+        return response.json()[0]
+
+    def call(self, api_name: str, data: list, session: str = "test-client") -> tuple[str, object]:
+        """POST /call/<api_name>, then read its result stream: ("complete", outputs) or ("error", message)."""
+        import json
+
+        response = self.http.post(f"/call/{api_name}", json={"data": data, "session_hash": session})
+        response.raise_for_status()
+        event, payload = None, None
+        with self.http.stream("GET", f"/call/{api_name}/{response.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    payload = json.loads(line[5:])
+                    break
+        if event == "error":
+            return event, (payload or {}).get("error") if isinstance(payload, dict) else payload
+        return event, payload
+
+    def classify(self, png: bytes, model: str = "mlp") -> tuple[str, object]:
+        return self.call("classify", [file_data(self.upload(png)), model])
+
+    def event(
+        self, fn_index: int, data: list, trigger_id: int | None = None, session: str = "test-client", queue: bool = True
+    ) -> dict:
+        """Run one event as the page does (queue/join, then the session's message stream) and
+        return its process_completed message; queue=False events go through /run/predict."""
+        import json
+        import time
+
+        body = {
+            "data": data,
+            "fn_index": fn_index,
+            "session_hash": session,
+            "trigger_id": trigger_id,
+            "event_data": None,
+        }
+        if not queue:
+            response = self.http.post("/run/predict", json=body)
+            return {"msg": "process_completed", "success": response.status_code == 200, "output": response.json()}
+        response = self.http.post("/queue/join", json=body)
+        if response.status_code != 200:
+            return {"msg": "process_completed", "success": False, "output": {"error": response.text}}
+        event_id = response.json()["event_id"]
+        deadline = time.monotonic() + self.timeout_s
+        with self.http.stream("GET", "/queue/data", params={"session_hash": session}) as stream:
+            for line in stream.iter_lines():
+                if time.monotonic() > deadline:
+                    break
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    return message
+        raise TimeoutError(f"event {fn_index} did not complete within {self.timeout_s} s")
+
+
+def file_data(path: str) -> dict:
+    """A FileData value naming a server path, as Gradio's clients send an uploaded file."""
+    return {"path": path, "meta": {"_type": "gradio.FileData"}}
+
+
+def png_bytes(image: Image.Image, fmt: str = "PNG") -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()

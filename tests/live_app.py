@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -33,24 +34,28 @@ def running_app(command: list[str] | None = None, env_extra: dict | None = None)
         "GRADIO_SERVER_PORT": str(port),
         **(env_extra or {}),
     }
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the app exited with {process.returncode}:\n{process.stdout.read()}")
-            try:
-                urllib.request.urlopen(url + "config", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the app did not answer within 90 s") from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
+    # The server's output goes to a file: a pipe that nobody reads fills up, and the server then
+    # blocks on its next log line (Gradio prints a traceback for every failed event).
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        url = f"http://127.0.0.1:{port}/"
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            deadline = time.monotonic() + 90
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read()[-5000:]}")
+                try:
+                    urllib.request.urlopen(url + "config", timeout=2)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the app did not answer within 90 s") from None
+                    time.sleep(0.3)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

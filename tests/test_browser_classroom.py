@@ -49,7 +49,7 @@ def test_every_classroom_tab_shows_its_content(browser, app_url, size):
     with context.expect_page() as opened:  # the drawing page links to the classroom (a new tab)
         drawing_page.locator("#to-classroom a").click()
     page = opened.value
-    page.wait_for_url("**/classroom/", timeout=30_000)
+    page.wait_for_url("**/classroom", timeout=30_000)
     page.wait_for_selector("#sketch canvas", timeout=30_000)
     draw(page, [[(0.45, 0.25), (0.85, 0.25), (0.6, 0.85)]])
 
