@@ -5,7 +5,7 @@
 Cases, each timed per call (p50/p95):
   pad-url      the drawing pad's value as the app's live handler receives it: a data URL of a
                280x280 PNG, black ink on transparent; decoded, then Classifier.classify
-  live-handler the same, plus demo/handlers.drawing_outputs: everything the live event does in
+  live-handler the same, plus demo/student.read_drawing's display: everything the pad's event does in
                Python (decoding, classify, the chart's data frame, the 28x28 picture as HTML)
   png-file     a 280x280 PNG file on disk, as the /classify API receives it, through classify
   preprocess   preprocess() alone on the pad's PNG / the PNG file
@@ -32,7 +32,7 @@ from _common import CANVAS, OtherLoad, machine_info, percentiles, print_machine,
 from mnist_models.checkpoints import MODEL_NAMES
 from mnist_models.drawings import render_digit
 from mnist_models.inference import Classifier
-from demo import handlers
+from demo import student
 from mnist_models.preprocess import decode_data_url, preprocess
 
 
@@ -75,7 +75,7 @@ def run_cases(classifier: Classifier, pads: list[str], pngs: list[str], repeats:
     rows.append(row("preprocess png-file", "-", timed(preprocess, pngs, repeats)))
     for name in MODEL_NAMES:
         rows.append(row("classify pad-url", name, timed(lambda url: classifier.classify(decode_data_url(url), name), pads, repeats)))
-        live = lambda url: handlers.drawing_outputs(classifier.classify(handlers.drawn_image(url), name))  # noqa: E731
+        live = lambda url: student.read_drawing(classifier, url, name)  # noqa: E731
         rows.append(row("live-handler", name, timed(live, pads, repeats)))
         rows.append(row("classify png-file", name, timed(lambda p: classifier.classify(p, name), pngs, repeats)))
         singles = [inputs[i : i + 1] for i in range(len(inputs))]

@@ -17,7 +17,7 @@ import _common  # noqa: F401  (puts the repository on sys.path)
 import gradio as gr
 import torch
 
-from demo import handlers
+from demo import results
 from mnist_models import explain
 from mnist_models.inference import Classifier
 from mnist_models.preprocess import DrawingError, EmptyDrawingError
@@ -41,11 +41,11 @@ def classify_sketch(classifier: Classifier, sketch: dict | None, model: str):
     try:
         prediction = classifier.classify(sketch, model)
     except EmptyDrawingError:
-        return handlers.chart_frame(None), handlers.result_html(None, "Draw a digit"), None
+        return results.chart_frame(None), results.answer_html(None, "en"), None
     except DrawingError as error:
-        return handlers.chart_frame(None), handlers.result_html(None, str(error)), None
+        return results.chart_frame(None), results.answer_html(None, "en", str(error)), None
     seen = explain.enlarge(prediction.image, 6)
-    return handlers.chart_frame(prediction.probabilities, prediction.digit), handlers.result_html(prediction), seen
+    return results.chart_frame(prediction.probabilities, prediction.digit), results.answer_html(prediction, "en"), seen
 
 
 def build(classifier: Classifier) -> gr.Blocks:
@@ -66,8 +66,8 @@ def build(classifier: Classifier) -> gr.Blocks:
                 )
                 model = gr.Radio([("Softmax regression", "softmax"), ("MLP", "mlp")], value="mlp", label="Model")
             with gr.Column():
-                result = gr.HTML(handlers.result_html(None, "Draw a digit"), elem_id="result")
-                chart = handlers.probability_chart("Probability of each digit", "chart")
+                result = gr.HTML(results.answer_html(None, "en"), elem_id="result")
+                chart = results.probability_chart("Probability of each digit", "chart")
                 seen = gr.Image(label="What the model sees (28×28)", elem_id="seen", interactive=False, height=190)
         for event in (sketch.change, model.change):
             event(partial(classify_sketch, classifier), inputs=[sketch, model], outputs=[chart, result, seen],

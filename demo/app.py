@@ -19,93 +19,13 @@ if __package__ in (None, ""):  # run as a file (Spaces): make the repository roo
 import gradio as gr
 import torch
 
-from demo import canvas, classroom, handlers
+from demo import classroom, drawing_pad, student
 from demo.texts import pad_texts, translations
-from mnist_models.checkpoints import MODEL_NAMES
 from mnist_models.inference import Classifier
 
 MAX_FILE_SIZE = "5mb"
-CLASSROOM_CSS = Path(__file__).resolve().parent / "classroom.css"
 CLASSROOM_PATH = "/classroom"
-# Queue position messages once a second, not to every waiting visitor each time any job starts:
-# with "auto", a queue of n events costs n messages per job, which snowballs under a class's load.
-STATUS_UPDATE_RATE = 1.0
-
-CSS = """
-.result { display: flex; align-items: baseline; gap: 0.6rem; min-height: 7rem; }
-.result-digit { font-size: 6rem; font-weight: 700; line-height: 1; color: #e4572e; }
-.result-probability { font-size: 2rem; color: #444; }
-.result-message { font-size: 1.6rem; color: #666; padding-top: 2rem; }
-#seen { display: flex; justify-content: center; min-height: 180px; }
-#seen img { width: 168px; height: 168px; image-rendering: pixelated; border: 1px solid var(--border-color-primary); }
-"""
-
-
-def build_draw_tab(classifier: Classifier, i18n: gr.I18n) -> tuple[gr.HTML, gr.Radio]:
-    """The first and fastest view: draw, and see the chosen model's answer live."""
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=300):
-            gr.Markdown(i18n("subtitle"))
-            sketch = canvas.drawing_pad(pad_texts(), elem_id="sketch")
-            model = gr.Radio(
-                [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
-                value="mlp",
-                label=i18n("model_label"),
-                elem_id="model",
-            )
-        # On a phone the columns stack: the answer comes right under the drawing.
-        with gr.Column(scale=1, min_width=300):
-            result = gr.HTML(handlers.result_html(None, "Draw a digit"), elem_id="result")
-            chart = handlers.probability_chart(i18n("chart_label"), "chart")
-            gr.Markdown(i18n("seen_label"), elem_classes=["picture-caption"])
-            seen = gr.HTML(handlers.seen_html(None), elem_id="seen")
-    with gr.Row():
-        gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
-        gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
-    gr.Markdown(i18n("device"), elem_id="device")
-
-    def classify_drawing(drawing: str | None, model: str):
-        return handlers.classify_drawing(classifier, drawing, model)
-
-    for event in (sketch.change, model.change):
-        event(
-            classify_drawing,
-            inputs=[sketch, model],
-            outputs=[chart, result, seen],
-            trigger_mode="always_last",
-            show_progress="hidden",
-            api_visibility="private",
-            # Both values are plain strings, read and checked by the handler. (Gradio would
-            # otherwise preprocess each input in a worker thread of its own.)
-            preprocess=False,
-        )
-    return sketch, model
-
-
-def build_api(classifier: Classifier) -> None:
-    """The public API: an image file and a model name in, JSON out."""
-    with gr.Row(visible=False):
-        api_image = gr.Image(label="image", type="filepath", image_mode="RGBA", sources=["upload"])
-        api_model = gr.Radio(list(MODEL_NAMES), value="mlp", label="model")
-        api_result = gr.JSON(label="prediction")
-
-    def classify(image: dict | None, model: str) -> dict:
-        """Read the digit in an image (PNG, JPEG or WebP; ink on a transparent background or on
-        plain paper) with the softmax regression ("softmax") or the MLP ("mlp"). Returns the
-        predicted digit, the probability of each digit 0-9, the model and the device it ran on."""
-        return handlers.classify_file(classifier, handlers.uploaded_file(image), model)
-
-    api_button = gr.Button(visible=False)
-    api_button.click(
-        classify,
-        inputs=[api_image, api_model],
-        outputs=api_result,
-        api_name="classify",
-        # The file is read by the handler, so that a bad one gets our message rather than the
-        # generic error of gr.Image's own decoding. Gradio still refuses a path that is not one of
-        # this server's uploads before the handler runs, and the handler checks again.
-        preprocess=False,
-    )
+CSS = (Path(__file__).resolve().parent / "app.css").read_text() + drawing_pad.STYLE
 
 
 def build_demo(classifier: Classifier, i18n: gr.I18n) -> gr.Blocks:
@@ -113,19 +33,16 @@ def build_demo(classifier: Classifier, i18n: gr.I18n) -> gr.Blocks:
     teacher's page for the projector at /classroom (a drawing pad beside the classroom tabs)."""
     with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as demo:
         gr.Navbar(visible=False)  # each page links to the other in its own words
-        gr.Markdown(i18n("title"))
-        build_draw_tab(classifier, i18n)
-        gr.Markdown(i18n("to_classroom"), elem_id="to-classroom")
-        build_api(classifier)
+        student.build(classifier, i18n)
     with demo.route("Classroom", CLASSROOM_PATH, show_in_navbar=False):
         gr.Markdown(i18n("classroom_title"))
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
-                sketch = canvas.drawing_pad(pad_texts(), elem_id="sketch")
+                pad = drawing_pad.drawing_pad(pad_texts(), elem_id="sketch")
                 gr.Markdown(i18n("to_draw"), elem_id="to-draw")
             with gr.Column(scale=2, min_width=300), gr.Tabs():
-                classroom.build_tabs(classifier, i18n, sketch)
-    demo.queue(default_concurrency_limit=4, status_update_rate=STATUS_UPDATE_RATE)
+                classroom.build_tabs(classifier, i18n, pad)
+    demo.queue(default_concurrency_limit=4)
     return demo
 
 
@@ -155,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         server_port=args.port,
         share=args.share or None,
         max_file_size=MAX_FILE_SIZE,
-        css=CSS + canvas.STYLE + CLASSROOM_CSS.read_text(),
+        css=CSS,
         i18n=i18n,
         footer_links=["api", "gradio"],
         # Callers see why a call failed (a path that was never uploaded, a value that is not one

@@ -16,14 +16,14 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from demo import handlers
-from demo.texts import bilingual
+from demo import results
+from demo.texts import say, viewer_language
 from mnist_models import explain
 from mnist_models.checkpoints import MODEL_NAMES
 from mnist_models.data import MNISTFileError, MNISTSplit, default_data_dir, load_split
 from mnist_models.inference import Classifier, Prediction
 from mnist_models.live_training import TrainingBusyError, train_live
-from mnist_models.preprocess import DrawingError
+from mnist_models.preprocess import DrawingError, decode_data_url
 
 GALLERY_SIZE = 48
 SUBSETS = [5_000, 10_000, 30_000, 60_000]
@@ -99,36 +99,39 @@ class Classroom:
 
     def _classify(self, sketch: str | None, model: str) -> Prediction | None:
         try:
-            return self.classifier.classify(handlers.drawn_image(sketch), model)
+            return self.classifier.classify(decode_data_url(sketch) if sketch else None, model)
         except DrawingError:  # blank or unreadable: the tabs ask for a drawing instead
             return None
 
-    def follow_drawing(self, showing: str, sketch: str | None, other: int | str | None) -> tuple:
+    def follow_drawing(
+        self, showing: str, sketch: str | None, other: int | str | None, request: gr.Request = None
+    ) -> tuple:
         """A new stroke: recompute the explaining tab on screen; leave the others as they are."""
         compare, softmax, mlp = (gr.skip(),) * 3, (gr.skip(),) * 4, (gr.skip(),) * 3
         if showing == "compare":
-            compare = self.compare(sketch)
+            compare = self.compare(sketch, request)
         elif showing == "softmax":
-            softmax = self.inside_softmax(sketch, other)
+            softmax = self.inside_softmax(sketch, other, request)
         elif showing == "mlp":
-            mlp = self.inside_mlp(sketch)
+            mlp = self.inside_mlp(sketch, request)
         return (*compare, *softmax, *mlp)
 
     # Compare ---------------------------------------------------------------------------------
 
-    def compare(self, sketch):
+    def compare(self, sketch, request: gr.Request = None):
         """(softmax chart, MLP chart, verdict) for the current drawing."""
+        language = viewer_language(request)
         softmax, mlp = self._classify(sketch, "softmax"), self._classify(sketch, "mlp")
         if softmax is None or mlp is None:
-            return handlers.chart_frame(None), handlers.chart_frame(None), bilingual("draw_first")
+            return results.chart_frame(None), results.chart_frame(None), say("draw_first", language)
         verdict = (
-            bilingual("agree", digit=mlp.digit)
+            say("agree", language, digit=mlp.digit)
             if softmax.digit == mlp.digit
-            else bilingual("disagree", softmax=softmax.digit, mlp=mlp.digit)
+            else say("disagree", language, softmax=softmax.digit, mlp=mlp.digit)
         )
         return (
-            handlers.chart_frame(softmax.probabilities, softmax.digit),
-            handlers.chart_frame(mlp.probabilities, mlp.digit),
+            results.chart_frame(softmax.probabilities, softmax.digit),
+            results.chart_frame(mlp.probabilities, mlp.digit),
             verdict,
         )
 
@@ -138,11 +141,12 @@ class Classroom:
     def templates_picture(self) -> np.ndarray:
         return explain.templates_picture(explain.softmax_templates(self.classifier.model("softmax")))
 
-    def inside_softmax(self, sketch, other: int | str | None):
+    def inside_softmax(self, sketch, other: int | str | None, request: gr.Request = None):
         """(templates, contribution maps or None, scores text, the digit compared with) for the current drawing."""
+        language = viewer_language(request)
         prediction = self._classify(sketch, "softmax")
         if prediction is None:
-            return self.templates_picture, None, bilingual("draw_first"), other
+            return self.templates_picture, None, say("draw_first", language), _digit(other)
         model = self.classifier.model("softmax")
         digit = prediction.digit
         other = _digit(other)
@@ -152,8 +156,9 @@ class Classroom:
         picture = explain.contributions_picture(
             prediction.image, [(f"→ {digit}", maps[digit]), (f"→ {other}", maps[other])]
         )
-        text = bilingual(
+        text = say(
             "scores",
+            language,
             digit=digit,
             total=maps[digit].sum() + bias[digit],
             ink=maps[digit].sum(),
@@ -167,16 +172,18 @@ class Classroom:
 
     # Inside the MLP --------------------------------------------------------------------------
 
-    def inside_mlp(self, sketch):
+    def inside_mlp(self, sketch, request: gr.Request = None):
         """(occlusion picture, activations picture, sentence), or Nones and a prompt to draw."""
+        language = viewer_language(request)
         prediction = self._classify(sketch, "mlp")
         if prediction is None:
-            return None, None, bilingual("draw_first")
+            return None, None, say("draw_first", language)
         model = self.classifier.model("mlp")
         occlusion = explain.occlusion_map(model, prediction.image, prediction.digit)
         activations = explain.hidden_activations(model, prediction.image)
-        text = bilingual(
+        text = say(
             "mlp_answer",
+            language,
             digit=prediction.digit,
             probability=prediction.probabilities[prediction.digit],
             active=sum(int((a > 0).sum()) for a in activations),
@@ -228,18 +235,20 @@ class Classroom:
                 self._test_predictions = explain.TestSetPredictions.compute(split, self.classifier.models)
             return self._test_predictions
 
-    def _no_data(self) -> str:
-        return bilingual("no_data", root=self.data.root)
+    def _no_data(self, language: str) -> str:
+        return say("no_data", language, root=self.data.root)
 
-    def random_digit(self, seed: int | None = None):
+    def random_digit(self, request: gr.Request = None, seed: int | None = None):
         """(enlarged digit or None, text) for a random test digit."""
+        language = viewer_language(request)
         try:
             test = self.test_predictions()
         except MNISTFileError:
-            return None, self._no_data()
+            return None, self._no_data(language)
         index = int(np.random.default_rng(seed).integers(len(test)))
-        text = bilingual(
+        text = say(
             "test_digit",
+            language,
             index=index,
             label=int(test.labels[index]),
             softmax=int(test.predictions["softmax"][index]),
@@ -247,40 +256,42 @@ class Classroom:
         )
         return explain.enlarge(test.images[index], 8), text
 
-    def mistakes(self, model: str, true: int | None, predicted: int | None):
+    def mistakes(self, model: str, true: int | None, predicted: int | None, request: gr.Request = None):
         """(gallery items, text): the test digits ``model`` gets wrong, filtered by true and predicted digit."""
+        language = viewer_language(request)
         try:
             test = self.test_predictions()
         except MNISTFileError:
-            return [], self._no_data()
+            return [], self._no_data(language)
         model, true, predicted = _model(model), _digit(true), _digit(predicted)
         wrong = test.mistakes(model, true, predicted)
         shown = wrong[:GALLERY_SIZE]
         items = [
             (explain.enlarge(test.images[i], 3), f"{test.labels[i]} → {test.predictions[model][i]}") for i in shown
         ]
-        text = bilingual("mistakes_count", model=model, count=len(wrong), total=len(test), shown=len(shown))
+        text = say("mistakes_count", language, model=model, count=len(wrong), total=len(test), shown=len(shown))
         return items, text
 
-    def explore(self, model: str, true, predicted):
+    def explore(self, model: str, true, predicted, request: gr.Request = None):
         """Everything the explorer tab shows when it is opened."""
-        digit, text = self.random_digit()
-        items, count = self.mistakes(model, true, predicted)
+        digit, text = self.random_digit(request)
+        items, count = self.mistakes(model, true, predicted, request)
         return digit, text, items, count
 
     # Train live ------------------------------------------------------------------------------
 
-    def train(self, model: str, epochs: int, subset: int, request: gr.Request | None = None):
+    def train(self, model: str, epochs: int, subset: int, request: gr.Request = None):
         """Stream (status, curves, weights) while a fresh model trains; it never replaces the shipped ones."""
+        language = viewer_language(request)
         epochs, subset = _choice(epochs, range(1, 6), None), _choice(subset, SUBSETS, None)
         if model not in MODEL_NAMES or epochs is None or subset is None:
-            yield bilingual("choose_settings"), None, None
+            yield say("choose_settings", language), None, None
             return
         try:
-            yield bilingual("loading"), None, None
+            yield say("loading", language), None, None
             train, test = self.data.split("train"), self.data.split("test")
         except MNISTFileError:
-            yield self._no_data(), None, None
+            yield self._no_data(language), None, None
             return
         session, stop = _session(request), threading.Event()
         self._stops[session] = stop
@@ -290,18 +301,18 @@ class Classroom:
             with contextlib.closing(train_live(train, test, model, int(epochs), int(subset), stop)) as run:
                 for snapshot in run:
                     yield (
-                        self._training_status(snapshot),
+                        self._training_status(snapshot, language),
                         explain.curves_picture(snapshot.curves, snapshot.epochs),
                         explain.templates_picture(snapshot.weights),
                     )
         except TrainingBusyError:
-            yield bilingual("busy"), None, None
+            yield say("busy", language), None, None
         finally:
             if self._stops.get(session) is stop:
                 del self._stops[session]
 
     @staticmethod
-    def _training_status(snapshot) -> str:
+    def _training_status(snapshot, language: str) -> str:
         values = {
             "model": snapshot.model,
             "done": snapshot.done,
@@ -311,15 +322,16 @@ class Classroom:
             "accuracy": _percent(snapshot.test_accuracy),
         }
         key = {"running": "training", "finished": "trained", "stopped": "stopped"}[snapshot.state]
-        return bilingual(key, **values)
+        return say(key, language, **values)
 
-    def stop(self, request: gr.Request | None = None) -> str:
+    def stop(self, request: gr.Request = None) -> str:
         """Stop this session's live training after its current batch."""
+        language = viewer_language(request)
         stop = self._stops.get(_session(request))
         if stop is None:
-            return bilingual("nothing_to_stop")
+            return say("nothing_to_stop", language)
         stop.set()
-        return bilingual("stopping")
+        return say("stopping", language)
 
 
 # Layout -------------------------------------------------------------------------------------
@@ -348,8 +360,8 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
         gr.Markdown(i18n("compare_intro"))
         verdict = gr.Markdown(elem_id="compare-verdict", elem_classes=["classroom-message"])
         with gr.Row(equal_height=False):
-            softmax_chart = handlers.probability_chart(i18n("compare_softmax_chart"), "compare-softmax", height=260)
-            mlp_chart = handlers.probability_chart(i18n("compare_mlp_chart"), "compare-mlp", height=260)
+            softmax_chart = results.probability_chart(i18n("compare_softmax_chart"), "compare-softmax", height=260)
+            mlp_chart = results.probability_chart(i18n("compare_mlp_chart"), "compare-mlp", height=260)
         compare_outputs = [softmax_chart, mlp_chart, verdict]
         compare_tab.select(room.compare, inputs=sketch, outputs=compare_outputs, **quiet)
 

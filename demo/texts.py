@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from mnist_models.preprocess import DrawingError
+
 EN = {
     "title": "# Draw a digit",
     "to_classroom": "**Teaching with this?** The [classroom page](classroom) compares the two models, shows what is inside them, explores the test set and trains a model live.",
@@ -14,6 +16,8 @@ EN = {
     "pad_hint": "Draw a digit here",
     "pad_undo": "Undo",
     "pad_clear": "Clear",
+    "pad_undo_label": "Undo the last stroke (Ctrl+Z)",
+    "pad_clear_label": "Clear the drawing",
     "model_label": "Model",
     "model_softmax": "Softmax regression",
     "model_mlp": "MLP",
@@ -86,6 +90,8 @@ KO = {
     "pad_hint": "여기에 숫자를 그리세요",
     "pad_undo": "되돌리기",
     "pad_clear": "지우기",
+    "pad_undo_label": "마지막 획 되돌리기 (Ctrl+Z)",
+    "pad_clear_label": "그림 모두 지우기",
     "model_label": "모델",
     "model_softmax": "소프트맥스 회귀",
     "model_mlp": "다층 퍼셉트론(MLP)",
@@ -148,82 +154,103 @@ KO = {
     "train_weights_label": "가중치 (소프트맥스: 숫자별 템플릿, MLP: 첫 층 유닛 열 개가 찾는 모양)",
 }
 
-# Messages made while the app runs (Gradio translates only whole fixed strings), so they carry
-# both languages: (English, Korean). Placeholders are filled per language; {name} is the model.
+# Messages made while the app runs, in each viewer's language (Gradio's own translations cover
+# only fixed strings). Placeholders are filled per language; {name} is the model's name.
 MESSAGES = {
-    "draw_first": ("Draw a digit on the pad first.", "먼저 그림판에 숫자를 그려 주세요."),
-    "agree": ("Both models say **{digit}**.", "두 모델 모두 **{digit}**(이)라고 봅니다."),
-    "disagree": (
-        "**They disagree:** softmax regression says **{softmax}**, the MLP says **{mlp}**.",
-        "**두 모델의 답이 다릅니다:** 소프트맥스 회귀는 **{softmax}**, MLP는 **{mlp}**.",
-    ),
-    "scores": (
-        "Score for **{digit}**: {total:.2f} (the map adds up to {ink:.2f}, plus bias {bias:.2f}) · score for **{other}**: {other_total:.2f} ({other_ink:.2f} + {other_bias:.2f})",
-        "**{digit}**의 점수: {total:.2f} (지도의 합 {ink:.2f} + 편향 {bias:.2f}) · **{other}**의 점수: {other_total:.2f} ({other_ink:.2f} + {other_bias:.2f})",
-    ),
-    "mlp_answer": (
-        "The MLP says **{digit}** ({probability:.0%}). {active} of {units} hidden units are active for this drawing.",
-        "MLP의 답은 **{digit}** ({probability:.0%})입니다. 이 그림에는 은닉 유닛 {units}개 중 {active}개가 활성입니다.",
-    ),
-    "no_data": (
-        (
-            "The MNIST data set is not available on this server (looked in `{root}`), so this tab has nothing to show. "
-            "To enable it, put the four MNIST IDX files in a folder and start the app with `MNIST_DATA_DIR` set to that folder, "
-            "or start it once with internet access so they are downloaded."
-        ),
-        (
-            "이 서버에는 MNIST 데이터 세트가 없어서(`{root}` 확인함) 이 탭에 보여 줄 것이 없습니다. "
-            "켜려면 MNIST IDX 파일 네 개를 한 폴더에 두고 `MNIST_DATA_DIR`을 그 폴더로 지정해 앱을 시작하거나, "
-            "인터넷에 연결된 상태에서 한 번 시작해 내려받게 하세요."
-        ),
-    ),
-    "test_digit": (
-        "Test digit #{index}: the true digit is **{label}** · softmax regression says **{softmax}** · the MLP says **{mlp}**",
-        "테스트 숫자 #{index}: 실제 숫자 **{label}** · 소프트맥스 회귀의 답 **{softmax}** · MLP의 답 **{mlp}**",
-    ),
-    "mistakes_count": (
-        "With these filters, {name} gets **{count}** of {total:,} test digits wrong (showing {shown}).",
-        "이 조건에서 틀린 테스트 숫자: {total:,}개 중 **{count}**개 (모델: {name}, {shown}개 표시).",
-    ),
-    "busy": (
-        "Someone else is training a model on this server right now (one at a time). Try again in a minute.",
-        "지금 이 서버에서 다른 사람이 모델을 학습시키고 있습니다 (한 번에 하나). 잠시 후 다시 시도하세요.",
-    ),
-    "training": (
-        "Training {name}: epoch {done:.1f} of {epochs}, {images:,} images in {seconds:.0f} s · test accuracy **{accuracy}**",
-        "{name} 학습 중: 에포크 {done:.1f}/{epochs}, {seconds:.0f}초 동안 이미지 {images:,}개 · 테스트 정확도 **{accuracy}**",
-    ),
-    "trained": (
-        "Done: {name}, {images:,} images in {seconds:.0f} s (epochs: {epochs}) · test accuracy **{accuracy}**",
-        "완료: {name}, {seconds:.0f}초 동안 이미지 {images:,}개 (에포크 {epochs}) · 테스트 정확도 **{accuracy}**",
-    ),
-    "stopped": (
-        "Stopped after {done:.1f} epochs ({images:,} images, {seconds:.0f} s) · test accuracy **{accuracy}**",
-        "{done:.1f} 에포크 후 멈춤 (이미지 {images:,}개, {seconds:.0f}초) · 테스트 정확도 **{accuracy}**",
-    ),
-    "stopping": ("Stopping…", "멈추는 중…"),
-    "nothing_to_stop": ("No training of yours is running.", "실행 중인 내 학습이 없습니다."),
-    "loading": ("Reading the MNIST files…", "MNIST 파일을 읽는 중…"),
-    "choose_settings": (
-        "Choose a model, a number of epochs and a number of training images.",
-        "모델, 에포크 수, 학습 이미지 수를 고르세요.",
-    ),
+    "en": {
+        "draw_first": "Draw a digit on the pad first.",
+        "agree": "Both models say **{digit}**.",
+        "disagree": "**They disagree:** softmax regression says **{softmax}**, the MLP says **{mlp}**.",
+        "scores": "Score for **{digit}**: {total:.2f} (the map adds up to {ink:.2f}, plus bias {bias:.2f}) · score for **{other}**: {other_total:.2f} ({other_ink:.2f} + {other_bias:.2f})",
+        "mlp_answer": "The MLP says **{digit}** ({probability:.0%}). {active} of {units} hidden units are active for this drawing.",
+        "no_data": "The MNIST data set is not available on this server (looked in `{root}`), so this tab has nothing to show. To enable it, put the four MNIST IDX files in a folder and start the app with `MNIST_DATA_DIR` set to that folder, or start it once with internet access so they are downloaded.",
+        "test_digit": "Test digit #{index}: the true digit is **{label}** · softmax regression says **{softmax}** · the MLP says **{mlp}**",
+        "mistakes_count": "With these filters, {name} gets **{count}** of {total:,} test digits wrong (showing {shown}).",
+        "busy": "Someone else is training a model on this server right now (one at a time). Try again in a minute.",
+        "training": "Training {name}: epoch {done:.1f} of {epochs}, {images:,} images in {seconds:.0f} s · test accuracy **{accuracy}**",
+        "trained": "Done: {name}, {images:,} images in {seconds:.0f} s (epochs: {epochs}) · test accuracy **{accuracy}**",
+        "stopped": "Stopped after {done:.1f} epochs ({images:,} images, {seconds:.0f} s) · test accuracy **{accuracy}**",
+        "stopping": "Stopping…",
+        "nothing_to_stop": "No training of yours is running.",
+        "loading": "Reading the MNIST files…",
+        "choose_settings": "Choose a model, a number of epochs and a number of training images.",
+        "draw_prompt": "Draw a digit",
+        "unknown_model": "Unknown model. Choose softmax or mlp.",
+        "answer": "The answer is {digit} ({probability:.0%} sure), from {name}.",
+        "no_image": "No image was sent. Send a PNG, JPEG or WebP picture of a digit.",
+        "blank_image": "The image is blank: there is no digit on it.",
+    },
+    "ko": {
+        "draw_first": "먼저 그림판에 숫자를 그려 주세요.",
+        "agree": "두 모델 모두 **{digit}**(이)라고 봅니다.",
+        "disagree": "**두 모델의 답이 다릅니다:** 소프트맥스 회귀는 **{softmax}**, MLP는 **{mlp}**.",
+        "scores": "**{digit}**의 점수: {total:.2f} (지도의 합 {ink:.2f} + 편향 {bias:.2f}) · **{other}**의 점수: {other_total:.2f} ({other_ink:.2f} + {other_bias:.2f})",
+        "mlp_answer": "MLP의 답은 **{digit}** ({probability:.0%})입니다. 이 그림에는 은닉 유닛 {units}개 중 {active}개가 활성입니다.",
+        "no_data": "이 서버에는 MNIST 데이터 세트가 없어서(`{root}` 확인함) 이 탭에 보여 줄 것이 없습니다. 켜려면 MNIST IDX 파일 네 개를 한 폴더에 두고 `MNIST_DATA_DIR`을 그 폴더로 지정해 앱을 시작하거나, 인터넷에 연결된 상태에서 한 번 시작해 내려받게 하세요.",
+        "test_digit": "테스트 숫자 #{index}: 실제 숫자 **{label}** · 소프트맥스 회귀의 답 **{softmax}** · MLP의 답 **{mlp}**",
+        "mistakes_count": "이 조건에서 틀린 테스트 숫자: {total:,}개 중 **{count}**개 (모델: {name}, {shown}개 표시).",
+        "busy": "지금 이 서버에서 다른 사람이 모델을 학습시키고 있습니다 (한 번에 하나). 잠시 후 다시 시도하세요.",
+        "training": "{name} 학습 중: 에포크 {done:.1f}/{epochs}, {seconds:.0f}초 동안 이미지 {images:,}개 · 테스트 정확도 **{accuracy}**",
+        "trained": "완료: {name}, {seconds:.0f}초 동안 이미지 {images:,}개 (에포크 {epochs}) · 테스트 정확도 **{accuracy}**",
+        "stopped": "{done:.1f} 에포크 후 멈춤 (이미지 {images:,}개, {seconds:.0f}초) · 테스트 정확도 **{accuracy}**",
+        "stopping": "멈추는 중…",
+        "nothing_to_stop": "실행 중인 내 학습이 없습니다.",
+        "loading": "MNIST 파일을 읽는 중…",
+        "choose_settings": "모델, 에포크 수, 학습 이미지 수를 고르세요.",
+        "draw_prompt": "숫자를 그려 보세요",
+        "unknown_model": "모르는 모델입니다. softmax 또는 mlp를 고르세요.",
+        "answer": "{name}의 답: {digit} (확률 {probability:.0%})",
+        "no_image": "그림이 오지 않았습니다. 숫자를 담은 PNG, JPEG, WebP 그림을 보내 주세요.",
+        "blank_image": "빈 그림입니다. 숫자가 없습니다.",
+    },
 }
 
 # Model names inside MESSAGES, per language.
 MODEL_NAMES = {
-    "softmax": ("softmax regression", "소프트맥스 회귀"),
-    "mlp": ("the MLP", "MLP"),
+    "en": {"softmax": "softmax regression", "mlp": "the MLP"},
+    "ko": {"softmax": "소프트맥스 회귀", "mlp": "MLP"},
 }
 
+# Why a picture could not be read (DrawingError.reason), in Korean; in English the library's own
+# message says it, with the same figures.
+KO_ERRORS = {
+    "empty": "숫자를 그려 보세요",
+    "not_an_image": "읽을 수 있는 그림 파일이 아닙니다. 숫자를 담은 PNG, JPEG, WebP 그림을 보내 주세요.",
+    "file_too_large": "파일이 {limit} MB를 넘습니다. 더 작은 그림을 보내 주세요.",
+    "too_many_pixels": "그림이 {size} 픽셀입니다. 가장 큰 그림은 {limit}메가픽셀(예: 4096×4096)입니다. 더 작은 그림을 보내 주세요.",
+    "too_small": "그림이 {size} 픽셀입니다. 숫자를 담으려면 적어도 {limit} 픽셀이어야 합니다.",
+    "damaged": "그림 파일이 손상되었거나 잘려서 읽을 수 없습니다.",
+    "not_a_picture": "그림이 PNG, JPEG, WebP로 도착하지 않았습니다. 페이지를 새로 고치고 다시 그려 주세요.",
+    "text_too_large": "그림 데이터가 {limit} MB를 넘습니다. 더 작은 그림을 보내 주세요.",
+    "all_ink": "그림이 (거의) 전부 잉크라서 읽을 숫자가 없습니다. 밝은 종이에 어두운 펜으로 숫자를 써 주세요.",
+    "unreadable": "이 입력에서는 숫자를 읽을 수 없습니다.",
+}
 
-def bilingual(key: str, model: str | None = None, **values) -> str:
-    """A run-time message in English, then Korean, as two Markdown paragraphs."""
-    parts = []
-    for lang, template in enumerate(MESSAGES[key]):
-        name = MODEL_NAMES[model][lang] if model else ""
-        parts.append(template.format(name=name, **values))
-    return "\n\n".join(parts)
+LANGUAGES = ("en", "ko")
+
+
+def viewer_language(request: gr.Request | None) -> str:
+    """ "ko" for a browser that prefers Korean, else "en": the browser's first language, the one
+    Gradio's own translations follow."""
+    headers = getattr(request, "headers", None) or {}
+    first = str(headers.get("accept-language", "")).split(",")[0].strip().lower()
+    return "ko" if first.startswith("ko") else "en"
+
+
+def say(key: str, language: str, model: str | None = None, **values) -> str:
+    """A run-time message in ``language`` ("en" or "ko")."""
+    language = language if language in LANGUAGES else "en"
+    name = MODEL_NAMES[language].get(model, "") if model else ""
+    return MESSAGES[language][key].format(name=name, **values)
+
+
+def reading_error(error: Exception, language: str) -> str:
+    """Why a picture or a model name was not accepted, in ``language``."""
+    if isinstance(error, DrawingError):
+        if language == "ko" and error.reason in KO_ERRORS:
+            return KO_ERRORS[error.reason].format(**error.details)
+        return str(error)
+    return say("unknown_model", language)
 
 
 def translations(accuracy: dict[str, float], device: str) -> gr.I18n:
@@ -238,5 +265,12 @@ def translations(accuracy: dict[str, float], device: str) -> gr.I18n:
 
 def pad_texts() -> dict[str, dict[str, str]]:
     """The drawing pad's words per language; the pad picks them in the browser, as Gradio does."""
-    keys = {"label": "sketch_label", "hint": "pad_hint", "undo": "pad_undo", "clear": "pad_clear"}
+    keys = {
+        "label": "sketch_label",
+        "hint": "pad_hint",
+        "undo": "pad_undo",
+        "clear": "pad_clear",
+        "undo_label": "pad_undo_label",
+        "clear_label": "pad_clear_label",
+    }
     return {lang: {name: table[key] for name, key in keys.items()} for lang, table in (("en", EN), ("ko", KO))}

@@ -48,18 +48,33 @@ MAX_DATA_URL_CHARS = 8 * 1024 * 1024
 
 
 class DrawingError(ValueError):
-    """The input cannot be read as a digit; the message is meant for the person who sent it."""
+    """The input cannot be read as a digit; the message is meant for the person who sent it.
+
+    ``reason`` names the problem and ``details`` hold the figures in the message, for an app that
+    words it in the person's own language.
+    """
+
+    def __init__(self, message: str, reason: str = "unreadable", **details: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.details = details
 
 
 class EmptyDrawingError(DrawingError):
     """The input is blank: nothing has been drawn yet."""
 
+    def __init__(self, message: str = "Draw a digit.") -> None:
+        super().__init__(message, "empty")
+
 
 NOT_AN_IMAGE_MESSAGE = "This file is not an image we can read. Send a PNG, JPEG or WebP picture of a digit."
 
 
-def too_large_message(size: int) -> str:
-    return f"The file is over {MAX_FILE_BYTES // (1024 * 1024)} MB ({size:,} bytes or more); send a smaller picture."
+def file_too_large(size: int) -> DrawingError:
+    limit = MAX_FILE_BYTES // (1024 * 1024)
+    return DrawingError(
+        f"The file is over {limit} MB ({size:,} bytes or more); send a smaller picture.", "file_too_large", limit=limit
+    )
 
 
 def read_file(path: str | Path) -> bytes:
@@ -73,10 +88,10 @@ def read_file(path: str | Path) -> bytes:
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except (OSError, ValueError, TypeError) as error:
-        raise DrawingError(NOT_AN_IMAGE_MESSAGE) from error
+        raise DrawingError(NOT_AN_IMAGE_MESSAGE, "not_an_image") from error
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         os.close(descriptor)
-        raise DrawingError(NOT_AN_IMAGE_MESSAGE)
+        raise DrawingError(NOT_AN_IMAGE_MESSAGE, "not_an_image")
     with os.fdopen(descriptor, "rb") as file:
         return read_bounded(file)
 
@@ -86,11 +101,11 @@ def read_bounded(file: io.IOBase) -> bytes:
     try:
         data = file.read(MAX_FILE_BYTES + 1)
     except (OSError, ValueError) as error:
-        raise DrawingError(NOT_AN_IMAGE_MESSAGE) from error
+        raise DrawingError(NOT_AN_IMAGE_MESSAGE, "not_an_image") from error
     if not isinstance(data, bytes):
-        raise DrawingError(NOT_AN_IMAGE_MESSAGE)
+        raise DrawingError(NOT_AN_IMAGE_MESSAGE, "not_an_image")
     if len(data) > MAX_FILE_BYTES:
-        raise DrawingError(too_large_message(len(data)))
+        raise file_too_large(len(data))
     return data
 
 
@@ -102,7 +117,7 @@ def open_image(source: str | Path | bytes | io.IOBase) -> Image.Image:
     elif isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         if len(data) > MAX_FILE_BYTES:
-            raise DrawingError(too_large_message(len(data)))
+            raise file_too_large(len(data))
     else:
         data = read_bounded(source)
     try:
@@ -110,16 +125,16 @@ def open_image(source: str | Path | bytes | io.IOBase) -> Image.Image:
         # plugins (EPS runs Ghostscript, for one) are more code than a digit needs to reach.
         image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
     except Image.DecompressionBombError as error:  # PIL's own bound, far above ours
-        raise DrawingError(too_many_pixels_message()) from error
+        raise too_many_pixels() from error
     except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise DrawingError(NOT_AN_IMAGE_MESSAGE) from error
+        raise DrawingError(NOT_AN_IMAGE_MESSAGE, "not_an_image") from error
     check_size(*image.size)
     try:
         # Large JPEGs decode at a fraction of their size for free.
         image.draft("L", (WORK_SIDE, WORK_SIDE))
         image.load()
     except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise DrawingError("This image file is damaged or truncated and cannot be decoded.") from error
+        raise DrawingError("This image file is damaged or truncated and cannot be decoded.", "damaged") from error
     return ImageOps.exif_transpose(image)
 
 
@@ -131,28 +146,40 @@ def decode_data_url(url: str) -> bytes:
     header, comma, payload = url.partition(",") if isinstance(url, str) else ("", "", "")
     kind = header.removeprefix("data:").removesuffix(";base64")
     if not comma or not header.startswith("data:") or not header.endswith(";base64") or kind not in DATA_URL_TYPES:
-        raise DrawingError("The drawing did not arrive as a PNG, JPEG or WebP picture. Reload the page and draw again.")
+        raise DrawingError(
+            "The drawing did not arrive as a PNG, JPEG or WebP picture. Reload the page and draw again.", "not_a_picture"
+        )
     if len(payload) > MAX_DATA_URL_CHARS:
-        raise DrawingError(f"The drawing is over {MAX_DATA_URL_CHARS // (1024 * 1024)} MB of text; send a smaller picture.")
+        limit = MAX_DATA_URL_CHARS // (1024 * 1024)
+        raise DrawingError(f"The drawing is over {limit} MB of text; send a smaller picture.", "text_too_large", limit=limit)
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise DrawingError("The drawing's picture data is damaged. Reload the page and draw again.") from error
+        raise DrawingError("The drawing's picture data is damaged. Reload the page and draw again.", "damaged") from error
 
 
-def too_many_pixels_message(size: str | None = None) -> str:
-    size = f"{size} pixels" if size else f"far over {MAX_PIXELS // 1_000_000} megapixels"
-    return (
-        f"The image is {size}; the largest accepted is {MAX_PIXELS // 1_000_000} megapixels "
-        f"(e.g. 4096×4096). Please send a smaller picture."
+def too_many_pixels(size: str | None = None) -> DrawingError:
+    limit = MAX_PIXELS // 1_000_000
+    shown = f"{size} pixels" if size else f"far over {limit} megapixels"
+    return DrawingError(
+        f"The image is {shown}; the largest accepted is {limit} megapixels (e.g. 4096×4096). "
+        "Please send a smaller picture.",
+        "too_many_pixels",
+        size=size or "?",
+        limit=limit,
     )
 
 
 def check_size(width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
-        raise DrawingError(too_many_pixels_message(f"{width}×{height}"))
+        raise too_many_pixels(f"{width}×{height}")
     if min(width, height) < MIN_SIDE:
-        raise DrawingError(f"The image is {width}×{height} pixels; it must be at least {MIN_SIDE}×{MIN_SIDE} to hold a digit.")
+        raise DrawingError(
+            f"The image is {width}×{height} pixels; it must be at least {MIN_SIDE}×{MIN_SIDE} to hold a digit.",
+            "too_small",
+            size=f"{width}×{height}",
+            limit=f"{MIN_SIDE}×{MIN_SIDE}",
+        )
 
 
 def _as_pil(array: np.ndarray) -> Image.Image:
@@ -179,7 +206,7 @@ def to_pil(image: Any) -> Image.Image:
     elif isinstance(image, (str, Path, bytes, io.IOBase)):
         pil = open_image(image)
     elif image is None:
-        raise EmptyDrawingError("Draw a digit.")
+        raise EmptyDrawingError()
     else:
         raise DrawingError(f"Cannot read a digit from a {type(image).__name__}.")
     check_size(*pil.size)
@@ -241,7 +268,7 @@ def ink_map(image: Any) -> np.ndarray:
     if strongest < INK_THRESHOLD:
         if paper < 128:
             # Dark and flat all over: a picture covered in ink, not a digit on paper.
-            raise DrawingError(ALL_INK_MESSAGE)
+            raise DrawingError(ALL_INK_MESSAGE, "all_ink")
         return np.zeros(grey.shape, np.uint8)
     return np.clip(ink * (255.0 / strongest), 0, 255).astype(np.uint8)
 
@@ -256,9 +283,9 @@ def preprocess(image: Any) -> np.ndarray:
     mask = ink > INK_THRESHOLD
     ink_pixels = int(mask.sum())
     if ink_pixels == 0:
-        raise EmptyDrawingError("Draw a digit.")
+        raise EmptyDrawingError()
     if ink_pixels > MAX_INK_FRACTION * mask.size:
-        raise DrawingError(ALL_INK_MESSAGE)
+        raise DrawingError(ALL_INK_MESSAGE, "all_ink")
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
@@ -270,7 +297,7 @@ def preprocess(image: Any) -> np.ndarray:
 
     total = box.sum()
     if total <= 0:
-        raise EmptyDrawingError("Draw a digit.")
+        raise EmptyDrawingError()
     ys, xs = np.indices(box.shape)
     return place_centred(box, (ys * box).sum() / total, (xs * box).sum() / total)
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import io
+import itertools
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +15,8 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from mnist_models.data import DATA_DIR_ENV, load_split
+from mnist_models.data import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
+from tests.live_app import ROOT
 
 
 def _mnist_dir() -> Path | None:
@@ -203,8 +209,115 @@ def file_data(path: str) -> dict:
 
 
 def png_bytes(image: Image.Image, fmt: str = "PNG") -> bytes:
-    import io
-
     buffer = io.BytesIO()
     image.save(buffer, fmt)
     return buffer.getvalue()
+
+
+# MNIST files, written small ---------------------------------------------------------------------
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int | None = None, compress: bool = False) -> Path:
+    magic = magic if magic is not None else (IMAGES_MAGIC if array.ndim == 3 else LABELS_MAGIC)
+    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    data = header + array.astype(np.uint8).tobytes()
+    if compress:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(data))
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def write_split(folder: Path, count: int, compress: bool, prefix: str = "t10k") -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=count, dtype=np.uint8)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_idx(folder / f"{prefix}-images-idx3-ubyte", images, compress=compress)
+    write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels, compress=compress)
+    return images, labels
+
+
+# What the drawing pad sends and the page shows ------------------------------------------------
+
+
+def browser_request(language: str = "ko-KR,ko;q=0.9", session: str = "viewer"):
+    """What an event sees of a browser (gr.Request): its language and its session."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(headers={"accept-language": language}, session_hash=session)
+
+
+def pad_value(image: Image.Image) -> str:
+    """What the drawing pad sends: its picture as a PNG data URL (black ink, transparent paper)."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
+
+
+def seen_picture(seen: str) -> np.ndarray:
+    """The 28x28 picture inside the "what the model sees" HTML."""
+    data = re.search(r'src="data:image/png;base64,([^"]+)"', seen).group(1)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+
+
+# A person at the page, in Chromium ---------------------------------------------------------------
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def bars(page) -> dict[int, tuple[str, float]]:
+    """The bar chart as drawn: digit -> (kind, bar height in pixels), read from the chart's SVG."""
+    result = {}
+    for bar in page.locator('#chart [aria-roledescription="bar"]').all():
+        label, path = bar.get_attribute("aria-label"), bar.get_attribute("d")
+        digit = int(re.search(r":\s*(\d)", label).group(1))
+        kind = re.search(r"kind: (\w+)", label).group(1)
+        height = abs(float(re.search(r"v(-?[\d.]+)", path).group(1)))
+        result[digit] = (kind, height)
+    return result
+
+
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Mouse strokes on the canvas; points are fractions of the canvas's width and height."""
+    box = page.locator("#sketch canvas").first.bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.down()
+        for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
+            for step in range(1, 9):
+                t = step / 8
+                page.mouse.move(
+                    box["x"] + (x0 + (x1 - x0) * t) * box["width"], box["y"] + (y0 + (y1 - y0) * t) * box["height"]
+                )
+        page.mouse.up()
+
+
+def touch_draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Finger strokes on the canvas, sent as real touch events through the DevTools protocol."""
+    box = page.locator("#sketch canvas").first.bounding_box()
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, x: float, y: float) -> None:
+        points = [] if kind == "touchEnd" else [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    for stroke in strokes:
+        touch("touchStart", *stroke[0])
+        for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
+            for step in range(1, 9):
+                t = step / 8
+                touch("touchMove", x0 + (x1 - x0) * t, y0 + (y1 - y0) * t)
+        touch("touchEnd", 0, 0)
+    cdp.detach()
+
+
+def wait_for_digit(page, digit: str) -> None:
+    page.wait_for_function(
+        f"() => document.querySelector('#result .result-digit')?.innerText === '{digit}'", timeout=20_000
+    )
+
+
+def shown_digit(page) -> str:
+    digit = page.locator("#result .result-digit")
+    return digit.inner_text() if digit.count() else ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, draw
+from tests.conftest import ARTIFACTS, draw
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,9 @@ def open_tab(page, tab_id: str, label: str) -> None:
     else:
         page.locator('button[aria-label="More tabs"]').click()
         page.locator(".overflow-dropdown button", has_text=label).click()
-    page.wait_for_selector(f'[role="tab"][data-tab-id="{tab_id}"][aria-selected="true"], .overflow-menu button.selected', timeout=10_000)
+    page.wait_for_selector(
+        f'[role="tab"][data-tab-id="{tab_id}"][aria-selected="true"], .overflow-menu button.selected', timeout=10_000
+    )
 
 
 def wait_text(page, selector: str, *texts: str, timeout: int = 30_000) -> str:

@@ -15,9 +15,7 @@ from demo.classroom import Classroom, LazyMNIST
 from mnist_models import data
 from mnist_models.inference import Classifier
 from mnist_models.live_training import TrainingBusyError, is_busy, train_live
-from tests.conftest import draw_digit
-from tests.test_data import write_split
-from tests.test_handlers import pad_value
+from tests.conftest import browser_request, draw_digit, pad_value, write_split
 
 TRAIN_COUNT, TEST_COUNT = 300, 120
 
@@ -57,7 +55,9 @@ def test_the_explorer_shows_a_test_digit_with_its_label_and_both_answers(room):
     assert image.shape == (224, 224) and image.dtype == np.uint8
     assert f"true digit is **{test.labels[index]}**" in text
     assert f"softmax regression says **{test.predictions['softmax'][index]}**" in text
-    assert f"the MLP says **{test.predictions['mlp'][index]}**" in text and "실제 숫자" in text
+    assert f"the MLP says **{test.predictions['mlp'][index]}**" in text and "실제" not in text
+    _, korean = room.random_digit(browser_request(), seed=1)
+    assert f"실제 숫자 **{test.labels[index]}**" in korean and "true digit" not in korean
 
 
 @pytest.mark.parametrize("true, predicted", [(-1, -1), (3, -1), (-1, 5), (3, 5)])
@@ -82,7 +82,8 @@ def test_without_mnist_the_explorer_and_training_explain_how_to_enable_them(empt
     digit, _, gallery, count = empty_room.explore("mlp", -1, -1)
     assert digit is None and gallery == [] and "MNIST_DATA_DIR" in count
     frames = list(empty_room.train("softmax", 1, 5_000))
-    assert "MNIST_DATA_DIR" in frames[-1][0] and "데이터 세트가 없어서" in frames[-1][0]
+    assert "MNIST_DATA_DIR" in frames[-1][0] and "데이터" not in frames[-1][0]
+    assert "데이터 세트가 없어서" in list(empty_room.train("softmax", 1, 5_000, browser_request()))[-1][0]
     assert not is_busy()
 
 
@@ -99,12 +100,17 @@ def test_files_added_later_are_found_without_a_restart(classifier, tmp_path, mon
 
 @pytest.mark.parametrize("model", ["softmax", "mlp"])
 def test_live_training_streams_curves_and_weights_then_finishes(tiny_mnist, model):
-    train, test = data.load_split("train", tiny_mnist, download=False), data.load_split("test", tiny_mnist, download=False)
+    train, test = (
+        data.load_split("train", tiny_mnist, download=False),
+        data.load_split("test", tiny_mnist, download=False),
+    )
     snapshots = list(train_live(train, test, model, epochs=2, subset=200, updates_per_epoch=2, seed=0))
     first, last = snapshots[0], snapshots[-1]
     assert first.state == "running" and first.done == 0 and first.curves["x"] == []
     assert last.state == "finished" and last.done == 2.0 and last.images_seen == 400
-    assert last.curves["x"] == sorted(last.curves["x"]) and len(last.curves["x"]) == len(last.curves["test_accuracy"]) >= 2
+    assert (
+        last.curves["x"] == sorted(last.curves["x"]) and len(last.curves["x"]) == len(last.curves["test_accuracy"]) >= 2
+    )
     assert all(s.weights.shape == (10, 28, 28) for s in snapshots)
     assert not np.array_equal(first.weights, last.weights)  # it learned something
     assert 0 <= last.test_accuracy <= 1
@@ -125,7 +131,8 @@ def test_a_second_training_is_told_the_server_is_busy(room, tiny_mnist):
         with pytest.raises(TrainingBusyError):
             next(train_live(train, test, "softmax"))
         frames = list(room.train("softmax", 1, 5_000, SimpleNamespace(session_hash="other")))
-        assert "Someone else is training" in frames[-1][0] and "다른 사람이" in frames[-1][0]
+        assert "Someone else is training" in frames[-1][0]
+        assert "다른 사람이" in list(room.train("softmax", 1, 5_000, browser_request()))[-1][0]
     finally:
         running.close()  # what Gradio does when the page goes away
     assert not is_busy()
@@ -146,7 +153,10 @@ def test_stop_ends_the_training_after_the_current_batch(room):
 
 
 def test_stop_event_in_the_library(tiny_mnist):
-    train, test = data.load_split("train", tiny_mnist, download=False), data.load_split("test", tiny_mnist, download=False)
+    train, test = (
+        data.load_split("train", tiny_mnist, download=False),
+        data.load_split("test", tiny_mnist, download=False),
+    )
     stop = threading.Event()
     run = train_live(train, test, "mlp", epochs=3, subset=None, stop=stop, updates_per_epoch=3)
     next(run)
@@ -165,10 +175,22 @@ def _fields(template: str) -> set[str]:
 def test_both_languages_have_every_label_and_message():
     assert set(texts.EN) == set(texts.KO)
     assert all(value.strip() for value in [*texts.EN.values(), *texts.KO.values()])
-    for key, (english, korean) in texts.MESSAGES.items():
+    assert set(texts.MESSAGES["en"]) == set(texts.MESSAGES["ko"])
+    for key, english in texts.MESSAGES["en"].items():
+        korean = texts.MESSAGES["ko"][key]
         assert english.strip() and korean.strip(), key
         assert _fields(english) == _fields(korean), key
-    assert set(texts.MODEL_NAMES) == {"softmax", "mlp"}
+    assert set(texts.MODEL_NAMES["en"]) == set(texts.MODEL_NAMES["ko"]) == {"softmax", "mlp"}
+
+
+def test_a_viewer_gets_the_language_their_browser_asks_for_first():
+    def request(header):
+        return SimpleNamespace(headers={"accept-language": header})
+
+    assert texts.viewer_language(request("ko-KR,ko;q=0.9,en-US;q=0.8")) == "ko"
+    assert texts.viewer_language(request("en-US,en;q=0.9,ko;q=0.8")) == "en"
+    for nobody in (None, request(""), SimpleNamespace(headers=None)):
+        assert texts.viewer_language(nobody) == "en"
 
 
 def test_every_label_is_one_whole_translatable_string():
@@ -183,11 +205,11 @@ def test_every_label_is_one_whole_translatable_string():
 
 def test_a_new_stroke_recomputes_only_the_tab_on_screen(room):
     drawing = pad_value(draw_digit(7, canvas=280, box=(60, 40, 220, 240), width=20))
-    skipped = lambda value: isinstance(value, dict) and value.get("__type__") == "update" and len(value) == 1  # noqa: E731
-    for showing, computed in (("compare", range(0, 3)), ("softmax", range(3, 7)), ("mlp", range(7, 10)), ("cards", ())):
+    skipped = lambda value: isinstance(value, dict) and value.get("__type__") == "update" and len(value) == 1
+    for showing, computed in (("compare", range(3)), ("softmax", range(3, 7)), ("mlp", range(7, 10)), ("cards", ())):
         outputs = room.follow_drawing(showing, drawing, None)
         assert len(outputs) == 10
         for i, value in enumerate(outputs):
             assert skipped(value) != (i in computed), (showing, i)
-    softmax_chart, mlp_chart, verdict = room.follow_drawing("compare", drawing, None)[:3]
+    softmax_chart, _mlp_chart, verdict = room.follow_drawing("compare", drawing, None)[:3]
     assert "**7**" in verdict and softmax_chart["kind"].tolist().count("prediction") == 1

@@ -2,35 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from mnist_models.data import IMAGES_MAGIC, LABELS_MAGIC, MNISTFileError, load_split, read_idx
-
-
-def write_idx(path: Path, array: np.ndarray, magic: int | None = None, compress: bool = False) -> Path:
-    magic = magic if magic is not None else (IMAGES_MAGIC if array.ndim == 3 else LABELS_MAGIC)
-    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
-    data = header + array.astype(np.uint8).tobytes()
-    if compress:
-        path = path.with_name(path.name + ".gz")
-        path.write_bytes(gzip.compress(data))
-    else:
-        path.write_bytes(data)
-    return path
-
-
-def write_split(folder: Path, count: int, compress: bool, prefix: str = "t10k") -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=count, dtype=np.uint8)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_idx(folder / f"{prefix}-images-idx3-ubyte", images, compress=compress)
-    write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels, compress=compress)
-    return images, labels
+from mnist_models.data import MNISTFileError, load_split, read_idx
+from tests.conftest import write_idx, write_split
 
 
 @pytest.mark.parametrize("compress", [False, True])
@@ -79,10 +55,10 @@ def test_load_split_finds_both_layouts_and_checks_the_count(tmp_path, layout):
 
 
 def test_load_split_reads_a_full_size_split(tmp_path, monkeypatch):
-    import mnist_models.data as data
+    from mnist_models import data
 
     monkeypatch.setitem(data.SPLIT_FILES, "test", ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 12))
-    images, labels = write_split(tmp_path, count=12, compress=True)
+    _images, labels = write_split(tmp_path, count=12, compress=True)
     split = load_split("test", tmp_path, download=False)
     assert split.images.shape == (12, 28, 28) and split.labels.tolist() == labels.tolist()
     x = split.as_float()

@@ -12,8 +12,7 @@ from mnist_models import explain
 from mnist_models.data import MNISTSplit
 from mnist_models.inference import Classifier, Prediction
 from mnist_models.preprocess import preprocess
-from tests.conftest import draw_digit
-from tests.test_handlers import pad_value
+from tests.conftest import browser_request, draw_digit, pad_value
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,9 @@ def test_contributions_add_up_to_the_logit_minus_the_bias(classifier, seven, dig
 
 
 def _inked_versus_corners(values: np.ndarray, image: np.ndarray) -> tuple[float, float]:
-    corners = np.concatenate([values[:5, :5].ravel(), values[:5, -5:].ravel(), values[-5:, :5].ravel(), values[-5:, -5:].ravel()])
+    corners = np.concatenate(
+        [values[:5, :5].ravel(), values[:5, -5:].ravel(), values[-5:, :5].ravel(), values[-5:, -5:].ravel()]
+    )
     return float(np.abs(values[image > 0.5]).mean()), float(np.abs(corners).mean())
 
 
@@ -81,7 +82,9 @@ def test_pictures_are_rgb_images(classifier, seven):
         explain.confusion_picture(metrics["confusion_matrix"]),
         explain.per_class_picture(metrics["per_class_accuracy"], metrics["drawn_per_class_accuracy"]),
         explain.curves_picture(metrics["curves"]),
-        explain.curves_picture({"x": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}, epochs=3),
+        explain.curves_picture(
+            {"x": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}, epochs=3
+        ),
     ]
     for picture in pictures:
         assert picture.ndim == 3 and picture.shape[2] == 3 and picture.dtype == np.uint8
@@ -133,7 +136,8 @@ def test_compare_shows_both_models_and_says_when_they_agree(classifier):
         assert chart["digit"].tolist() == [str(d) for d in range(10)]
         assert chart["probability"].sum() == pytest.approx(1.0)
         assert chart.loc[chart["kind"] == "prediction", "digit"].tolist() == ["7"]
-    assert "Both models say **7**" in verdict and "두 모델 모두" in verdict
+    assert "Both models say **7**" in verdict and "두 모델" not in verdict
+    assert "두 모델 모두 **7**" in room.compare(sketch_of(draw_digit(7)), browser_request())[2]
 
 
 def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
@@ -147,20 +151,24 @@ def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
     room = Classroom(classifier)
     monkeypatch.setattr(room.classifier, "classify", classify)
     softmax, mlp, verdict = room.compare(sketch_of(draw_digit(7)))
-    assert "disagree" in verdict and "**3**" in verdict and "**8**" in verdict and "다릅니다" in verdict
+    assert "disagree" in verdict and "**3**" in verdict and "**8**" in verdict
+    assert "다릅니다" in room.compare(sketch_of(draw_digit(7)), browser_request())[2]
     assert softmax.loc[softmax["kind"] == "prediction", "digit"].tolist() == ["3"]
     assert mlp.loc[mlp["kind"] == "prediction", "digit"].tolist() == ["8"]
 
 
-@pytest.mark.parametrize("sketch", [None, "", pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 0)))], ids=["none", "empty", "blank"])
+@pytest.mark.parametrize(
+    "sketch", [None, "", pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 0)))], ids=["none", "empty", "blank"]
+)
 def test_tabs_ask_for_a_drawing_when_the_canvas_is_empty(classifier, sketch):
     room = Classroom(classifier)
-    softmax, mlp, verdict = room.compare(sketch)
+    softmax, _mlp, verdict = room.compare(sketch)
     assert softmax["probability"].sum() == 0 and "Draw a digit" in verdict
     templates, contributions, text, other = room.inside_softmax(sketch, 3)
     assert templates is not None and contributions is None and "Draw a digit" in text and other == 3
     occlusion, activations, text = room.inside_mlp(sketch)
-    assert occlusion is None and activations is None and "그려 주세요" in text
+    assert occlusion is None and activations is None and "Draw a digit" in text
+    assert "그려 주세요" in room.inside_mlp(sketch, browser_request())[2]
 
 
 def test_inside_softmax_shows_the_scores_of_the_answer_and_the_chosen_digit(classifier):

@@ -1,20 +1,16 @@
-"""The app's event handlers, called directly: what the page shows for each kind of drawing."""
+"""The drawing page's events, called directly: what the page shows for each kind of drawing, and the API's answers."""
 
 from __future__ import annotations
-
-import base64
-import io
-import re
 
 import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
 
-from demo import handlers
+from demo import student
 from mnist_models import explain
 from mnist_models.inference import Classifier
-from tests.conftest import draw_digit
+from tests.conftest import draw_digit, pad_value, seen_picture
 
 
 @pytest.fixture(scope="module")
@@ -22,22 +18,15 @@ def classifier():
     return Classifier("cpu")
 
 
-def live(classifier, value, model: str):
-    """The live handler: (chart data, result HTML, 28x28 HTML)."""
-    return handlers.classify_drawing(classifier, value, model)
+def pad_value_of_bytes(data: bytes) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
-def pad_value(image: Image.Image) -> str:
-    """What the drawing pad sends: its picture as a PNG data URL (black ink, transparent paper)."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def seen_picture(seen: str) -> np.ndarray:
-    """The 28x28 picture inside the "what the model sees" HTML."""
-    data = re.search(r'src="data:image/png;base64,([^"]+)"', seen).group(1)
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+def live(classifier, value, model: str, language: str = "en"):
+    """The pad's event: (chart data, answer HTML, 28x28 HTML)."""
+    return student.read_drawing(classifier, value, model, language)
 
 
 @pytest.mark.parametrize("model", ["softmax", "mlp"])
@@ -47,7 +36,7 @@ def test_a_drawing_fills_chart_result_and_preview(classifier, model):
     assert chart["digit"].tolist() == [str(d) for d in range(10)]
     assert chart["probability"].sum() == pytest.approx(1.0, abs=1e-6)
     assert chart.loc[chart["kind"] == "prediction", "digit"].tolist() == ["7"]
-    assert 'class="result-digit">7<' in result
+    assert 'class="result-digit" aria-hidden="true">7<' in result and "The answer is 7" in result
     picture = seen_picture(seen)
     # The model's input, as dark ink on white paper: the same pixels the model read.
     expected = explain.enlarge(classifier.classify(drawing, model).image, 1)
@@ -75,7 +64,7 @@ def test_a_full_ink_pad_explains_itself(classifier):
         ("/etc/passwd", "did not arrive as a PNG"),  # a path from the browser is never opened
         ("data:text/html;base64,PGI+", "did not arrive as a PNG"),
         ("data:image/png;base64,not base64!", "damaged"),
-        ("data:image/png;base64," + base64.b64encode(b"not a png").decode(), "not an image"),
+        (pad_value_of_bytes(b"not a png"), "not an image"),
         ({"path": "/etc/passwd"}, "did not arrive as a PNG"),
     ],
 )
@@ -84,21 +73,55 @@ def test_a_forged_pad_value_gets_a_message_not_a_crash(classifier, value, messag
     assert message in result and "<img" not in seen and chart["probability"].sum() == 0
 
 
-def test_api_returns_the_documented_json(classifier, tmp_path):
-    path = tmp_path / "one.png"
-    draw_digit(1).save(path)
-    result = handlers.classify_file(classifier, str(path), "mlp")
+@pytest.fixture
+def uploads(tmp_path, monkeypatch):
+    """Gradio's upload folder, where the API reads files from."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))
+    folder = tmp_path / "uploads" / "abc"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def uploaded(folder, image: Image.Image, name: str = "one.png") -> dict:
+    image.save(folder / name)
+    return {"path": str(folder / name), "meta": {"_type": "gradio.FileData"}}
+
+
+def test_api_returns_the_documented_json(classifier, uploads):
+    result = student.read_upload(classifier, uploaded(uploads, draw_digit(1)), "mlp").as_json()
     assert set(result) == {"prediction", "probabilities", "model", "device"}
     assert result["prediction"] == 1 and result["device"] == "CPU"
 
 
-@pytest.mark.parametrize("image, model, message", [(None, "mlp", "No image"), ("one", "svm", "Unknown model")])
-def test_api_errors_are_gradio_errors_with_a_message(classifier, tmp_path, image, model, message):
+@pytest.mark.parametrize(
+    "image, model, message",
+    [
+        (None, "mlp", "No image"),
+        ("one", "svm", "Unknown model"),
+        ("blank", "mlp", "blank"),
+        ("one", None, "Unknown model"),
+    ],
+)
+def test_api_errors_are_gradio_errors_with_a_message(classifier, uploads, image, model, message):
     if image == "one":
-        image = str(tmp_path / "one.png")
-        draw_digit(1).save(image)
+        image = uploaded(uploads, draw_digit(1))
+    elif image == "blank":
+        image = uploaded(uploads, Image.new("RGBA", (100, 100)))
     with pytest.raises(gr.Error, match=message):
-        handlers.classify_file(classifier, image, model)
+        student.read_upload(classifier, image, model)
+
+
+def test_a_korean_viewer_reads_every_message_in_korean_only(classifier, uploads):
+    _, result, _ = live(classifier, "", "mlp", "ko")
+    assert "숫자를 그려 보세요" in result and "Draw" not in result
+    _, result, _ = live(classifier, pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 255))), "mlp", "ko")
+    assert "잉크" in result and "ink" not in result
+    _, result, _ = live(
+        classifier, pad_value(draw_digit(7, canvas=280, box=(150, 20, 260, 200), width=18)), "mlp", "ko"
+    )
+    assert "MLP의 답: 7" in result
+    with pytest.raises(gr.Error, match="그림이 오지 않았습니다"):
+        student.read_upload(classifier, None, "mlp", "ko")
 
 
 def test_an_upload_is_read_only_from_the_upload_folder(tmp_path, monkeypatch):
@@ -110,7 +133,7 @@ def test_an_upload_is_read_only_from_the_upload_folder(tmp_path, monkeypatch):
     draw_digit(7).save(outside)
     (tmp_path / "uploads" / "abc" / "link.png").symlink_to(outside)
     (tmp_path / "uploads" / "abc" / "zero").symlink_to("/dev/zero")
-    assert handlers.uploaded_file({"path": str(upload), "meta": {"_type": "gradio.FileData"}}) == str(upload)
+    assert student.uploaded_file({"path": str(upload), "meta": {"_type": "gradio.FileData"}}) == str(upload)
     for value in (
         {"path": str(outside)},  # a real image, but not an upload
         {"path": str(tmp_path / "uploads" / "abc" / ".." / ".." / "elsewhere.png")},
@@ -127,4 +150,4 @@ def test_an_upload_is_read_only_from_the_upload_folder(tmp_path, monkeypatch):
         "seven.png",
         None,
     ):
-        assert handlers.uploaded_file(value) is None, value
+        assert student.uploaded_file(value) is None, value

@@ -1,0 +1,148 @@
+"""The drawing page: draw, and see the chosen model's answer as you draw; and the public API.
+
+A drawing's whole path: the pad's change event -> ``read_drawing`` -> ``Classifier.classify``
+(mnist_models: preprocessing, then the model) -> ``results.shown`` (what the page shows).
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from gradio.utils import get_upload_folder
+
+from demo import results
+from demo.drawing_pad import drawing_pad
+from demo.texts import pad_texts, reading_error, say, viewer_language
+from mnist_models.checkpoints import MODEL_NAMES
+from mnist_models.inference import Classifier, Prediction, UnknownModelError
+from mnist_models.preprocess import DrawingError, EmptyDrawingError, decode_data_url
+
+
+def read_drawing(classifier: Classifier, drawing: Any, model: Any, language: str = "en"):
+    """What the page shows for the pad's value (a PNG data URL, "" while blank): (chart data,
+    answer HTML, 28x28 HTML). A blank pad is the normal state before drawing, not an error.
+
+    Only a data URL is read: the value comes from the browser, and a path in it is never opened.
+    """
+    try:
+        prediction = classifier.classify(decode_data_url(drawing) if drawing else None, model)
+    except EmptyDrawingError:
+        return results.shown(None, language)
+    except (DrawingError, UnknownModelError) as error:
+        return results.shown(None, language, reading_error(error, language))
+    return results.shown(prediction, language)
+
+
+def uploaded_file(file: Any) -> str | None:
+    """The path of a file this server received as an upload, from an API call's unprocessed
+    ``{"path": ...}``; None for anything else.
+
+    The path is the caller's word, so it is believed only if it resolves (links followed) to a
+    regular file inside Gradio's upload folder. Nothing is opened to find out. (Gradio refuses
+    other paths before the handler runs; this is the second check.)
+    """
+    path = file.get("path") if isinstance(file, dict) else None
+    if not isinstance(path, str) or not path:
+        return None
+    try:
+        resolved = Path(path).resolve(strict=True)
+        uploads = Path(get_upload_folder()).resolve()
+        if uploads not in resolved.parents or not stat.S_ISREG(resolved.stat().st_mode):
+            return None
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return str(resolved)
+
+
+def read_upload(classifier: Classifier, file: Any, model: Any, language: str = "en") -> Prediction:
+    """The API's reading of an uploaded image; bad input raises gr.Error with a message."""
+    path = uploaded_file(file)
+    if path is None:
+        raise gr.Error(say("no_image", language))
+    try:
+        return classifier.classify(path, model)
+    except EmptyDrawingError as error:
+        raise gr.Error(say("blank_image", language)) from error
+    except (DrawingError, UnknownModelError) as error:
+        raise gr.Error(reading_error(error, language)) from error
+
+
+def build(classifier: Classifier, i18n: gr.I18n) -> gr.HTML:
+    """The page's layout and events, inside the open gr.Blocks; returns its pad."""
+    gr.Markdown(i18n("title"))
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=300):
+            gr.Markdown(i18n("subtitle"))
+            pad = drawing_pad(pad_texts(), elem_id="sketch")
+            model = gr.Radio(
+                [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
+                value="mlp",
+                label=i18n("model_label"),
+                elem_id="model",
+            )
+        # On a phone the columns stack: the answer comes right under the drawing.
+        with gr.Column(scale=1, min_width=300):
+            answer = results.answer({lang: say("draw_prompt", lang) for lang in ("en", "ko")}, "result")
+            chart = results.probability_chart(i18n("chart_label"), "chart")
+            gr.Markdown(i18n("seen_label"), elem_classes=["picture-caption"])
+            seen = gr.HTML(results.seen_html(None), elem_id="seen")
+    with gr.Row():
+        gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
+        gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
+    gr.Markdown(i18n("device"), elem_id="device")
+    gr.Markdown(i18n("to_classroom"), elem_id="to-classroom")
+
+    def show_drawing(drawing: str | None, model: str, request: gr.Request):
+        return read_drawing(classifier, drawing, model, viewer_language(request))
+
+    for event in (pad.change, model.change):
+        event(
+            show_drawing,
+            inputs=[pad, model],
+            outputs=[chart, answer, seen],
+            # A burst of strokes collapses to the latest drawing.
+            trigger_mode="always_last",
+            show_progress="hidden",
+            api_visibility="private",
+        )
+
+    build_api(classifier)
+    return pad
+
+
+def build_api(classifier: Classifier) -> None:
+    """The public API: an image file and a model name in; JSON (``/classify``) or Gradio's
+    classification output (``/classify_label``) out."""
+    with gr.Row(visible=False):
+        image = gr.Image(label="image", type="filepath", image_mode="RGBA", sources=["upload"])
+        model = gr.Radio(list(MODEL_NAMES), value="mlp", label="model")
+        as_json = gr.JSON(label="prediction")
+        as_label = gr.Label(label="prediction", num_top_classes=10)
+        button = gr.Button()
+
+    def classify(image: dict, model: str, request: gr.Request) -> dict:
+        """Read the digit in an image (PNG, JPEG or WebP; ink on a transparent background or
+        on plain paper) with the softmax regression ("softmax") or the MLP ("mlp"). Returns
+        the predicted digit, the probability of each digit 0-9 in order, the model, and the
+        device it ran on."""
+        return read_upload(classifier, image, model, viewer_language(request)).as_json()
+
+    def classify_label(image: dict, model: str, request: gr.Request) -> dict[str, float]:
+        """Read the digit in an image, as /classify does; returns each digit's probability, as
+        Gradio's classification output (the most likely digit is its label)."""
+        return results.label(read_upload(classifier, image, model, viewer_language(request)))
+
+    for fn, output in ((classify, as_json), (classify_label, as_label)):
+        button.click(
+            fn,
+            inputs=[image, model],
+            outputs=output,
+            api_name=fn.__name__,
+            # The handler reads the file itself, so that a bad one gets the app's own message
+            # rather than the generic error of gr.Image's decoding. Gradio still refuses a path
+            # that is not one of this server's uploads before the handler runs.
+            preprocess=False,
+        )
