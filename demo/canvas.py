@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-CANVAS = 280  # the picture sent: 10x MNIST's 28, about 2-4 KB as PNG
-PEN_WIDTH = 22  # pixels of CANVAS: a stroke about as thick, relative to the digit, as MNIST's
+from mnist_models.pad import CANVAS, PEN_WIDTH
 
 TEMPLATE = """
 <div class="pad">
