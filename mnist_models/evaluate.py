@@ -1,6 +1,6 @@
 """Accuracy and confusion matrix of trained models on the MNIST test set.
 
-    python -m mnist_models.evaluate [--model softmax|mlp|all] [--data-dir DIR]
+python -m mnist_models.evaluate [--model softmax|mlp|all] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from .preprocess import preprocess
 def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 5000) -> torch.Tensor:
     """Logits for ``images`` (N, 1, 28, 28) in the input contract, computed in batches on the model's device."""
     device = next(model.parameters()).device
-    return torch.cat([model(images[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(images), batch_size)])
+    return torch.cat(
+        [model(images[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(images), batch_size)]
+    )
 
 
 def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, classes: int = 10) -> torch.Tensor:
@@ -56,7 +58,9 @@ def drawn_digits(per_digit: int = 50, seed: int = 0, canvas: int = 400) -> tuple
     return torch.from_numpy(images).unsqueeze(1), torch.tensor([label for _, label in pairs])
 
 
-def redrawn_mnist(split: MNISTSplit, count: int = 1000, seed: int = 0, canvas: int = 400) -> tuple[torch.Tensor, torch.Tensor]:
+def redrawn_mnist(
+    split: MNISTSplit, count: int = 1000, seed: int = 0, canvas: int = 400
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``count`` digits of ``split`` redrawn as canvas pictures (upscaled, off-centre,
     half on transparent and half on white paper) and preprocessed back to 28x28."""
     rng = np.random.default_rng(seed)
@@ -77,10 +81,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", choices=[*MODEL_NAMES, "all"], default="all")
     parser.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $MNIST_DATA_DIR or ./data)")
-    parser.add_argument("--weights-dir", help="folder with NAME.safetensors and NAME.json (default: the shipped weights)")
+    parser.add_argument(
+        "--weights-dir", help="folder with NAME.safetensors and NAME.json (default: the shipped weights)"
+    )
     parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
     parser.add_argument("--drawn-per-digit", type=int, default=50, help="synthetic drawings per digit (default 50)")
-    parser.add_argument("--redrawn", type=int, default=1000, help="MNIST test digits redrawn as canvas pictures (default 1000)")
+    parser.add_argument(
+        "--redrawn", type=int, default=1000, help="MNIST test digits redrawn as canvas pictures (default 1000)"
+    )
     args = parser.parse_args(argv)
 
     device = pick_device(args.device)
@@ -97,7 +105,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name}: drawn-digit accuracy {on_drawn['accuracy']:.2%} ({len(drawn_labels)} synthetic drawings)")
         print("  per digit: " + " ".join(f"{d}:{a:.0%}" for d, a in enumerate(on_drawn["per_class_accuracy"])))
         on_redrawn = evaluate_model(model, redrawn, redrawn_labels)
-        print(f"{name}: redrawn-MNIST accuracy {on_redrawn['accuracy']:.2%} ({len(redrawn_labels)} test digits as canvas pictures)")
+        print(
+            f"{name}: redrawn-MNIST accuracy {on_redrawn['accuracy']:.2%} ({len(redrawn_labels)} test digits as canvas pictures)"
+        )
 
 
 if __name__ == "__main__":

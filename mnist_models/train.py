@@ -186,7 +186,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--loss", choices=["cross_entropy", "mse"], help="default: cross_entropy")
     parser.add_argument("--schedule", choices=["cosine", "constant"], help="default: cosine")
     parser.add_argument("--augment", choices=["none", "thickness", "full"], help="default: the model's recipe")
-    parser.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None, help="MLP: batch normalisation (default: on)")
+    parser.add_argument(
+        "--batch-norm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="MLP: batch normalisation (default: on)",
+    )
     parser.add_argument("--dropout", type=float, help="MLP: dropout probability (default: 0.2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
@@ -209,10 +214,18 @@ def main(argv: list[str] | None = None) -> None:
         recipe = dataclasses.replace(RECIPES[name], **overrides)
         config = {}
         if name == "mlp":
-            config = {key: value for key, value in (("batch_norm", args.batch_norm), ("dropout", args.dropout)) if value is not None}
-        model, metrics = train_model(name, recipe, train, test, device, args.seed, progress=not args.no_progress, config=config)
+            config = {
+                key: value
+                for key, value in (("batch_norm", args.batch_norm), ("dropout", args.dropout))
+                if value is not None
+            }
+        model, metrics = train_model(
+            name, recipe, train, test, device, args.seed, progress=not args.no_progress, config=config
+        )
         save_checkpoint(model, name, metrics, out_dir)
-        plot_curves(metrics["curves"], f"{name}: test accuracy {metrics['test_accuracy']:.2%}", out_dir / f"{name}.curves.png")
+        plot_curves(
+            metrics["curves"], f"{name}: test accuracy {metrics['test_accuracy']:.2%}", out_dir / f"{name}.curves.png"
+        )
         print(
             f"{name}: MNIST test accuracy {metrics['test_accuracy']:.2%}, drawn-digit accuracy "
             f"{metrics['drawn_accuracy']:.2%}, trained in {metrics['train_seconds']:.1f} s -> {out_dir}"

@@ -28,7 +28,9 @@ def subset(split: MNISTSplit, count: int) -> MNISTSplit:
     ids=["softmax-cross-entropy", "softmax-mse", "mlp-augmented"],
 )
 def test_a_short_run_beats_chance_by_far(name, recipe, mnist_train, mnist_test):
-    model, metrics = train_model(name, recipe, subset(mnist_train, 5000), subset(mnist_test, 1000), torch.device("cpu"), progress=False)
+    model, metrics = train_model(
+        name, recipe, subset(mnist_train, 5000), subset(mnist_test, 1000), torch.device("cpu"), progress=False
+    )
     assert metrics["test_accuracy"] > 0.75  # chance is 0.10
     assert metrics["curves"]["train_loss"][-1] < metrics["curves"]["train_loss"][0]
     assert len(metrics["confusion_matrix"]) == 10 and sum(map(sum, metrics["confusion_matrix"])) == 1000
@@ -37,7 +39,18 @@ def test_a_short_run_beats_chance_by_far(name, recipe, mnist_train, mnist_test):
 @pytest.mark.mnist
 def test_the_same_seed_gives_the_same_model(mnist_train, mnist_test):
     recipe = dataclasses.replace(RECIPES["softmax"], epochs=1)
-    runs = [train_model("softmax", recipe, subset(mnist_train, 2000), subset(mnist_test, 500), torch.device("cpu"), seed=3, progress=False)[0] for _ in range(2)]
+    runs = [
+        train_model(
+            "softmax",
+            recipe,
+            subset(mnist_train, 2000),
+            subset(mnist_test, 500),
+            torch.device("cpu"),
+            seed=3,
+            progress=False,
+        )[0]
+        for _ in range(2)
+    ]
     assert torch.equal(runs[0].linear.weight, runs[1].linear.weight)
 
 
@@ -45,10 +58,23 @@ def test_the_same_seed_gives_the_same_model(mnist_train, mnist_test):
 def test_the_cli_writes_weights_metrics_and_curves(tmp_path, monkeypatch, mnist_train, mnist_test):
     import mnist_models.train as train
 
-    monkeypatch.setattr(train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000))
+    monkeypatch.setattr(
+        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+    )
     main(["--model", "softmax", "--epochs", "1", "--out-dir", str(tmp_path), "--no-progress"])
     metrics = json.loads((tmp_path / "softmax.json").read_text())
-    for key in ("test_accuracy", "per_class_accuracy", "confusion_matrix", "curves", "train_seconds", "device", "torch_version", "weights_sha256", "data_sha256", "drawn_accuracy"):
+    for key in (
+        "test_accuracy",
+        "per_class_accuracy",
+        "confusion_matrix",
+        "curves",
+        "train_seconds",
+        "device",
+        "torch_version",
+        "weights_sha256",
+        "data_sha256",
+        "drawn_accuracy",
+    ):
         assert key in metrics
     assert (tmp_path / "softmax.safetensors").stat().st_size > 30_000
     assert (tmp_path / "softmax.curves.png").read_bytes()[:4] == b"\x89PNG"
