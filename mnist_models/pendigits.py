@@ -179,14 +179,20 @@ def rendering_rng(digit: PenDigit, seed: int, rendering: int) -> np.random.Gener
     return np.random.default_rng([seed, digit.writer, digit.sample, rendering])
 
 
-def draw_on_pad(digit: PenDigit, seed: int, rendering: int, renderings: int) -> Image.Image:
-    """Rendering number ``rendering`` of ``renderings`` of ``digit``: its height is drawn from the
-    rendering's equal part of HEIGHT_RANGE, its place anywhere it fits; seeded by the digit."""
+def pad_strokes(digit: PenDigit, seed: int, rendering: int, renderings: int) -> list[np.ndarray]:
+    """Rendering number ``rendering`` of ``renderings`` of ``digit``, as strokes in pad pixels: its
+    height is drawn from the rendering's equal part of HEIGHT_RANGE, its place anywhere it fits;
+    seeded by the digit, so the same digit always lands at the same size and place."""
     rng = rendering_rng(digit, seed, rendering)
     low, high = HEIGHT_RANGE
     part = (high - low) / renderings
     height = low + part * (rendering + rng.uniform())
-    return render_strokes(place_on_pad(digit, height, rng))
+    return place_on_pad(digit, height, rng)
+
+
+def draw_on_pad(digit: PenDigit, seed: int, rendering: int, renderings: int) -> Image.Image:
+    """The pad's picture of ``pad_strokes(digit, seed, rendering, renderings)``."""
+    return render_strokes(pad_strokes(digit, seed, rendering, renderings))
 
 
 @dataclass(frozen=True)
