@@ -45,7 +45,9 @@ def test_contributions_add_up_to_the_logit_minus_the_bias(classifier, seven, dig
 
 
 def _inked_versus_corners(values: np.ndarray, image: np.ndarray) -> tuple[float, float]:
-    corners = np.concatenate([values[:5, :5].ravel(), values[:5, -5:].ravel(), values[-5:, :5].ravel(), values[-5:, -5:].ravel()])
+    corners = np.concatenate(
+        [values[:5, :5].ravel(), values[:5, -5:].ravel(), values[-5:, :5].ravel(), values[-5:, -5:].ravel()]
+    )
     return float(np.abs(values[image > 0.5]).mean()), float(np.abs(corners).mean())
 
 
@@ -79,9 +81,11 @@ def test_pictures_are_rgb_images(classifier, seven):
         explain.contributions_picture(seven, [("→ 7", seven - 0.5), ("→ 1", -seven)]),
         explain.activations_picture(explain.hidden_activations(classifier.model("mlp"), seven)),
         explain.confusion_picture(metrics["confusion_matrix"]),
-        explain.per_class_picture(metrics["per_class_accuracy"], metrics["drawn_per_class_accuracy"]),
+        explain.per_class_picture(metrics["per_class_accuracy"], metrics["pen_per_class_accuracy"]),
         explain.curves_picture(metrics["curves"]),
-        explain.curves_picture({"x": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}, epochs=3),
+        explain.curves_picture(
+            {"x": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}, epochs=3
+        ),
     ]
     for picture in pictures:
         assert picture.ndim == 3 and picture.shape[2] == 3 and picture.dtype == np.uint8
@@ -152,7 +156,9 @@ def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
     assert mlp.loc[mlp["kind"] == "prediction", "digit"].tolist() == ["8"]
 
 
-@pytest.mark.parametrize("sketch", [None, "", pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 0)))], ids=["none", "empty", "blank"])
+@pytest.mark.parametrize(
+    "sketch", [None, "", pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 0)))], ids=["none", "empty", "blank"]
+)
 def test_tabs_ask_for_a_drawing_when_the_canvas_is_empty(classifier, sketch):
     room = Classroom(classifier)
     softmax, mlp, verdict = room.compare(sketch)
