@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # scripts are run as files (python benchmarks/x.p
     sys.path.insert(0, str(ROOT))
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CANVAS = 280  # the side of the app's drawing pad picture (demo/canvas.py CANVAS)
+from mnist_models.pad import CANVAS  # noqa: E402  (the repo is importable from here on)
 LOOPBACK = "127.0.0.1"
 
 

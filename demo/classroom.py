@@ -204,7 +204,7 @@ class Classroom:
         return {
             "parameters": f"{metrics['parameters']:,}",
             "test_accuracy": _percent(metrics.get("test_accuracy")),
-            "drawn_accuracy": _percent(metrics.get("drawn_accuracy")),
+            "pen_accuracy": _percent(metrics.get("pen_accuracy")),
             "recipe": recipe,
             "trained": f"{metrics.get('device', '?')}, {metrics.get('train_seconds', 0):.0f} s, torch {metrics.get('torch_version', '?')}",
         }
@@ -216,7 +216,7 @@ class Classroom:
         for name in ("softmax", "mlp"):
             metrics = self.classifier.metrics[name]
             pictures += [
-                explain.per_class_picture(metrics["per_class_accuracy"], metrics.get("drawn_per_class_accuracy")),
+                explain.per_class_picture(metrics["per_class_accuracy"], metrics.get("pen_per_class_accuracy")),
                 explain.confusion_picture(metrics["confusion_matrix"]),
                 explain.curves_picture(metrics["curves"]),
             ]
@@ -397,12 +397,8 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
                     gr.Markdown(i18n(f"card_{name}_title"))
                     with gr.Row():
                         gr.Textbox(facts["parameters"], label=i18n("card_parameters"), interactive=False, min_width=140)
-                        gr.Textbox(
-                            facts["test_accuracy"], label=i18n("card_test_accuracy"), interactive=False, min_width=140
-                        )
-                        gr.Textbox(
-                            facts["drawn_accuracy"], label=i18n("card_drawn_accuracy"), interactive=False, min_width=140
-                        )
+                        gr.Textbox(facts["test_accuracy"], label=i18n("card_test_accuracy"), interactive=False, min_width=140)
+                        gr.Textbox(facts["pen_accuracy"], label=i18n("card_pen_accuracy"), interactive=False, min_width=140)
                     gr.Textbox(facts["recipe"], label=i18n("card_recipe"), interactive=False, lines=2)
                     gr.Textbox(facts["trained"], label=i18n("card_trained"), interactive=False)
                     pictures += [

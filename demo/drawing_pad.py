@@ -18,8 +18,7 @@ from pathlib import Path
 
 import gradio as gr
 
-CANVAS = 280  # the picture sent: 10x MNIST's 28, about 2-7 KB as PNG
-PEN_WIDTH = 22  # pixels of CANVAS: a stroke about as thick, relative to the digit, as MNIST's
+from mnist_models.pad import CANVAS, PEN_WIDTH
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = (HERE / "drawing_pad.js").read_text()

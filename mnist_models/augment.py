@@ -24,10 +24,20 @@ class AugmentConfig:
     # Probabilities of thickening and of thinning the strokes; the amount is drawn uniformly.
     thicken_prob: float = 0.25
     thin_prob: float = 0.25
+    # Elastic distortion (Simard et al. 2003): a random displacement field, smoothed by a
+    # Gaussian of this many pixels and scaled to this many pixels; 0 turns it off.
+    elastic_sigma: float = 4.0
+    elastic_alpha: float = 0.0
 
     @property
     def has_affine(self) -> bool:
-        return bool(self.max_rotation_deg or self.max_shear_deg or self.max_shift_px or self.scale_range != (1.0, 1.0))
+        return bool(
+            self.max_rotation_deg
+            or self.max_shear_deg
+            or self.max_shift_px
+            or self.scale_range != (1.0, 1.0)
+            or self.elastic_alpha
+        )
 
 
 # Only stroke thickness: for the linear model, whose single template per digit cannot absorb
@@ -58,7 +68,23 @@ def random_affine(x: torch.Tensor, generator: torch.Generator, config: AugmentCo
     theta[:, 1, 1] = cos / scale
     theta[:, :, 2] = shift
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    if config.elastic_alpha:
+        grid = grid + elastic_field(n, generator, config, device)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def elastic_field(n: int, generator: torch.Generator, config: AugmentConfig, device) -> torch.Tensor:
+    """Per-image smooth random displacements (N, 28, 28, 2) in affine_grid's units."""
+    noise = torch.rand(n * 2, 1, 28, 28, generator=generator, device=device) * 2 - 1
+    radius = int(3 * config.elastic_sigma)
+    offsets = torch.arange(-radius, radius + 1, device=device, dtype=torch.float32)
+    kernel = torch.exp(-(offsets**2) / (2 * config.elastic_sigma**2))
+    kernel = kernel / kernel.sum()
+    # A separable Gaussian blur, then scaled so the field's typical size is elastic_alpha pixels.
+    field = F.conv2d(noise, kernel.view(1, 1, 1, -1), padding=(0, radius))
+    field = F.conv2d(field, kernel.view(1, 1, -1, 1), padding=(radius, 0))
+    field = field / field.flatten(1).std(1).clamp(min=1e-6).view(-1, 1, 1, 1)
+    return (field * config.elastic_alpha * (2 / 28)).view(n, 2, 28, 28).permute(0, 2, 3, 1)
 
 
 def random_thickness(x: torch.Tensor, generator: torch.Generator, config: AugmentConfig) -> torch.Tensor:

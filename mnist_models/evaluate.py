@@ -1,21 +1,40 @@
-"""Accuracy and confusion matrix of trained models on the MNIST test set.
+"""How well trained models read: the MNIST test set, and real pen-drawn digits drawn on the pad.
 
-    python -m mnist_models.evaluate [--model softmax|mlp|all] [--data-dir DIR]
+    python -m mnist_models.evaluate [--model softmax|mlp|all] [--data-dir DIR] [--pen-dir DIR]
+
+Per model it prints MNIST test accuracy with the confusion matrix; accuracy on the validation
+writers' pen digits (mnist_models/pendigits.py) overall, per digit and per writer, and writes a
+contact sheet of those misses; and for the softmax, how much its templates look like digits.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image, ImageDraw
 from torch import nn
 
 from .checkpoints import MODEL_NAMES, load_model
 from .data import MNISTSplit, load_split
 from .device import pick_device
 from .drawings import drawn_digit_set, redraw_mnist
+from .models import SoftmaxRegression
+from .pendigits import (
+    PENDIGITS_DIR_ENV,
+    VALIDATION_RENDERINGS,
+    VALIDATION_SEED,
+    VALIDATION_WRITERS,
+    PenData,
+    PenDataError,
+    PenSet,
+    draw_on_pad,
+    load_pendigits,
+    validation_set,
+)
 from .preprocess import preprocess
 
 
@@ -23,7 +42,9 @@ from .preprocess import preprocess
 def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 5000) -> torch.Tensor:
     """Logits for ``images`` (N, 1, 28, 28) in the input contract, computed in batches on the model's device."""
     device = next(model.parameters()).device
-    return torch.cat([model(images[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(images), batch_size)])
+    return torch.cat(
+        [model(images[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(images), batch_size)]
+    )
 
 
 def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, classes: int = 10) -> torch.Tensor:
@@ -48,6 +69,36 @@ def evaluate_model(model: nn.Module, images: torch.Tensor, labels: torch.Tensor)
     }
 
 
+def pen_metrics(model: nn.Module, pen: PenSet) -> dict:
+    """Accuracy on pen-drawn digits overall, per digit and per writer, and their confusion matrix."""
+    result = evaluate_model(model, pen.images, pen.labels)
+    was_training = model.training
+    model.eval()
+    correct = predict_logits(model, pen.images).argmax(1) == pen.labels
+    model.train(was_training)
+    return {
+        "pen_accuracy": result["accuracy"],
+        "pen_per_class_accuracy": result["per_class_accuracy"],
+        "pen_per_writer_accuracy": {
+            str(writer): correct[pen.writers == writer].float().mean().item()
+            for writer in pen.writers.unique().tolist()
+        },
+        "pen_confusion_matrix": [[int(n) for n in row] for row in result["confusion_matrix"]],
+    }
+
+
+def template_correlation(model: SoftmaxRegression, train: MNISTSplit) -> list[float]:
+    """Per digit, how much the softmax's template looks like the digit: the Pearson correlation
+    of its weight row (centred across the ten digits, which changes no prediction) with the
+    digit's mean training image minus the mean of all training images."""
+    weights = model.linear.weight.detach().float().cpu().numpy()
+    weights = weights - weights.mean(0)
+    images = train.as_float().flatten(1).numpy()
+    labels = train.labels.numpy()
+    overall = images.mean(0)
+    return [float(np.corrcoef(weights[d], images[labels == d].mean(0) - overall)[0, 1]) for d in range(10)]
+
+
 def drawn_digits(per_digit: int = 50, seed: int = 0, canvas: int = 400) -> tuple[torch.Tensor, torch.Tensor]:
     """Synthetic hand-drawn digits (see ``drawings``) after MNIST-style preprocessing:
     float images (N, 1, 28, 28) and labels (N,)."""
@@ -56,7 +107,9 @@ def drawn_digits(per_digit: int = 50, seed: int = 0, canvas: int = 400) -> tuple
     return torch.from_numpy(images).unsqueeze(1), torch.tensor([label for _, label in pairs])
 
 
-def redrawn_mnist(split: MNISTSplit, count: int = 1000, seed: int = 0, canvas: int = 400) -> tuple[torch.Tensor, torch.Tensor]:
+def redrawn_mnist(
+    split: MNISTSplit, count: int = 1000, seed: int = 0, canvas: int = 400
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``count`` digits of ``split`` redrawn as canvas pictures (upscaled, off-centre,
     half on transparent and half on white paper) and preprocessed back to 28x28."""
     rng = np.random.default_rng(seed)
@@ -73,31 +126,96 @@ def format_confusion(confusion: list[list[int]]) -> str:
     return "\n".join([header, *rows])
 
 
+def miss_sheet(pen: PenData, predictions: torch.Tensor, columns: int = 12) -> Image.Image | None:
+    """A contact sheet of the validation set's misses: each the pad's picture, the 28x28 picture
+    the model saw, and "writer: true -> read"; None when there are none."""
+    digits = pen.by_writers(VALIDATION_WRITERS)
+    misses = [(i, int(p)) for i, p in enumerate(predictions.tolist()) if p != digits[i // VALIDATION_RENDERINGS].label]
+    if not misses:
+        return None
+    cell, thumb, seen, caption = 150, 100, 44, 16
+    rows = -(-len(misses) // columns)
+    sheet = Image.new("RGB", (columns * cell, rows * (thumb + caption + 6)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for n, (index, predicted) in enumerate(misses):
+        digit = digits[index // VALIDATION_RENDERINGS]
+        picture = draw_on_pad(digit, VALIDATION_SEED, index % VALIDATION_RENDERINGS, VALIDATION_RENDERINGS)
+        paper = Image.new("RGB", picture.size, "white")
+        paper.paste(picture, mask=picture)
+        x, y = (n % columns) * cell, (n // columns) * (thumb + caption + 6)
+        sheet.paste(paper.resize((thumb, thumb), Image.Resampling.LANCZOS), (x + 2, y + 2))
+        draw.rectangle([x + 2, y + 2, x + thumb + 2, y + thumb + 2], outline="#bbbbbb")
+        model_view = (255 - preprocess(picture) * 255).astype(np.uint8)
+        sheet.paste(Image.fromarray(model_view).resize((seen, seen), Image.Resampling.NEAREST), (x + thumb + 4, y + 2))
+        draw.text((x + 4, y + thumb + 4), f"w{digit.writer}: {digit.label} -> {predicted}", fill="#c0392b")
+    return sheet
+
+
+def print_pen_figures(name: str, metrics: dict, count: int) -> None:
+    print(f"{name}: real pen digits (validation writers) {metrics['pen_accuracy']:.2%} ({count} pad drawings)")
+    print("  per digit:  " + " ".join(f"{d}:{a:.1%}" for d, a in enumerate(metrics["pen_per_class_accuracy"])))
+    writers = metrics["pen_per_writer_accuracy"]
+    print("  per writer: " + " ".join(f"{w}:{a:.1%}" for w, a in writers.items()))
+    print("  most confused (true -> read: count): " + ", ".join(most_confused(metrics["pen_confusion_matrix"])))
+
+
+def most_confused(confusion: list[list[int]], top: int = 6) -> list[str]:
+    pairs = [(n, t, p) for t, row in enumerate(confusion) for p, n in enumerate(row) if t != p and n]
+    return [f"{t}->{p}: {n}" for n, t, p in sorted(pairs, reverse=True)[:top]]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", choices=[*MODEL_NAMES, "all"], default="all")
     parser.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $MNIST_DATA_DIR or ./data)")
-    parser.add_argument("--weights-dir", help="folder with NAME.safetensors and NAME.json (default: the shipped weights)")
+    parser.add_argument("--pen-dir", help=f"folder with the pen-drawn digits file (default: ${PENDIGITS_DIR_ENV})")
+    parser.add_argument(
+        "--weights-dir", help="folder with NAME.safetensors and NAME.json (default: the shipped weights)"
+    )
     parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
-    parser.add_argument("--drawn-per-digit", type=int, default=50, help="synthetic drawings per digit (default 50)")
-    parser.add_argument("--redrawn", type=int, default=1000, help="MNIST test digits redrawn as canvas pictures (default 1000)")
+    parser.add_argument(
+        "--misses", default="runs", help="folder for the contact sheets of misses, NAME-pen-misses.png (default: runs)"
+    )
+    parser.add_argument(
+        "--redrawn", type=int, default=1000, help="MNIST test digits redrawn as canvas pictures (default 1000)"
+    )
     args = parser.parse_args(argv)
 
     device = pick_device(args.device)
-    test = load_split("test", args.data_dir)
-    drawn, drawn_labels = drawn_digits(args.drawn_per_digit)
+    train, test = load_split("train", args.data_dir), load_split("test", args.data_dir)
+    try:
+        pen = load_pendigits(args.pen_dir)
+        validation = validation_set(pen)
+    except PenDataError as error:
+        pen = validation = None
+        print(f"no real-drawings figure: {error}")
     redrawn, redrawn_labels = redrawn_mnist(test, args.redrawn)
     names = MODEL_NAMES if args.model == "all" else (args.model,)
     for name in names:
         model = load_model(name, device, args.weights_dir)
         result = evaluate_model(model, test.as_float(), test.labels)
-        print(f"{name}: MNIST test accuracy {result['accuracy']:.2%} ({len(test)} images, {device})")
+        print(f"\n{name}: MNIST test accuracy {result['accuracy']:.2%} ({len(test)} images, {device})")
         print(format_confusion(result["confusion_matrix"]))
-        on_drawn = evaluate_model(model, drawn, drawn_labels)
-        print(f"{name}: drawn-digit accuracy {on_drawn['accuracy']:.2%} ({len(drawn_labels)} synthetic drawings)")
-        print("  per digit: " + " ".join(f"{d}:{a:.0%}" for d, a in enumerate(on_drawn["per_class_accuracy"])))
+        if validation is not None:
+            on_pen = pen_metrics(model, validation)
+            print_pen_figures(name, on_pen, len(validation))
+            sheet = miss_sheet(pen, predict_logits(model, validation.images).argmax(1))
+            if sheet is not None:
+                path = Path(args.misses) / f"{name}-pen-misses.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                sheet.save(path)
+                print(f"  misses: {path}")
+        if name == "softmax":
+            correlation = template_correlation(model, train)
+            print(
+                f"{name}: templates look like digits: correlation with each digit's mean image, mean "
+                f"{np.mean(correlation):.2f}, worst {min(correlation):.2f} (digit {int(np.argmin(correlation))})"
+            )
         on_redrawn = evaluate_model(model, redrawn, redrawn_labels)
-        print(f"{name}: redrawn-MNIST accuracy {on_redrawn['accuracy']:.2%} ({len(redrawn_labels)} test digits as canvas pictures)")
+        print(
+            f"{name}: redrawn-MNIST accuracy {on_redrawn['accuracy']:.2%} "
+            f"({len(redrawn_labels)} test digits as canvas pictures)"
+        )
 
 
 if __name__ == "__main__":

@@ -224,15 +224,15 @@ def confusion_picture(confusion: np.ndarray | list) -> np.ndarray:
     return _render(fig)
 
 
-def per_class_picture(accuracy: list[float], drawn: list[float] | None = None) -> np.ndarray:
-    """Accuracy per digit as bars (MNIST test set), with the drawn-digit accuracy as dots if given."""
+def per_class_picture(accuracy: list[float], pen: list[float] | None = None) -> np.ndarray:
+    """Accuracy per digit as bars (MNIST test set), with the real pen-drawn digits' as dots if given."""
     fig = _figure(6.4, 3.4)
     ax = fig.add_subplot()
     digits = np.arange(10)
     ax.bar(digits, np.asarray(accuracy) * 100, color="#8fa3b8", width=0.7)
-    if drawn is not None:
-        ax.plot(digits, np.asarray(drawn) * 100, "o", color="#e4572e", markersize=9)
-    low = min([*accuracy, *(drawn or [])]) * 100
+    if pen is not None:
+        ax.plot(digits, np.asarray(pen) * 100, "o", color="#e4572e", markersize=9)
+    low = min([*accuracy, *(pen or [])]) * 100
     ax.set_ylim(max(0, np.floor(low / 5) * 5 - 5), 101)  # 101: dots at 100 % stay whole
     ax.set_xticks(digits)
     ax.tick_params(labelsize=FONT)

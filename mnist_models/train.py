@@ -24,7 +24,20 @@ from .augment import AUGMENTATIONS, augment_batch
 from .checkpoints import MODEL_NAMES, build_model, save_checkpoint
 from .data import MNISTSplit, load_split
 from .device import describe_device, pick_device
-from .evaluate import drawn_digits, evaluate_model
+from .evaluate import evaluate_model, pen_metrics, template_correlation
+from .pad import CANVAS, PEN_WIDTH
+from .pendigits import (
+    FILE_NAME,
+    HEIGHT_RANGE,
+    PENDIGITS_DIR_ENV,
+    TRAINING_WRITERS,
+    PenData,
+    PenDataError,
+    PenSet,
+    load_pendigits,
+    pen_set,
+    validation_set,
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,28 @@ class Recipe:
     augment: str = "none"  # a key of augment.AUGMENTATIONS
     weight_decay: float = 0.0
     schedule: str = "cosine"  # or "constant" (the tutorials)
+    smoothness: float = 0.0  # softmax: weight of SoftmaxRegression.roughness() in the loss
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Training images in the input contract (N, 1, 28, 28) with their labels: MNIST's, maybe
+    with pen-drawn digits after them."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def as_float(self) -> torch.Tensor:
+        return self.images
+
+
+def training_set(mnist: MNISTSplit, pen: PenSet | None = None) -> TrainingSet:
+    if pen is None:
+        return TrainingSet(mnist.as_float(), mnist.labels)
+    return TrainingSet(torch.cat([mnist.as_float(), pen.images]), torch.cat([mnist.labels, pen.labels]))
 
 
 RECIPES = {
@@ -48,6 +83,16 @@ RECIPES = {
     # learn all of them, and gains on MNIST as well as on drawings.
     "mlp": Recipe(epochs=20, batch_size=128, lr=2e-3, optimizer="adamw", augment="full", weight_decay=1e-4),
 }
+
+
+# The shipped MLP's layer sizes, and the tutorial's (for the lesson: --arch tutorial).
+MLP_ARCHITECTURES = {
+    "shipped": {"hidden_sizes": (256, 256, 256, 128, 128)},
+    "tutorial": {"hidden_sizes": (256, 256, 256, 128, 128)},
+}
+# Each training writer's digit is drawn on the pad this many times (sizes and places differ).
+PEN_RENDERINGS = 2
+PEN_SEED = 0
 
 
 def loss_fn(logits: torch.Tensor, labels: torch.Tensor, kind: str) -> torch.Tensor:
@@ -69,14 +114,20 @@ def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
 def train_model(
     name: str,
     recipe: Recipe,
-    train: MNISTSplit,
+    train: MNISTSplit | TrainingSet,
     test: MNISTSplit,
     device: torch.device,
     seed: int = 0,
     progress: bool = True,
     config: dict | None = None,
+    pen_validation: PenSet | None = None,
+    mnist_train: MNISTSplit | None = None,
 ) -> tuple[nn.Module, dict]:
-    """Train model ``name`` with ``recipe``; return it with its per-epoch history and final metrics."""
+    """Train model ``name`` with ``recipe``; return it with its per-epoch history and final metrics.
+
+    With ``pen_validation`` the metrics include its accuracy overall, per digit and per writer;
+    with ``mnist_train`` (or when ``train`` is MNIST's split) a softmax's template correlation.
+    """
     torch.manual_seed(seed)
     generator = torch.Generator(device=device).manual_seed(seed)
     model = build_model(name, **(config or {})).to(device)
@@ -106,6 +157,8 @@ def train_model(
                 x = augment_batch(x, generator, augmentation)
             logits = model(x)
             loss = loss_fn(logits, y, recipe.loss)
+            if recipe.smoothness:
+                loss = loss + recipe.smoothness * model.roughness()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -128,27 +181,32 @@ def train_model(
     wall_time = time.perf_counter() - start
 
     model.eval()
-    drawn, drawn_labels = drawn_digits()
-    on_drawn = evaluate_model(model, drawn, drawn_labels)
     metrics = {
         "test_accuracy": result["accuracy"],
-        "drawn_accuracy": on_drawn["accuracy"],
-        "drawn_per_class_accuracy": on_drawn["per_class_accuracy"],
         "test_loss": result["loss"],
         "per_class_accuracy": result["per_class_accuracy"],
         "confusion_matrix": [[int(n) for n in row] for row in result["confusion_matrix"]],
-        "epochs": recipe.epochs,
-        "recipe": dataclasses.asdict(recipe),
-        "config": config or {},
-        "seed": seed,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "curves": history,
-        "train_seconds": round(wall_time, 2),
-        "device": describe_device(device),
-        "torch_version": torch.__version__,
-        "python_version": platform.python_version(),
-        "data_sha256": {"train": train.sha256, "test": test.sha256},
     }
+    if pen_validation is not None:
+        metrics.update(pen_metrics(model, pen_validation))
+    mnist_train = mnist_train if mnist_train is not None else train if isinstance(train, MNISTSplit) else None
+    if name == "softmax" and mnist_train is not None:
+        metrics["template_correlation"] = template_correlation(model, mnist_train)
+    metrics.update(
+        {
+            "epochs": recipe.epochs,
+            "recipe": dataclasses.asdict(recipe),
+            "config": config or {},
+            "seed": seed,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "curves": history,
+            "train_seconds": round(wall_time, 2),
+            "device": describe_device(device),
+            "torch_version": torch.__version__,
+            "python_version": platform.python_version(),
+            "data_sha256": {"train": mnist_train.sha256 if mnist_train is not None else None, "test": test.sha256},
+        }
+    )
     return model, metrics
 
 
@@ -176,18 +234,64 @@ def plot_curves(history: dict[str, list[float]], title: str, path: Path) -> None
     plt.close(fig)
 
 
+def pen_training_data(pen: PenData, renderings: int = PEN_RENDERINGS, seed: int = PEN_SEED) -> PenSet:
+    """The training writers' digits, each drawn ``renderings`` times on the pad and preprocessed."""
+    return pen_set(pen.by_writers(TRAINING_WRITERS), renderings, seed)
+
+
+def trained_on(mnist: MNISTSplit, pen: PenData | None, pen_train: PenSet | None) -> dict:
+    """What a model was trained on, for its metrics JSON: MNIST and, if used, the pen digits."""
+    described = {"mnist_train": {"images": len(mnist), "sha256": mnist.sha256}, "pen": None}
+    if pen is not None and pen_train is not None:
+        described["pen"] = {
+            "file": pen.path.name.removesuffix(".gz"),
+            "sha256": pen.sha256,
+            "writers": list(TRAINING_WRITERS),
+            "digits": len(pen.by_writers(TRAINING_WRITERS)),
+            "renderings_per_digit": len(pen_train) // len(pen.by_writers(TRAINING_WRITERS)),
+            "images": len(pen_train),
+            "pen_width": PEN_WIDTH,
+            "canvas": CANVAS,
+            "height_range": list(HEIGHT_RANGE),
+        }
+    return described
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", choices=[*MODEL_NAMES, "all"], default="all")
+    parser.add_argument(
+        "--data",
+        choices=["mnist+pen", "mnist"],
+        default="mnist+pen",
+        help="MNIST and the pen-drawn digits of the training writers (default), or MNIST alone (the tutorials)",
+    )
+    parser.add_argument("--pen-dir", help=f"folder with {FILE_NAME}[.gz] (default: ${PENDIGITS_DIR_ENV})")
+    parser.add_argument(
+        "--pen-renderings", type=int, default=PEN_RENDERINGS, help="pad drawings per pen digit (default %(default)s)"
+    )
+    parser.add_argument(
+        "--arch",
+        choices=["shipped", "tutorial"],
+        default="shipped",
+        help="MLP layer sizes: the shipped model's, or the tutorial's 784-256-256-256-128-128-10",
+    )
     parser.add_argument("--epochs", type=int, help="default: the model's recipe")
     parser.add_argument("--batch-size", type=int, help="default: the model's recipe")
     parser.add_argument("--lr", type=float, help="default: the model's recipe")
     parser.add_argument("--optimizer", choices=["sgd", "adamw"], help="default: the model's recipe")
     parser.add_argument("--loss", choices=["cross_entropy", "mse"], help="default: cross_entropy")
     parser.add_argument("--schedule", choices=["cosine", "constant"], help="default: cosine")
-    parser.add_argument("--augment", choices=["none", "thickness", "full"], help="default: the model's recipe")
-    parser.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None, help="MLP: batch normalisation (default: on)")
-    parser.add_argument("--dropout", type=float, help="MLP: dropout probability (default: 0.2)")
+    parser.add_argument("--augment", choices=list(AUGMENTATIONS), help="default: the model's recipe")
+    parser.add_argument("--weight-decay", type=float, help="default: the model's recipe")
+    parser.add_argument("--smoothness", type=float, help="softmax: template smoothness penalty (default: the recipe's)")
+    parser.add_argument(
+        "--batch-norm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="MLP: batch normalisation (default: on)",
+    )
+    parser.add_argument("--dropout", type=float, help="MLP: dropout probability (default: the architecture's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
     parser.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $MNIST_DATA_DIR or ./data)")
@@ -196,12 +300,35 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     device = pick_device(args.device)
-    train, test = load_split("train", args.data_dir), load_split("test", args.data_dir)
+    start = time.perf_counter()
+    mnist, test = load_split("train", args.data_dir), load_split("test", args.data_dir)
+    try:
+        pen = load_pendigits(args.pen_dir)
+    except PenDataError as error:
+        if args.data != "mnist":
+            parser.exit(2, f"{error}\n")
+        pen = None
+        print(f"no pen-drawn digits, so no real-drawings figure: {error}")
+    pen_train = pen_training_data(pen, args.pen_renderings) if pen is not None and args.data != "mnist" else None
+    validation = validation_set(pen) if pen is not None else None
+    train = training_set(mnist, pen_train)
+    print(f"data ready in {time.perf_counter() - start:.1f} s: {len(train)} training images")
+
     out_dir = Path(args.out_dir)
     names = MODEL_NAMES if args.model == "all" else (args.model,)
     overrides = {
         field: getattr(args, field)
-        for field in ("epochs", "batch_size", "lr", "optimizer", "loss", "schedule", "augment")
+        for field in (
+            "epochs",
+            "batch_size",
+            "lr",
+            "optimizer",
+            "loss",
+            "schedule",
+            "augment",
+            "weight_decay",
+            "smoothness",
+        )
         if getattr(args, field) is not None
     }
     print(f"training {', '.join(names)} on {describe_device(device)} (torch {torch.__version__})")
@@ -209,14 +336,37 @@ def main(argv: list[str] | None = None) -> None:
         recipe = dataclasses.replace(RECIPES[name], **overrides)
         config = {}
         if name == "mlp":
-            config = {key: value for key, value in (("batch_norm", args.batch_norm), ("dropout", args.dropout)) if value is not None}
-        model, metrics = train_model(name, recipe, train, test, device, args.seed, progress=not args.no_progress, config=config)
-        save_checkpoint(model, name, metrics, out_dir)
-        plot_curves(metrics["curves"], f"{name}: test accuracy {metrics['test_accuracy']:.2%}", out_dir / f"{name}.curves.png")
-        print(
-            f"{name}: MNIST test accuracy {metrics['test_accuracy']:.2%}, drawn-digit accuracy "
-            f"{metrics['drawn_accuracy']:.2%}, trained in {metrics['train_seconds']:.1f} s -> {out_dir}"
+            config = dict(MLP_ARCHITECTURES[args.arch])
+            config.update(
+                {
+                    key: value
+                    for key, value in (("batch_norm", args.batch_norm), ("dropout", args.dropout))
+                    if value is not None
+                }
+            )
+        model, metrics = train_model(
+            name,
+            recipe,
+            train,
+            test,
+            device,
+            args.seed,
+            progress=not args.no_progress,
+            config=config,
+            pen_validation=validation,
+            mnist_train=mnist,
         )
+        metrics["trained_on"] = trained_on(mnist, pen, pen_train)
+        save_checkpoint(model, name, metrics, out_dir)
+        plot_curves(
+            metrics["curves"], f"{name}: test accuracy {metrics['test_accuracy']:.2%}", out_dir / f"{name}.curves.png"
+        )
+        pen_figure = f", real pen digits {metrics['pen_accuracy']:.2%}" if "pen_accuracy" in metrics else ""
+        print(
+            f"{name}: MNIST test accuracy {metrics['test_accuracy']:.2%}{pen_figure}, "
+            f"trained in {metrics['train_seconds']:.1f} s -> {out_dir}"
+        )
+    print(f"all done in {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Shared fixtures. The real MNIST files are found through MNIST_DATA_DIR (CI sets it)."""
+"""Shared fixtures. The real MNIST files are found through MNIST_DATA_DIR, the pen-drawn digits
+through PENDIGITS_DIR (CI sets both)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,17 @@ import torch
 from PIL import Image, ImageDraw
 
 from mnist_models.data import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
+from mnist_models.pendigits import PENDIGITS_DIR_ENV, find_pen_file, load_pendigits, validation_set
 from tests.live_app import ROOT
 
 
 def _mnist_dir() -> Path | None:
     value = os.environ.get(DATA_DIR_ENV)
+    return Path(value) if value and Path(value).is_dir() else None
+
+
+def _pen_dir() -> Path | None:
+    value = os.environ.get(PENDIGITS_DIR_ENV)
     return Path(value) if value and Path(value).is_dir() else None
 
 
@@ -31,6 +38,10 @@ def pytest_collection_modifyitems(config, items):
     if not os.environ.get("REQUIRE_ALL_TESTS"):
         if _mnist_dir() is None:
             reasons["mnist"] = f"MNIST not found: set {DATA_DIR_ENV} to a folder with the IDX files"
+        if _pen_dir() is None:
+            reasons["pendigits"] = (
+                f"pen-drawn digits not found: set {PENDIGITS_DIR_ENV} to the folder with pendigits-orig.tra[.gz]"
+            )
         if not Path("/usr/bin/chromium").exists():
             reasons["browser"] = "no /usr/bin/chromium (apt-get install chromium)"
     if not torch.cuda.is_available():
@@ -49,6 +60,18 @@ def mnist_test():
 @pytest.fixture(scope="session")
 def mnist_train():
     return load_split("train", _mnist_dir(), download=False)
+
+
+@pytest.fixture(scope="session")
+def pen_data():
+    find_pen_file(_pen_dir())  # says what is missing, with REQUIRE_ALL_TESTS set
+    return load_pendigits(_pen_dir())
+
+
+@pytest.fixture(scope="session")
+def pen_validation(pen_data):
+    """The fixed validation set: writers 25-30 drawn on the pad, preprocessed as the app does."""
+    return validation_set(pen_data)
 
 
 def draw_digit(

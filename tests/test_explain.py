@@ -80,7 +80,7 @@ def test_pictures_are_rgb_images(classifier, seven):
         explain.contributions_picture(seven, [("→ 7", seven - 0.5), ("→ 1", -seven)]),
         explain.activations_picture(explain.hidden_activations(classifier.model("mlp"), seven)),
         explain.confusion_picture(metrics["confusion_matrix"]),
-        explain.per_class_picture(metrics["per_class_accuracy"], metrics["drawn_per_class_accuracy"]),
+        explain.per_class_picture(metrics["per_class_accuracy"], metrics["pen_per_class_accuracy"]),
         explain.curves_picture(metrics["curves"]),
         explain.curves_picture(
             {"x": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}, epochs=3

@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 
+from mnist_models import train
 from mnist_models.augment import AUGMENTATIONS, augment_batch
 from mnist_models.data import MNISTSplit
 from mnist_models.train import RECIPES, Recipe, loss_fn, main, train_model
@@ -28,7 +29,9 @@ def subset(split: MNISTSplit, count: int) -> MNISTSplit:
     ids=["softmax-cross-entropy", "softmax-mse", "mlp-augmented"],
 )
 def test_a_short_run_beats_chance_by_far(name, recipe, mnist_train, mnist_test):
-    model, metrics = train_model(name, recipe, subset(mnist_train, 5000), subset(mnist_test, 1000), torch.device("cpu"), progress=False)
+    _, metrics = train_model(
+        name, recipe, subset(mnist_train, 5000), subset(mnist_test, 1000), torch.device("cpu"), progress=False
+    )
     assert metrics["test_accuracy"] > 0.75  # chance is 0.10
     assert metrics["curves"]["train_loss"][-1] < metrics["curves"]["train_loss"][0]
     assert len(metrics["confusion_matrix"]) == 10 and sum(map(sum, metrics["confusion_matrix"])) == 1000
@@ -37,21 +40,88 @@ def test_a_short_run_beats_chance_by_far(name, recipe, mnist_train, mnist_test):
 @pytest.mark.mnist
 def test_the_same_seed_gives_the_same_model(mnist_train, mnist_test):
     recipe = dataclasses.replace(RECIPES["softmax"], epochs=1)
-    runs = [train_model("softmax", recipe, subset(mnist_train, 2000), subset(mnist_test, 500), torch.device("cpu"), seed=3, progress=False)[0] for _ in range(2)]
+    runs = [
+        train_model(
+            "softmax",
+            recipe,
+            subset(mnist_train, 2000),
+            subset(mnist_test, 500),
+            torch.device("cpu"),
+            seed=3,
+            progress=False,
+        )[0]
+        for _ in range(2)
+    ]
     assert torch.equal(runs[0].linear.weight, runs[1].linear.weight)
 
 
-@pytest.mark.mnist
-def test_the_cli_writes_weights_metrics_and_curves(tmp_path, monkeypatch, mnist_train, mnist_test):
-    import mnist_models.train as train
+def tiny_pen_file(folder) -> None:
+    """A pen file with one digit per label for a training writer (3) and a validation writer (27):
+    straight strokes, enough to exercise the pipeline without the real file."""
+    lines = [".INCLUDE dene.doc", '.LEXICON "0" "1"', ".HIERARCHY DIGIT", ""]
+    for n, (label, writer) in enumerate((label, writer) for writer in (3, 27) for label in range(10)):
+        lines += [f'.SEGMENT DIGIT {n} ? "{label}"', f".COMMENT {label} {writer} {n}", ".PEN_DOWN"]
+        lines += [f" {100 + 20 * label}  {400 - 30 * k}" for k in range(10)]
+        lines += [".PEN_UP", ".DT 100", ""]
+    (folder / "pendigits-orig.tra").write_text("\n".join(lines))
 
-    monkeypatch.setattr(train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000))
-    main(["--model", "softmax", "--epochs", "1", "--out-dir", str(tmp_path), "--no-progress"])
+
+@pytest.mark.mnist
+def test_the_cli_writes_weights_metrics_and_curves_and_what_it_trained_on(
+    tmp_path, monkeypatch, mnist_train, mnist_test
+):
+    monkeypatch.setattr(
+        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+    )
+    tiny_pen_file(tmp_path)
+    main(
+        ["--model", "softmax", "--epochs", "1", "--pen-dir", str(tmp_path), "--out-dir", str(tmp_path), "--no-progress"]
+    )
     metrics = json.loads((tmp_path / "softmax.json").read_text())
-    for key in ("test_accuracy", "per_class_accuracy", "confusion_matrix", "curves", "train_seconds", "device", "torch_version", "weights_sha256", "data_sha256", "drawn_accuracy"):
+    for key in (
+        "test_accuracy",
+        "per_class_accuracy",
+        "confusion_matrix",
+        "curves",
+        "train_seconds",
+        "device",
+        "torch_version",
+        "weights_sha256",
+        "data_sha256",
+        "pen_accuracy",
+        "pen_per_class_accuracy",
+        "template_correlation",
+    ):
         assert key in metrics
+    assert set(metrics["pen_per_writer_accuracy"]) == {"27"}  # validation writers only
+    pen = metrics["trained_on"]["pen"]
+    assert pen["writers"] == list(range(1, 25)) and pen["digits"] == 10
+    assert pen["images"] == 10 * train.PEN_RENDERINGS
+    assert metrics["trained_on"]["mnist_train"]["images"] == 2000
     assert (tmp_path / "softmax.safetensors").stat().st_size > 30_000
     assert (tmp_path / "softmax.curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.mnist
+def test_the_cli_trains_on_mnist_alone_or_says_where_the_pen_digits_are(tmp_path, monkeypatch, mnist_train, mnist_test):
+    monkeypatch.setattr(
+        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+    )
+    monkeypatch.delenv("PENDIGITS_DIR", raising=False)
+    with pytest.raises(SystemExit) as stop:
+        main(["--model", "softmax", "--epochs", "1", "--out-dir", str(tmp_path), "--no-progress"])
+    assert stop.value.code != 0
+    main(["--model", "softmax", "--epochs", "1", "--data", "mnist", "--out-dir", str(tmp_path), "--no-progress"])
+    metrics = json.loads((tmp_path / "softmax.json").read_text())
+    assert metrics["trained_on"]["pen"] is None and "pen_accuracy" not in metrics
+
+
+def test_the_tutorial_mlp_is_one_flag_away():
+    from mnist_models.checkpoints import build_model
+
+    model = build_model("mlp", **train.MLP_ARCHITECTURES["tutorial"])
+    assert model.hidden_sizes == (256, 256, 256, 128, 128)
+    assert sum(p.numel() for p in model.parameters()) == 384_266
 
 
 def test_mse_loss_is_zero_for_a_perfect_confident_answer():
