@@ -24,11 +24,13 @@ if str(ROOT) not in sys.path:  # scripts are run as files (python benchmarks/x.p
     sys.path.insert(0, str(ROOT))
 
 RESULTS = Path(__file__).resolve().parent / "results"
-from mnist_models.pad import CANVAS  # noqa: E402  (the repo is importable from here on)
+from mnist_models.pad import CANVAS
+
 LOOPBACK = "127.0.0.1"
 
 
 # --------------------------------------------------------------------------- machine / output
+
 
 def cpu_model() -> str:
     try:
@@ -80,6 +82,7 @@ def print_machine(info: dict) -> None:
 
 def cpu_busy_fraction(interval_s: float = 1.0) -> float:
     """Fraction of all cores busy over ``interval_s``, from /proc/stat (nan where unavailable)."""
+
     def sample():
         values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
         idle = values[3] + values[4]  # idle + iowait
@@ -186,6 +189,7 @@ def write_results(name: str, payload: dict) -> Path:
 
 # --------------------------------------------------------------------------- drawings
 
+
 def drawn_pngs(count: int, seed: int = 0, canvas: int = CANVAS) -> list[tuple[bytes, int]]:
     """``count`` distinct synthetic drawings as PNG bytes with their labels.
 
@@ -205,6 +209,7 @@ def drawn_pngs(count: int, seed: int = 0, canvas: int = CANVAS) -> list[tuple[by
 
 
 # --------------------------------------------------------------------------- servers
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -261,7 +266,7 @@ class Server:
         self.port = port
         self.url = f"http://{LOOPBACK}:{port}"
         self.log_path = log_path
-        self.log = open(log_path, "wb")
+        self.log = open(log_path, "wb")  # noqa: SIM115 - the server writes to it until stop() closes it
         self.started = time.perf_counter()
         environment = {**os.environ, **(env or {}), "GRADIO_ANALYTICS_ENABLED": "False"}
         self.process = subprocess.Popen(argv, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=environment)
@@ -315,8 +320,14 @@ def start_app(log_dir: Path = Path("/tmp"), port: int | None = None, env: dict |
 def start_noop(concurrency_limit: int, log_dir: Path = Path("/tmp"), port: int | None = None) -> Server:
     port = port or free_port()
     return Server(
-        [sys.executable, str(Path(__file__).resolve().parent / "noop_server.py"), "--port", str(port),
-         "--concurrency-limit", str(concurrency_limit)],
+        [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "noop_server.py"),
+            "--port",
+            str(port),
+            "--concurrency-limit",
+            str(concurrency_limit),
+        ],
         port,
         log_dir / f"bench-noop-{port}.log",
     )
@@ -375,7 +386,9 @@ def parse_sse_complete(lines) -> tuple[str, object]:
     return event or "eof", None
 
 
-def classify_raw(client, png: bytes, model: str = "mlp", api: str = "classify", session: str | None = "benchmark") -> tuple[object, dict]:
+def classify_raw(
+    client, png: bytes, model: str = "mlp", api: str = "classify", session: str | None = "benchmark"
+) -> tuple[object, dict]:
     """One /classify over Gradio 6's REST API with a sync httpx.Client: upload, call, read the
     result stream. Returns (result, per-phase seconds). A client that keeps a session_hash skips
     Gradio's per-call building of a fresh session state; ``session=None`` measures without it."""

@@ -28,19 +28,18 @@ import time
 
 import _common  # noqa: F401  (puts the repository on sys.path)
 import httpx
-
 from _common import (
+    FILE_META,
+    OtherLoad,
     app_concurrency_limit,
     drawn_pngs,
-    FILE_META,
     machine_info,
-    parse_sse_complete,
-    OtherLoad,
     parse_env,
+    parse_sse_complete,
     percentiles,
-    process_cpu_seconds,
     print_machine,
     print_table,
+    process_cpu_seconds,
     start_app_with_retries,
     start_noop,
     wait_for_quiet,
@@ -61,7 +60,10 @@ async def classify(client: httpx.AsyncClient, png: bytes, model: str, session: s
         r.raise_for_status()
         path = r.json()[0]
         record["uploaded"] = time.perf_counter()
-        r = await client.post("/gradio_api/call/classify", json={"data": [{"path": path, "meta": FILE_META}, model], "session_hash": session})
+        r = await client.post(
+            "/gradio_api/call/classify",
+            json={"data": [{"path": path, "meta": FILE_META}, model], "session_hash": session},
+        )
         r.raise_for_status()
         event_id = r.json()["event_id"]
         record["called"] = time.perf_counter()
@@ -70,7 +72,7 @@ async def classify(client: httpx.AsyncClient, png: bytes, model: str, session: s
             s.raise_for_status()
             async for line in s.aiter_lines():
                 lines.append(line)
-                if line.startswith("data:") and any(l.startswith("event: complete") or l.startswith("event: error") for l in lines):
+                if line.startswith("data:") and any(l.startswith(("event: complete", "event: error")) for l in lines):
                     break
         event, data = parse_sse_complete(lines)
         record["ok"] = event == "complete"
@@ -112,12 +114,23 @@ def summarise(records: list[dict], started: float, label: str) -> dict:
 async def burst(url: str, pngs: list[bytes], students: int, model: str, timeout: float, limits: httpx.Limits) -> dict:
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
         started = time.perf_counter()
-        records = await asyncio.gather(*(classify(client, pngs[i % len(pngs)], model, f"student-{i}") for i in range(students)))
+        records = await asyncio.gather(
+            *(classify(client, pngs[i % len(pngs)], model, f"student-{i}") for i in range(students))
+        )
     return summarise(records, started, "burst")
 
 
-async def steady(url: str, pngs: list[bytes], students: int, model: str, timeout: float, limits: httpx.Limits,
-                 duration: float, interval: float, seed: int) -> dict:
+async def steady(
+    url: str,
+    pngs: list[bytes],
+    students: int,
+    model: str,
+    timeout: float,
+    limits: httpx.Limits,
+    duration: float,
+    interval: float,
+    seed: int,
+) -> dict:
     rng = random.Random(seed)
     records: list[dict] = []
 
@@ -139,7 +152,7 @@ async def steady(url: str, pngs: list[bytes], students: int, model: str, timeout
         deadline = started + duration
         tasks = [asyncio.create_task(student(i, client, deadline)) for i in range(students)]
         # Hard bound: whatever is still running after duration + timeout is cancelled.
-        done, pending = await asyncio.wait(tasks, timeout=duration + timeout + 5)
+        _done, pending = await asyncio.wait(tasks, timeout=duration + timeout + 5)
         for task in pending:
             task.cancel()
     summary = summarise(records, started, "steady")
@@ -156,8 +169,19 @@ def run_load(server, pngs, args, limits) -> list[dict]:
         if name == "burst":
             row = asyncio.run(burst(server.url, pngs, args.students, args.model, args.timeout, limits))
         else:
-            row = asyncio.run(steady(server.url, pngs, args.students, args.model, args.timeout, limits,
-                                     args.duration, args.interval, args.seed))
+            row = asyncio.run(
+                steady(
+                    server.url,
+                    pngs,
+                    args.students,
+                    args.model,
+                    args.timeout,
+                    limits,
+                    args.duration,
+                    args.interval,
+                    args.seed,
+                )
+            )
         wall = time.perf_counter() - t0
         server_cpu = process_cpu_seconds(server.pid) - cpu0
         row["server_cpu_s"] = server_cpu
@@ -179,11 +203,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="per-request timeout in s (default 60)")
     parser.add_argument("--model", default="mlp", choices=["softmax", "mlp"])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--concurrency-limit", type=int, help="the floor server's queue limit (default: read from demo/app.py)")
-    parser.add_argument("--app-env", action="append", metavar="KEY=VALUE",
-                        help="environment for the app server only, e.g. OMP_NUM_THREADS=1 (repeatable)")
+    parser.add_argument(
+        "--concurrency-limit", type=int, help="the floor server's queue limit (default: read from demo/app.py)"
+    )
+    parser.add_argument(
+        "--app-env",
+        action="append",
+        metavar="KEY=VALUE",
+        help="environment for the app server only, e.g. OMP_NUM_THREADS=1 (repeatable)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of (ours, floor), alternating (default 3)")
-    parser.add_argument("--smoke", action="store_true", help="10 students, 5 s, 20 s timeout, one round: a quick bounded check")
+    parser.add_argument(
+        "--smoke", action="store_true", help="10 students, 5 s, 20 s timeout, one round: a quick bounded check"
+    )
     parser.add_argument("--no-wait", action="store_true", help="start at once even if the machine is busy")
     args = parser.parse_args(argv)
     if not args.no_wait:
@@ -198,9 +230,12 @@ def main(argv: list[str] | None = None) -> None:
     pngs = [png for png, _ in drawn_pngs(50)]
     # Room for every student's upload and result stream at once: a browser each would have them.
     limits = httpx.Limits(max_connections=2 * args.students + 10, max_keepalive_connections=2 * args.students + 10)
-    print(f"{args.students} students, burst then {args.duration:g} s at one drawing per ~{args.interval:g} s each "
-          f"(offered {args.students / args.interval:.0f} req/s); queue concurrency limit {limit}"
-          + (f"; app env {parse_env(args.app_env)}" if args.app_env else ""), flush=True)
+    print(
+        f"{args.students} students, burst then {args.duration:g} s at one drawing per ~{args.interval:g} s each "
+        f"(offered {args.students / args.interval:.0f} req/s); queue concurrency limit {limit}"
+        + (f"; app env {parse_env(args.app_env)}" if args.app_env else ""),
+        flush=True,
+    )
 
     rounds: list[dict[str, list[dict]]] = []
     info = None
@@ -226,39 +261,88 @@ def main(argv: list[str] | None = None) -> None:
     for number, results in enumerate(rounds, 1):
         for label in ("ours", "floor"):
             for p in results[label]:
-                rows.append({"round": number, "server": label, "phase": p["phase"], "sent": p["sent"], "ok": p["ok"],
-                             "errors": p["errors"], "rps": p["throughput_rps"], "p50_ms": p["latency"]["p50_ms"],
-                             "p95_ms": p["latency"]["p95_ms"], "max_ms": p["latency"]["max_ms"],
-                             "upload_p95_ms": p["upload"]["p95_ms"], "srv_cpu_ms/req": p["server_cpu_ms_per_ok"],
-                             "srv_cpu_util": p["server_cpu_utilisation"], "gen_cpu_s": p["generator_cpu_s"],
-                             "others_cores": p["other_cores_busy"]})
+                rows.append(
+                    {
+                        "round": number,
+                        "server": label,
+                        "phase": p["phase"],
+                        "sent": p["sent"],
+                        "ok": p["ok"],
+                        "errors": p["errors"],
+                        "rps": p["throughput_rps"],
+                        "p50_ms": p["latency"]["p50_ms"],
+                        "p95_ms": p["latency"]["p95_ms"],
+                        "max_ms": p["latency"]["max_ms"],
+                        "upload_p95_ms": p["upload"]["p95_ms"],
+                        "srv_cpu_ms/req": p["server_cpu_ms_per_ok"],
+                        "srv_cpu_util": p["server_cpu_utilisation"],
+                        "gen_cpu_s": p["generator_cpu_s"],
+                        "others_cores": p["other_cores_busy"],
+                    }
+                )
     print()
-    print_table(rows, ["round", "server", "phase", "sent", "ok", "errors", "rps", "p50_ms", "p95_ms", "max_ms",
-                       "upload_p95_ms", "srv_cpu_ms/req", "srv_cpu_util", "gen_cpu_s", "others_cores"])
+    print_table(
+        rows,
+        [
+            "round",
+            "server",
+            "phase",
+            "sent",
+            "ok",
+            "errors",
+            "rps",
+            "p50_ms",
+            "p95_ms",
+            "max_ms",
+            "upload_p95_ms",
+            "srv_cpu_ms/req",
+            "srv_cpu_util",
+            "gen_cpu_s",
+            "others_cores",
+        ],
+    )
     ratios = {}
     for phase_index, phase in enumerate(("burst", "steady")):
         per_round = []
         for results in rounds:
             ours, floor = results["ours"][phase_index], results["floor"][phase_index]
-            per_round.append({
-                "throughput_ours_over_floor": ours["throughput_rps"] / max(floor["throughput_rps"], 1e-9),
-                "p95_ours_over_floor": (ours["latency"]["p95_ms"] or 0) / max(floor["latency"]["p95_ms"] or 1e-9, 1e-9),
-                "errors_ours": ours["errors"], "errors_floor": floor["errors"],
-                "error_kinds": [ours["error_kinds"], floor["error_kinds"]],
-            })
-        median = {key: statistics.median(r[key] for r in per_round)
-                  for key in ("throughput_ours_over_floor", "p95_ours_over_floor")}
+            per_round.append(
+                {
+                    "throughput_ours_over_floor": ours["throughput_rps"] / max(floor["throughput_rps"], 1e-9),
+                    "p95_ours_over_floor": (ours["latency"]["p95_ms"] or 0)
+                    / max(floor["latency"]["p95_ms"] or 1e-9, 1e-9),
+                    "errors_ours": ours["errors"],
+                    "errors_floor": floor["errors"],
+                    "error_kinds": [ours["error_kinds"], floor["error_kinds"]],
+                }
+            )
+        median = {
+            key: statistics.median(r[key] for r in per_round)
+            for key in ("throughput_ours_over_floor", "p95_ours_over_floor")
+        }
         errors = sum(r["errors_ours"] for r in per_round), sum(r["errors_floor"] for r in per_round)
         ratios[phase] = {"rounds": per_round, "median": median, "errors_ours": errors[0], "errors_floor": errors[1]}
         each = ", ".join(f"{r['throughput_ours_over_floor']:.2f}/{r['p95_ours_over_floor']:.2f}" for r in per_round)
-        print(f"{phase}: throughput ours/floor {median['throughput_ours_over_floor']:.2f}, p95 ours/floor "
-              f"{median['p95_ours_over_floor']:.2f} (median of {len(per_round)} rounds; each round throughput/p95: {each}); "
-              f"errors ours {errors[0]} floor {errors[1]}"
-              + (f" ({[r['error_kinds'] for r in per_round]})" if any(errors) else ""))
-    write_results(("classroom-smoke" if args.smoke else "classroom") + ("-env" if args.app_env else ""), {
-        "machine": info, "students": args.students, "duration_s": args.duration, "interval_s": args.interval,
-        "model": args.model, "concurrency_limit": limit, "app_env": parse_env(args.app_env), "rounds": rounds, "ratios": ratios,
-    })
+        print(
+            f"{phase}: throughput ours/floor {median['throughput_ours_over_floor']:.2f}, p95 ours/floor "
+            f"{median['p95_ours_over_floor']:.2f} (median of {len(per_round)} rounds; each round throughput/p95: {each}); "
+            f"errors ours {errors[0]} floor {errors[1]}"
+            + (f" ({[r['error_kinds'] for r in per_round]})" if any(errors) else "")
+        )
+    write_results(
+        ("classroom-smoke" if args.smoke else "classroom") + ("-env" if args.app_env else ""),
+        {
+            "machine": info,
+            "students": args.students,
+            "duration_s": args.duration,
+            "interval_s": args.interval,
+            "model": args.model,
+            "concurrency_limit": limit,
+            "app_env": parse_env(args.app_env),
+            "rounds": rounds,
+            "ratios": ratios,
+        },
+    )
     # Figures are reported, never asserted; a request that failed is a fault, not a figure.
     if any(r["errors_ours"] for r in ratios.values()):
         raise SystemExit("the app answered some requests with errors (see above)")

@@ -1,17 +1,17 @@
 """Two per-event costs inside Gradio that shaped the app's server settings, measured in-process.
 
-    python benchmarks/gradio_overheads.py [--repeats 20]
+  python benchmarks/gradio_overheads.py [--repeats 20]
 
-  analytics    Gradio's queue rebuilds a pandas summary of its recent events (up to 10,000) after
-               every event unless GRADIO_ANALYTICS_CACHE_FREQUENCY says otherwise. Timed here for
-               100, 1,600 (one 30 s classroom run) and 10,000 recorded events, per event, with
-               the default frequency (1) and the app's (1000).
-  session      The first event of every visitor builds a per-session copy of the page's component
-               configs (gradio.state_holder.SessionState), for every component of the Blocks,
-               both pages. Timed here for the app and the no-op floor's page.
-  gc           One full garbage collection of a process holding the app's server (both pages, the
-               models, Gradio): how long the event loop stops, before and after gc.freeze() as
-               demo/app.py does at start-up.
+analytics    Gradio's queue rebuilds a pandas summary of its recent events (up to 10,000) after
+             every event unless GRADIO_ANALYTICS_CACHE_FREQUENCY says otherwise. Timed here for
+             100, 1,600 (one 30 s classroom run) and 10,000 recorded events, per event, with
+             the default frequency (1) and the app's (1000).
+session      The first event of every visitor builds a per-session copy of the page's component
+             configs (gradio.state_holder.SessionState), for every component of the Blocks,
+             both pages. Timed here for the app and the no-op floor's page.
+gc           One full garbage collection of a process holding the app's server (both pages, the
+             models, Gradio): how long the event loop stops, before and after gc.freeze() as
+             demo/app.py does at start-up.
 """
 
 from __future__ import annotations
@@ -21,16 +21,15 @@ import gc
 import time
 
 import _common  # noqa: F401  (puts the repository on sys.path)
+import noop_server
 import torch
+from _common import machine_info, print_machine, print_table, wait_for_quiet, write_results
 from gradio.queueing import Queue
 from gradio.state_holder import SessionState
 
-from _common import machine_info, print_machine, print_table, wait_for_quiet, write_results
 from demo.app import build_demo
 from demo.texts import translations
 from mnist_models.inference import Classifier
-
-import noop_server
 
 
 def analytics_ms(records: int, frequency: int) -> float:
@@ -42,8 +41,16 @@ def analytics_ms(records: int, frequency: int) -> float:
     queue.ANAYLTICS_CACHE_FREQUENCY = frequency
     queue.cached_event_analytics_summary = {"functions": {}}
     queue.events_recorded_per_fn = {}
-    held = [{"time": time.time(), "status": "success", "process_time": 0.012, "function": "classify",
-             "session_hash": f"student-{i % 100}"} for i in range(records)]
+    held = [
+        {
+            "time": time.time(),
+            "status": "success",
+            "process_time": 0.012,
+            "function": "classify",
+            "session_hash": f"student-{i % 100}",
+        }
+        for i in range(records)
+    ]
     queue.events_recorded = frequency
     queue.compute_analytics_summary(held)  # warm-up (imports pandas); the count starts over here
     t = time.perf_counter()
@@ -72,8 +79,11 @@ def main(argv: list[str] | None = None) -> None:
     info = machine_info("CPU")
     print_machine(info)
 
-    analytics = [{"records": n, "frequency": f, "ms_per_event": analytics_ms(n, f)}
-                 for n in (100, 1600, 10_000) for f in (1, 1000)]
+    analytics = [
+        {"records": n, "frequency": f, "ms_per_event": analytics_ms(n, f)}
+        for n in (100, 1600, 10_000)
+        for f in (1, 1000)
+    ]
     print("\nGradio's analytics summary, per event:")
     print_table(analytics, ["records", "frequency", "ms_per_event"])
 
@@ -82,8 +92,10 @@ def main(argv: list[str] | None = None) -> None:
     i18n = translations(accuracy, classifier.device_label)
     demo = build_demo(classifier, i18n)
     pages = {"the app (both pages, one Blocks)": demo, "no-op floor": noop_server.build()}
-    sessions = [{"page": name, "components": len(blocks.blocks), "ms_per_new_session": session_ms(blocks, args.repeats)}
-                for name, blocks in pages.items()]
+    sessions = [
+        {"page": name, "components": len(blocks.blocks), "ms_per_new_session": session_ms(blocks, args.repeats)}
+        for name, blocks in pages.items()
+    ]
     print("\nA visitor's first event: Gradio's per-session copy of the page's component configs:")
     print_table(sessions, ["page", "components", "ms_per_new_session"])
 
@@ -94,12 +106,19 @@ def main(argv: list[str] | None = None) -> None:
             gc.freeze()
         t = time.perf_counter()
         gc.collect()
-        collections.append({"gc.freeze()": frozen, "objects_tracked": len(gc.get_objects()),
-                            "full_collection_ms": (time.perf_counter() - t) * 1000})
+        collections.append(
+            {
+                "gc.freeze()": frozen,
+                "objects_tracked": len(gc.get_objects()),
+                "full_collection_ms": (time.perf_counter() - t) * 1000,
+            }
+        )
     gc.unfreeze()
     print("\nOne full garbage collection with the app's server built:")
     print_table(collections, ["gc.freeze()", "objects_tracked", "full_collection_ms"])
-    write_results("gradio_overheads", {"machine": info, "analytics": analytics, "sessions": sessions, "gc": collections})
+    write_results(
+        "gradio_overheads", {"machine": info, "analytics": analytics, "sessions": sessions, "gc": collections}
+    )
 
 
 if __name__ == "__main__":

@@ -26,13 +26,22 @@ from pathlib import Path
 import _common  # noqa: F401  (puts the repository on sys.path)
 import numpy as np
 import torch
+from _common import (
+    CANVAS,
+    OtherLoad,
+    machine_info,
+    percentiles,
+    print_machine,
+    print_table,
+    wait_for_quiet,
+    write_results,
+)
 from PIL import Image
 
-from _common import CANVAS, OtherLoad, machine_info, percentiles, print_machine, print_table, wait_for_quiet, write_results
+from demo import student
 from mnist_models.checkpoints import MODEL_NAMES
 from mnist_models.drawings import render_digit
 from mnist_models.inference import Classifier
-from demo import student
 from mnist_models.preprocess import decode_data_url, preprocess
 
 
@@ -74,15 +83,37 @@ def run_cases(classifier: Classifier, pads: list[str], pngs: list[str], repeats:
     rows.append(row("preprocess pad-png", "-", timed(preprocess, pad_pngs, repeats)))
     rows.append(row("preprocess png-file", "-", timed(preprocess, pngs, repeats)))
     for name in MODEL_NAMES:
-        rows.append(row("classify pad-url", name, timed(lambda url: classifier.classify(decode_data_url(url), name), pads, repeats)))
-        live = lambda url: student.read_drawing(classifier, url, name)  # noqa: E731
-        rows.append(row("live-handler", name, timed(live, pads, repeats)))
-        rows.append(row("classify png-file", name, timed(lambda p: classifier.classify(p, name), pngs, repeats)))
+        rows.append(
+            row(
+                "classify pad-url",
+                name,
+                timed(lambda url, name=name: classifier.classify(decode_data_url(url), name), pads, repeats),
+            )
+        )
+        rows.append(
+            row(
+                "live-handler",
+                name,
+                timed(lambda url, name=name: student.read_drawing(classifier, url, name), pads, repeats),
+            )
+        )
+        rows.append(
+            row("classify png-file", name, timed(lambda p, name=name: classifier.classify(p, name), pngs, repeats))
+        )
         singles = [inputs[i : i + 1] for i in range(len(inputs))]
-        rows.append(row("forward-1", name, timed(lambda x: classifier.probabilities(x, name), singles, repeats)))
+        rows.append(
+            row("forward-1", name, timed(lambda x, name=name: classifier.probabilities(x, name), singles, repeats))
+        )
         for size in (32, 100):
             batch = [batch_pool[:size]]
-            rows.append(row(f"forward batch-{size}", name, timed(lambda x: classifier.probabilities(x, name), batch, max(repeats // 3, 30)), size))
+            rows.append(
+                row(
+                    f"forward batch-{size}",
+                    name,
+                    timed(lambda x, name=name: classifier.probabilities(x, name), batch, max(repeats // 3, 30)),
+                    size,
+                )
+            )
     return rows
 
 
@@ -90,7 +121,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=300, help="timed calls per case (default 300)")
     parser.add_argument("--drawings", type=int, default=20, help="distinct drawings cycled through (default 20)")
-    parser.add_argument("--threads", nargs="+", default=["default", "1"], help="torch thread settings to compare, in order (default first: the state the app runs in)")
+    parser.add_argument(
+        "--threads",
+        nargs="+",
+        default=["default", "1"],
+        help="torch thread settings to compare, in order (default first: the state the app runs in)",
+    )
     parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
     parser.add_argument("--no-wait", action="store_true", help="start at once even if the machine is busy")
     args = parser.parse_args(argv)

@@ -41,9 +41,14 @@ def build() -> gr.Blocks:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--concurrency-limit", type=int, default=4, help="queue default_concurrency_limit (match the app)")
-    parser.add_argument("--gradio-defaults", action="store_true",
-                        help="Gradio's default analytics summary and queue messages, unlike the app")
+    parser.add_argument(
+        "--concurrency-limit", type=int, default=4, help="queue default_concurrency_limit (match the app)"
+    )
+    parser.add_argument(
+        "--gradio-defaults",
+        action="store_true",
+        help="Gradio's default analytics summary and queue messages, unlike the app",
+    )
     args = parser.parse_args()
     if not args.gradio_defaults:
         os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", ANALYTICS_CACHE_FREQUENCY)

@@ -22,13 +22,13 @@ from the server's cache folder, whose paths the upload answers list (multipart f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import _common  # noqa: F401  (puts the repository on sys.path)
-
 from _common import (
     ROOT,
     Server,
@@ -42,8 +42,15 @@ from _common import (
     write_results,
 )
 
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"]
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # A "7" with a crossbar, in fractions of the drawing square: (x, y) points per stroke.
 STROKES = [
@@ -89,9 +96,16 @@ class Recorder:
             body = request.post_data_buffer
         except Exception:  # noqa: BLE001
             body = None
-        record = {"phase": self.phase, "t": round(time.perf_counter() - self.phase_start, 3), "method": request.method,
-                  "url": request.url, "kind": kind(request.url), "request_body": len(body) if body else 0,
-                  "response_bytes": None, "status": "open"}
+        record = {
+            "phase": self.phase,
+            "t": round(time.perf_counter() - self.phase_start, 3),
+            "method": request.method,
+            "url": request.url,
+            "kind": kind(request.url),
+            "request_body": len(body) if body else 0,
+            "response_bytes": None,
+            "status": "open",
+        }
         self.records.append(record)
         self.by_request[request] = record
         self.last_activity = time.perf_counter()
@@ -100,13 +114,11 @@ class Recorder:
         record = self.by_request.get(request)
         if record is None:
             return
-        try:
+        with contextlib.suppress(Exception):  # sizes are best effort (some responses have none)
             sizes = request.sizes()
             record["response_bytes"] = sizes["responseBodySize"] + sizes["responseHeadersSize"]
             record["request_body"] = max(record["request_body"], sizes["requestBodySize"])
             record["request_headers"] = sizes["requestHeadersSize"]
-        except Exception:  # noqa: BLE001 - sizes are best effort (some responses have none)
-            pass
         record["status"] = "finished"
         self.last_activity = time.perf_counter()
 
@@ -170,8 +182,17 @@ def draw(page, box: dict, points: list[tuple[float, float]]) -> None:
 def totals(records: list[dict]) -> list[dict]:
     rows = {}
     for r in records:
-        row = rows.setdefault((r["phase"], r["kind"]), {"phase": r["phase"], "kind": r["kind"], "requests": 0,
-                                                        "request_body_bytes": 0, "response_bytes": 0, "open_or_failed": 0})
+        row = rows.setdefault(
+            (r["phase"], r["kind"]),
+            {
+                "phase": r["phase"],
+                "kind": r["kind"],
+                "requests": 0,
+                "request_body_bytes": 0,
+                "response_bytes": 0,
+                "open_or_failed": 0,
+            },
+        )
         row["requests"] += 1
         row["request_body_bytes"] += r["request_body"]
         row["response_bytes"] += r["response_bytes"] or 0
@@ -181,8 +202,11 @@ def totals(records: list[dict]) -> list[dict]:
 
 def start_sketchpad_app() -> Server:
     port = free_port()
-    return Server([sys.executable, str(ROOT / "benchmarks" / "sketchpad_app.py"), "--port", str(port)], port,
-                  Path("/tmp") / f"bench-sketchpad-{port}.log")
+    return Server(
+        [sys.executable, str(ROOT / "benchmarks" / "sketchpad_app.py"), "--port", str(port)],
+        port,
+        Path("/tmp") / f"bench-sketchpad-{port}.log",
+    )
 
 
 def measure(server: Server, chromium: str, strokes: int, quiet_s: float) -> dict:
@@ -209,7 +233,9 @@ def measure(server: Server, chromium: str, strokes: int, quiet_s: float) -> dict
                 # The clock starts at mouse-up: both inputs send the drawing when a stroke ends.
                 recorder.start_phase(f"stroke {i}")
                 recorder.wait_quiet(page, quiet_s, 20)
-                stroke_s.append(time.perf_counter() - recorder.phase_start - quiet_s)  # time to quiet, less the quiet window
+                stroke_s.append(
+                    time.perf_counter() - recorder.phase_start - quiet_s
+                )  # time to quiet, less the quiet window
             recorder.upload_sizes()
             result_text = " ".join(page.locator("#result").inner_text().split())
         finally:
@@ -217,8 +243,12 @@ def measure(server: Server, chromium: str, strokes: int, quiet_s: float) -> dict
     drawing = [r for r in recorder.records if r["phase"] != "load"]
     by_kind = {r["kind"]: r for r in totals([{**r, "phase": "drawing"} for r in drawing])}
     return {
-        "page_load_s": load_s, "stroke_seconds": stroke_s, "result_text": result_text,
-        "viewport": box["viewport"], "by_phase_and_kind": totals(recorder.records), "drawing_by_kind": by_kind,
+        "page_load_s": load_s,
+        "stroke_seconds": stroke_s,
+        "result_text": result_text,
+        "viewport": box["viewport"],
+        "by_phase_and_kind": totals(recorder.records),
+        "drawing_by_kind": by_kind,
         "drawing_requests": sum(r["requests"] for r in by_kind.values()),
         "drawing_bytes": sum(r["request_body_bytes"] + r["response_bytes"] for r in by_kind.values()),
         "requests": recorder.records,
@@ -226,21 +256,31 @@ def measure(server: Server, chromium: str, strokes: int, quiet_s: float) -> dict
 
 
 def report(name: str, run: dict, strokes: int, verbose: bool) -> None:
-    print(f"\n== {name}: page load {run['page_load_s']:.1f} s until quiet; answer after drawing: {run['result_text']!r}")
+    print(
+        f"\n== {name}: page load {run['page_load_s']:.1f} s until quiet; answer after drawing: {run['result_text']!r}"
+    )
     if verbose:
         for r in run["requests"]:
             if r["phase"] != "load":
-                print(f"{r['phase']:>8} +{r['t']:6.3f}s {r['method']:4} {urlparse(r['url']).path[:60]:60} "
-                      f"req {r['request_body']:>6} resp {r['response_bytes'] or 0:>6} {r['status']}")
-    print_table([r for r in run["by_phase_and_kind"] if r["phase"] != "load"],
-                ["phase", "kind", "requests", "request_body_bytes", "response_bytes", "open_or_failed"])
-    print(f"total for the drawing ({strokes} strokes): {run['drawing_requests']} requests, {run['drawing_bytes']} bytes; "
-          f"stroke-to-quiet times {', '.join(f'{s:.2f}' for s in run['stroke_seconds'])} s")
+                print(
+                    f"{r['phase']:>8} +{r['t']:6.3f}s {r['method']:4} {urlparse(r['url']).path[:60]:60} "
+                    f"req {r['request_body']:>6} resp {r['response_bytes'] or 0:>6} {r['status']}"
+                )
+    print_table(
+        [r for r in run["by_phase_and_kind"] if r["phase"] != "load"],
+        ["phase", "kind", "requests", "request_body_bytes", "response_bytes", "open_or_failed"],
+    )
+    print(
+        f"total for the drawing ({strokes} strokes): {run['drawing_requests']} requests, {run['drawing_bytes']} bytes; "
+        f"stroke-to-quiet times {', '.join(f'{s:.2f}' for s in run['stroke_seconds'])} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--chromium", default="/usr/bin/chromium", help="browser executable (default /usr/bin/chromium)")
+    parser.add_argument(
+        "--chromium", default="/usr/bin/chromium", help="browser executable (default /usr/bin/chromium)"
+    )
     parser.add_argument("--strokes", type=int, default=len(STROKES), choices=range(1, len(STROKES) + 1))
     parser.add_argument("--only", choices=["sketchpad", "app"], help="measure one of the two pages only")
     parser.add_argument("--verbose", action="store_true", help="list every request of the drawing")
@@ -252,8 +292,10 @@ def main(argv: list[str] | None = None) -> None:
 
     info = machine_info("server: see app")
     print_machine(info)
-    pages = {"sketchpad": ("before: Gradio sketchpad (first version)", start_sketchpad_app),
-             "app": ("after: the app's drawing pad", start_app_with_retries)}
+    pages = {
+        "sketchpad": ("before: Gradio sketchpad (first version)", start_sketchpad_app),
+        "app": ("after: the app's drawing pad", start_app_with_retries),
+    }
     runs = {}
     for key, (name, start) in pages.items():
         if args.only and key != args.only:
@@ -266,15 +308,28 @@ def main(argv: list[str] | None = None) -> None:
             server.stop()
         report(name, runs[key], args.strokes, args.verbose)
 
-    rows = [{"page": pages[key][0], "requests": run["drawing_requests"], "per_stroke": run["drawing_requests"] / args.strokes,
-             "bytes": run["drawing_bytes"], "answer": run["result_text"]} for key, run in runs.items()]
+    rows = [
+        {
+            "page": pages[key][0],
+            "requests": run["drawing_requests"],
+            "per_stroke": run["drawing_requests"] / args.strokes,
+            "bytes": run["drawing_bytes"],
+            "answer": run["result_text"],
+        }
+        for key, run in runs.items()
+    ]
     print(f"\none drawn digit ({args.strokes} strokes):")
     print_table(rows, ["page", "requests", "per_stroke", "bytes", "answer"])
     if len(runs) == 2:
         before, after = runs["sketchpad"], runs["app"]
-        print(f"requests: {before['drawing_requests'] / max(1, after['drawing_requests']):.1f}x fewer; "
-              f"bytes: {before['drawing_bytes'] / max(1, after['drawing_bytes']):.1f}x fewer")
-    write_results("requests_per_drawing", {"machine": info, "strokes": args.strokes, "pages": {k: pages[k][0] for k in runs}, "runs": runs})
+        print(
+            f"requests: {before['drawing_requests'] / max(1, after['drawing_requests']):.1f}x fewer; "
+            f"bytes: {before['drawing_bytes'] / max(1, after['drawing_bytes']):.1f}x fewer"
+        )
+    write_results(
+        "requests_per_drawing",
+        {"machine": info, "strokes": args.strokes, "pages": {k: pages[k][0] for k in runs}, "runs": runs},
+    )
 
 
 if __name__ == "__main__":

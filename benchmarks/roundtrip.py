@@ -23,18 +23,17 @@ from pathlib import Path
 
 import _common  # noqa: F401  (puts the repository on sys.path)
 import httpx
-
 from _common import (
+    OtherLoad,
     app_concurrency_limit,
     classify_raw,
     drawn_pngs,
     machine_info,
-    OtherLoad,
     parse_env,
-    process_cpu_seconds,
     percentiles,
     print_machine,
     print_table,
+    process_cpu_seconds,
     rss_kib,
     start_app,
     start_noop,
@@ -62,11 +61,14 @@ def cold_start(png: bytes, model: str, attempts: int = 3, retry_wait_s: float = 
                         time.sleep(0.05)
             first_s = time.perf_counter() - server.started
             return server, {"until_info_s": info_s, "until_first_classify_s": first_s, "first_result": result}
-        except Exception as error:  # noqa: BLE001 - any failure: stop what we started, maybe retry
+        except Exception as error:
             server.stop()
             if attempt == attempts:
                 raise
-            print(f"app start failed (attempt {attempt}): {str(error)[-300:]}; retrying in {retry_wait_s:.0f} s", flush=True)
+            print(
+                f"app start failed (attempt {attempt}): {str(error)[-300:]}; retrying in {retry_wait_s:.0f} s",
+                flush=True,
+            )
             time.sleep(retry_wait_s)
     raise AssertionError("unreachable")
 
@@ -115,8 +117,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", "--requests", type=int, default=200, help="requests per method (default 200)")
     parser.add_argument("--model", default="mlp", choices=["softmax", "mlp"])
     parser.add_argument("--drawings", type=int, default=50, help="distinct drawings cycled through (default 50)")
-    parser.add_argument("--app-env", action="append", metavar="KEY=VALUE",
-                        help="environment for the app server only, e.g. OMP_NUM_THREADS=1 (repeatable)")
+    parser.add_argument(
+        "--app-env",
+        action="append",
+        metavar="KEY=VALUE",
+        help="environment for the app server only, e.g. OMP_NUM_THREADS=1 (repeatable)",
+    )
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests before timing (default 10)")
     parser.add_argument("--no-wait", action="store_true", help="start at once even if the machine is busy")
     args = parser.parse_args(argv)
@@ -159,33 +165,54 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         floor_server.stop()
 
-    print(f"\ncold start: /gradio_api/info after {cold['until_info_s']:.2f} s, first /classify answer after "
-          f"{cold['until_first_classify_s']:.2f} s")
-    print(f"server memory: VmRSS {memory_warm.get('VmRSS', 0) / 1024:.0f} MiB after warm-up, "
-          f"{memory_after.get('VmRSS', 0) / 1024:.0f} MiB after {3 * args.requests} requests "
-          f"(peak VmHWM {memory_after.get('VmHWM', 0) / 1024:.0f} MiB); its model process "
-          f"{memory_after.get('children_VmRSS', 0) / 1024:.0f} MiB\n")
+    print(
+        f"\ncold start: /gradio_api/info after {cold['until_info_s']:.2f} s, first /classify answer after "
+        f"{cold['until_first_classify_s']:.2f} s"
+    )
+    print(
+        f"server memory: VmRSS {memory_warm.get('VmRSS', 0) / 1024:.0f} MiB after warm-up, "
+        f"{memory_after.get('VmRSS', 0) / 1024:.0f} MiB after {3 * args.requests} requests "
+        f"(peak VmHWM {memory_after.get('VmHWM', 0) / 1024:.0f} MiB); its model process "
+        f"{memory_after.get('children_VmRSS', 0) / 1024:.0f} MiB\n"
+    )
     rows = [{"method": f"raw HTTP {k}", **v} for k, v in raw["phases"].items()]
     rows.append({"method": "raw HTTP total, no session", **fresh["phases"]["total"]})
     rows.append({"method": "floor: no-op, raw HTTP total", **floor["phases"]["total"]})
     rows.append({"method": "gradio_client predict", **client["total"]})
     print_table(rows, ["method", "n", "p50_ms", "p95_ms", "mean_ms", "max_ms"])
-    print(f"gradio_client Client() construction: {client['connect_s'] * 1000:.0f} ms; "
-          f"correct predictions: raw {raw['correct']}/{args.requests}, client {client['correct']}/{args.requests}")
+    print(
+        f"gradio_client Client() construction: {client['connect_s'] * 1000:.0f} ms; "
+        f"correct predictions: raw {raw['correct']}/{args.requests}, client {client['correct']}/{args.requests}"
+    )
     ratio = raw["phases"]["total"]["p50_ms"] / floor["phases"]["total"]["p50_ms"]
-    print(f"raw HTTP p50: {raw['phases']['total']['p50_ms']:.1f} ms, {ratio:.2f}x the no-op floor's "
-          f"{floor['phases']['total']['p50_ms']:.1f} ms")
-    print(f"server CPU per raw request: {raw['server_cpu_ms_per_request']:.1f} ms (floor {floor['server_cpu_ms_per_request']:.1f} ms)"
-          + (f" (app env {parse_env(args.app_env)})" if args.app_env else ""))
-    print(f"cores kept busy by other processes during the runs: raw {raw['other_cores_busy']:.2f}, "
-          f"client {client['other_cores_busy']:.2f}")
-    write_results("roundtrip" + ("-env" if args.app_env else ""), {"app_env": parse_env(args.app_env),
-        "machine": info, "model": args.model, "requests": args.requests,
-        "cold_start": {k: v for k, v in cold.items() if k != "first_result"},
-        "memory_kib": {"after_warmup": memory_warm, "after_runs": memory_after},
-        "raw_http": raw, "raw_http_no_session": fresh, "gradio_client": client, "floor_raw_http": floor,
-        "p50_ours_over_floor": ratio,
-    })
+    print(
+        f"raw HTTP p50: {raw['phases']['total']['p50_ms']:.1f} ms, {ratio:.2f}x the no-op floor's "
+        f"{floor['phases']['total']['p50_ms']:.1f} ms"
+    )
+    print(
+        f"server CPU per raw request: {raw['server_cpu_ms_per_request']:.1f} ms (floor {floor['server_cpu_ms_per_request']:.1f} ms)"
+        + (f" (app env {parse_env(args.app_env)})" if args.app_env else "")
+    )
+    print(
+        f"cores kept busy by other processes during the runs: raw {raw['other_cores_busy']:.2f}, "
+        f"client {client['other_cores_busy']:.2f}"
+    )
+    write_results(
+        "roundtrip" + ("-env" if args.app_env else ""),
+        {
+            "app_env": parse_env(args.app_env),
+            "machine": info,
+            "model": args.model,
+            "requests": args.requests,
+            "cold_start": {k: v for k, v in cold.items() if k != "first_result"},
+            "memory_kib": {"after_warmup": memory_warm, "after_runs": memory_after},
+            "raw_http": raw,
+            "raw_http_no_session": fresh,
+            "gradio_client": client,
+            "floor_raw_http": floor,
+            "p50_ours_over_floor": ratio,
+        },
+    )
 
 
 if __name__ == "__main__":

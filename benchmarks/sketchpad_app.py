@@ -70,8 +70,13 @@ def build(classifier: Classifier) -> gr.Blocks:
                 chart = results.probability_chart("Probability of each digit", "chart")
                 seen = gr.Image(label="What the model sees (28×28)", elem_id="seen", interactive=False, height=190)
         for event in (sketch.change, model.change):
-            event(partial(classify_sketch, classifier), inputs=[sketch, model], outputs=[chart, result, seen],
-                  trigger_mode="always_last", show_progress="hidden")
+            event(
+                partial(classify_sketch, classifier),
+                inputs=[sketch, model],
+                outputs=[chart, result, seen],
+                trigger_mode="always_last",
+                show_progress="hidden",
+            )
         app.load(None, js=SELECT_BRUSH_JS)
     return app
 

@@ -21,11 +21,11 @@ import time
 import _common  # noqa: F401  (puts the repository on sys.path)
 import torch
 import torch.nn.functional as F
+from _common import OtherLoad, machine_info, print_machine, print_table, wait_for_quiet, write_results
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from _common import OtherLoad, machine_info, print_machine, print_table, wait_for_quiet, write_results
 from mnist_models.data import default_data_dir, load_split
 from mnist_models.device import describe_device, pick_device
 from mnist_models.evaluate import evaluate_model
@@ -132,20 +132,43 @@ def main(argv: list[str] | None = None) -> None:
     median_ratio = median_epoch * args.epochs / ours["train_seconds"]
 
     rows = [
-        {"way": "tutorial (PIL+ToTensor DataLoader)", "epochs": args.epochs, "train_s": tutorial["train_seconds"],
-         "s_per_epoch": tutorial["train_seconds"] / args.epochs, "test_accuracy": tutorial["test_accuracy"], "others_cores": tutorial["other_cores_busy"]},
-        {"way": "ours (tensors in memory)", "epochs": args.epochs, "train_s": ours["train_seconds"],
-         "s_per_epoch": ours["train_seconds"] / args.epochs, "test_accuracy": ours["test_accuracy"], "others_cores": ours["other_cores_busy"]},
+        {
+            "way": "tutorial (PIL+ToTensor DataLoader)",
+            "epochs": args.epochs,
+            "train_s": tutorial["train_seconds"],
+            "s_per_epoch": tutorial["train_seconds"] / args.epochs,
+            "test_accuracy": tutorial["test_accuracy"],
+            "others_cores": tutorial["other_cores_busy"],
+        },
+        {
+            "way": "ours (tensors in memory)",
+            "epochs": args.epochs,
+            "train_s": ours["train_seconds"],
+            "s_per_epoch": ours["train_seconds"] / args.epochs,
+            "test_accuracy": ours["test_accuracy"],
+            "others_cores": ours["other_cores_busy"],
+        },
     ]
     print()
     print_table(rows, ["way", "epochs", "train_s", "s_per_epoch", "test_accuracy", "others_cores"])
-    print(f"ratio tutorial / ours (training loop time): {ratio:.1f}x; from the tutorial's median epoch "
-          f"({median_epoch:.2f} s): {median_ratio:.1f}x")
+    print(
+        f"ratio tutorial / ours (training loop time): {ratio:.1f}x; from the tutorial's median epoch "
+        f"({median_epoch:.2f} s): {median_ratio:.1f}x"
+    )
     print(f"tutorial epoch times: {', '.join(f'{s:.1f}' for s in tutorial['epoch_seconds'])} s")
     if max(tutorial["other_cores_busy"], ours["other_cores_busy"]) > 0.25:
         print("warning: other processes kept cores busy during the run (others_cores); the figures are contended")
-    write_results("training_speed", {"machine": info, "epochs": args.epochs, "tutorial": tutorial, "ours": ours, "ratio": ratio,
-                                      "median_epoch_ratio": median_ratio})
+    write_results(
+        "training_speed",
+        {
+            "machine": info,
+            "epochs": args.epochs,
+            "tutorial": tutorial,
+            "ours": ours,
+            "ratio": ratio,
+            "median_epoch_ratio": median_ratio,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -397,8 +397,12 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
                     gr.Markdown(i18n(f"card_{name}_title"))
                     with gr.Row():
                         gr.Textbox(facts["parameters"], label=i18n("card_parameters"), interactive=False, min_width=140)
-                        gr.Textbox(facts["test_accuracy"], label=i18n("card_test_accuracy"), interactive=False, min_width=140)
-                        gr.Textbox(facts["pen_accuracy"], label=i18n("card_pen_accuracy"), interactive=False, min_width=140)
+                        gr.Textbox(
+                            facts["test_accuracy"], label=i18n("card_test_accuracy"), interactive=False, min_width=140
+                        )
+                        gr.Textbox(
+                            facts["pen_accuracy"], label=i18n("card_pen_accuracy"), interactive=False, min_width=140
+                        )
                     gr.Textbox(facts["recipe"], label=i18n("card_recipe"), interactive=False, lines=2)
                     gr.Textbox(facts["trained"], label=i18n("card_trained"), interactive=False)
                     pictures += [

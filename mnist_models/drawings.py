@@ -48,7 +48,8 @@ def _spline(points: list[Point], n: int = 60) -> Stroke:
         for t in np.linspace(0, 1, per_segment, endpoint=False):
             t2, t3 = t * t, t * t * t
             out.append(
-                0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t2 + (-p0 + 3 * p1 - 3 * p2 + p3) * t3)
+                0.5
+                * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t2 + (-p0 + 3 * p1 - 3 * p2 + p3) * t3)
             )
     out.append(p[-2])
     return [(float(x), float(y)) for x, y in out]
@@ -68,14 +69,33 @@ DIGIT_STROKES: dict[int, list[Glyph]] = {
     ],
     2: [
         # Swan neck down to a flat base.
-        [_arc(0.3, 0.27, 0.27, 0.25, 195, 375, 30) + _spline([(0.56, 0.35), (0.4, 0.6), (0.02, 0.98)], 20)[1:] + [(0.62, 0.98)]],
+        [
+            _arc(0.3, 0.27, 0.27, 0.25, 195, 375, 30)
+            + _spline([(0.56, 0.35), (0.4, 0.6), (0.02, 0.98)], 20)[1:]
+            + [(0.62, 0.98)]
+        ],
         # Same, with the little loop where the neck meets the base.
         [
             _arc(0.3, 0.27, 0.27, 0.25, 195, 375, 30)
-            + _spline([(0.56, 0.35), (0.35, 0.68), (0.1, 0.92), (0.03, 0.86), (0.1, 0.8), (0.2, 0.92), (0.3, 0.98), (0.62, 0.97)], 50)[1:]
+            + _spline(
+                [
+                    (0.56, 0.35),
+                    (0.35, 0.68),
+                    (0.1, 0.92),
+                    (0.03, 0.86),
+                    (0.1, 0.8),
+                    (0.2, 0.92),
+                    (0.3, 0.98),
+                    (0.62, 0.97),
+                ],
+                50,
+            )[1:]
         ],
         # Rounder "2" with a curved back.
-        [_spline([(0.04, 0.2), (0.25, 0.02), (0.52, 0.12), (0.5, 0.42), (0.2, 0.75), (0.03, 0.98)], 50) + [(0.6, 0.96)]],
+        [
+            _spline([(0.04, 0.2), (0.25, 0.02), (0.52, 0.12), (0.5, 0.42), (0.2, 0.75), (0.03, 0.98)], 50)
+            + [(0.6, 0.96)]
+        ],
     ],
     3: [
         # Two bowls.
@@ -103,14 +123,31 @@ DIGIT_STROKES: dict[int, list[Glyph]] = {
     ],
     6: [
         # Curved stem into a loop.
-        [_spline([(0.52, 0.02), (0.24, 0.2), (0.07, 0.52), (0.1, 0.85), (0.3, 0.99), (0.52, 0.84), (0.52, 0.62), (0.3, 0.52), (0.1, 0.66)], 70)],
+        [
+            _spline(
+                [
+                    (0.52, 0.02),
+                    (0.24, 0.2),
+                    (0.07, 0.52),
+                    (0.1, 0.85),
+                    (0.3, 0.99),
+                    (0.52, 0.84),
+                    (0.52, 0.62),
+                    (0.3, 0.52),
+                    (0.1, 0.66),
+                ],
+                70,
+            )
+        ],
         # Straight stem into a round loop.
         [[(0.48, 0.0), (0.1, 0.6)] + _arc(0.3, 0.75, 0.23, 0.24, 200, -155, 40)],
     ],
     7: [
         [[(0.02, 0.03), (0.62, 0.03), (0.22, 1.0)]],
         [[(0.02, 0.03), (0.62, 0.03), (0.22, 1.0)], [(0.14, 0.54), (0.56, 0.52)]],  # crossbar
-        [[(0.02, 0.14), (0.04, 0.03), (0.62, 0.03)] + _spline([(0.62, 0.03), (0.4, 0.45), (0.3, 1.0)], 20)[1:]],  # hooked, curved stem
+        [
+            [(0.02, 0.14), (0.04, 0.03), (0.62, 0.03)] + _spline([(0.62, 0.03), (0.4, 0.45), (0.3, 1.0)], 20)[1:]
+        ],  # hooked, curved stem
     ],
     8: [
         # Two loops stacked, separate strokes.
@@ -118,8 +155,20 @@ DIGIT_STROKES: dict[int, list[Glyph]] = {
         # One stroke: an "S" down, then back up the other way.
         [
             _spline(
-                [(0.5, 0.1), (0.3, 0.01), (0.08, 0.16), (0.18, 0.38), (0.45, 0.58), (0.55, 0.82), (0.3, 0.99),
-                 (0.05, 0.82), (0.14, 0.58), (0.42, 0.38), (0.5, 0.18), (0.44, 0.07)],
+                [
+                    (0.5, 0.1),
+                    (0.3, 0.01),
+                    (0.08, 0.16),
+                    (0.18, 0.38),
+                    (0.45, 0.58),
+                    (0.55, 0.82),
+                    (0.3, 0.99),
+                    (0.05, 0.82),
+                    (0.14, 0.58),
+                    (0.42, 0.38),
+                    (0.5, 0.18),
+                    (0.44, 0.07),
+                ],
                 90,
             )
         ],
@@ -128,7 +177,10 @@ DIGIT_STROKES: dict[int, list[Glyph]] = {
         # Loop then straight tail.
         [_arc(0.3, 0.27, 0.26, 0.26, 10, -350, 44) + [(0.55, 1.0)]],
         # Loop then curved tail.
-        [_arc(0.3, 0.27, 0.26, 0.26, 10, -350, 44) + _spline([(0.56, 0.32), (0.54, 0.7), (0.38, 0.96), (0.12, 0.94)], 24)[1:]],
+        [
+            _arc(0.3, 0.27, 0.26, 0.26, 10, -350, 44)
+            + _spline([(0.56, 0.32), (0.54, 0.7), (0.38, 0.96), (0.12, 0.94)], 24)[1:]
+        ],
         # Loop drawn separately, stem down its right side.
         [_arc(0.28, 0.28, 0.25, 0.27, 0, 360, 44), [(0.54, 0.05), (0.5, 1.0)]],
     ],
@@ -217,7 +269,9 @@ def _as_canvas(ink: Image.Image, background: str) -> Image.Image:
     raise ValueError(f"background must be one of {BACKGROUNDS}, not {background!r}")
 
 
-def render_digit(digit: int, rng: np.random.Generator, canvas: int = 400, background: str = "transparent") -> Image.Image:
+def render_digit(
+    digit: int, rng: np.random.Generator, canvas: int = 400, background: str = "transparent"
+) -> Image.Image:
     """Draw ``digit`` as one random person would on a ``canvas`` x ``canvas`` sketchpad."""
     if digit not in DIGIT_STROKES:
         raise ValueError(f"digit must be 0-9, not {digit!r}")
@@ -265,7 +319,9 @@ def drawn_digit_set(per_digit: int = 50, seed: int = 0, canvas: int = 400) -> li
     return out
 
 
-def redraw_mnist(image28: np.ndarray, rng: np.random.Generator, canvas: int = 400, background: str = "transparent") -> Image.Image:
+def redraw_mnist(
+    image28: np.ndarray, rng: np.random.Generator, canvas: int = 400, background: str = "transparent"
+) -> Image.Image:
     """An MNIST digit (28x28 uint8, ink 255) as if drawn at a random size and place on the canvas.
 
     The digit's ink box is scaled smoothly to 30-90% of the canvas height, so the models see

@@ -92,13 +92,16 @@ class TestSetPredictions:
 
     @classmethod
     @torch.inference_mode()
-    def compute(cls, split: MNISTSplit, models: dict[str, nn.Module], batch_size: int = 2000) -> "TestSetPredictions":
+    def compute(cls, split: MNISTSplit, models: dict[str, nn.Module], batch_size: int = 2000) -> TestSetPredictions:
         images = split.as_float()
         predictions = {}
         for name, model in models.items():
             device = _device(model)
             predictions[name] = torch.cat(
-                [model(images[i : i + batch_size].to(device)).argmax(1).cpu() for i in range(0, len(images), batch_size)]
+                [
+                    model(images[i : i + batch_size].to(device)).argmax(1).cpu()
+                    for i in range(0, len(images), batch_size)
+                ]
             ).numpy()
         return cls(split.images.numpy(), split.labels.numpy(), predictions)
 

@@ -37,7 +37,12 @@ class Prediction:
     image: np.ndarray  # the 28x28 input the model saw
 
     def as_json(self) -> dict:
-        return {"prediction": self.digit, "probabilities": self.probabilities, "model": self.model, "device": self.device}
+        return {
+            "prediction": self.digit,
+            "probabilities": self.probabilities,
+            "model": self.model,
+            "device": self.device,
+        }
 
 
 class Classifier:

@@ -96,7 +96,17 @@ def train_live(
         # Process-wide, so inference elsewhere in the app also runs on one thread meanwhile;
         # on a two-core server that leaves the other core to the web server.
         torch.set_num_threads(1)
-        yield from _train(train, test, model, max(1, min(epochs, MAX_EPOCHS)), subset, stop or threading.Event(), updates_per_epoch, test_size, seed)
+        yield from _train(
+            train,
+            test,
+            model,
+            max(1, min(epochs, MAX_EPOCHS)),
+            subset,
+            stop or threading.Event(),
+            updates_per_epoch,
+            test_size,
+            seed,
+        )
     finally:
         torch.set_num_threads(threads)
         _SLOT.release()
@@ -115,12 +125,23 @@ def _train(train, test, name, epochs, subset, stop, updates_per_epoch, test_size
     held_out = torch.randperm(len(test), generator=generator)[: min(test_size, len(test))]
     test_images, test_labels = test.images[held_out].unsqueeze(1).float().div_(255.0), test.labels[held_out]
 
-    curves: dict[str, list[float]] = {key: [] for key in ("x", "train_loss", "train_accuracy", "test_loss", "test_accuracy")}
+    curves: dict[str, list[float]] = {
+        key: [] for key in ("x", "train_loss", "train_accuracy", "test_loss", "test_accuracy")
+    }
     start = time.perf_counter()
     seen = 0
 
     def snapshot(state: str, done: float) -> Snapshot:
-        return Snapshot(name, state, epochs, done, time.perf_counter() - start, seen, {k: list(v) for k, v in curves.items()}, weight_pictures(model))
+        return Snapshot(
+            name,
+            state,
+            epochs,
+            done,
+            time.perf_counter() - start,
+            seen,
+            {k: list(v) for k, v in curves.items()},
+            weight_pictures(model),
+        )
 
     def record(done: float, loss_sum: float, correct: int, n: int) -> None:
         result = evaluate_model(model, test_images, test_labels)

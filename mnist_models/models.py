@@ -52,7 +52,9 @@ class MLP(nn.Module):
 
     TUTORIAL_SIZES = (256, 256, 256, 128, 128)
 
-    def __init__(self, dropout: float = 0.2, batch_norm: bool = True, hidden_sizes: tuple[int, ...] = TUTORIAL_SIZES) -> None:
+    def __init__(
+        self, dropout: float = 0.2, batch_norm: bool = True, hidden_sizes: tuple[int, ...] = TUTORIAL_SIZES
+    ) -> None:
         super().__init__()
         self.hidden_sizes = tuple(hidden_sizes)
         layers: list[nn.Module] = []

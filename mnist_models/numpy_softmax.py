@@ -54,13 +54,17 @@ class NumpySoftmaxRegression:
         self.b -= lr * db
         return loss
 
-    def fit(self, X: np.ndarray, labels: np.ndarray, epochs: int = 5, batch_size: int = 100, lr: float = 0.5, seed: int = 0) -> list[float]:
+    def fit(
+        self, X: np.ndarray, labels: np.ndarray, epochs: int = 5, batch_size: int = 100, lr: float = 0.5, seed: int = 0
+    ) -> list[float]:
         """Mini-batch SGD; returns the mean training loss of each epoch."""
         rng = np.random.default_rng(seed)
         history = []
         for _ in range(epochs):
             order = rng.permutation(len(X))
-            losses = [self.sgd_step(X[idx], labels[idx], lr) for idx in np.array_split(order, max(1, len(X) // batch_size))]
+            losses = [
+                self.sgd_step(X[idx], labels[idx], lr) for idx in np.array_split(order, max(1, len(X) // batch_size))
+            ]
             history.append(float(np.mean(losses)))
         return history
 

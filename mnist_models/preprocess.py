@@ -39,7 +39,9 @@ WORK_SIDE = 1024
 INK_THRESHOLD = 40
 # More ink than this fraction of the picture is not a digit on paper.
 MAX_INK_FRACTION = 0.6
-ALL_INK_MESSAGE = "The picture is (almost) all ink, so there is no digit to read. Draw a digit with a dark pen on light paper."
+ALL_INK_MESSAGE = (
+    "The picture is (almost) all ink, so there is no digit to read. Draw a digit with a dark pen on light paper."
+)
 
 
 # Pictures sent inline by a browser (a canvas's toDataURL): these types, and at most this much text.
@@ -147,15 +149,20 @@ def decode_data_url(url: str) -> bytes:
     kind = header.removeprefix("data:").removesuffix(";base64")
     if not comma or not header.startswith("data:") or not header.endswith(";base64") or kind not in DATA_URL_TYPES:
         raise DrawingError(
-            "The drawing did not arrive as a PNG, JPEG or WebP picture. Reload the page and draw again.", "not_a_picture"
+            "The drawing did not arrive as a PNG, JPEG or WebP picture. Reload the page and draw again.",
+            "not_a_picture",
         )
     if len(payload) > MAX_DATA_URL_CHARS:
         limit = MAX_DATA_URL_CHARS // (1024 * 1024)
-        raise DrawingError(f"The drawing is over {limit} MB of text; send a smaller picture.", "text_too_large", limit=limit)
+        raise DrawingError(
+            f"The drawing is over {limit} MB of text; send a smaller picture.", "text_too_large", limit=limit
+        )
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise DrawingError("The drawing's picture data is damaged. Reload the page and draw again.", "damaged") from error
+        raise DrawingError(
+            "The drawing's picture data is damaged. Reload the page and draw again.", "damaged"
+        ) from error
 
 
 def too_many_pixels(size: str | None = None) -> DrawingError:
@@ -259,7 +266,9 @@ def ink_map(image: Any) -> np.ndarray:
             return alpha
     grey = np.asarray(pil.convert("L"), dtype=np.int16)
     ring = max(1, min(grey.shape) // 20)
-    border = np.concatenate([grey[:ring].ravel(), grey[-ring:].ravel(), grey[:, :ring].ravel(), grey[:, -ring:].ravel()])
+    border = np.concatenate(
+        [grey[:ring].ravel(), grey[-ring:].ravel(), grey[:, :ring].ravel(), grey[:, -ring:].ravel()]
+    )
     paper = int(np.median(border))
     ink = (paper - grey) if paper >= 128 else (grey - paper)
     # Stretch so the strongest ink is 255 (pencil on grey paper reads like a marker), but never

@@ -30,7 +30,12 @@ def test_mlp_has_the_tutorial_layer_sizes():
     model = MLP()
     linear = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linear] == [
-        (784, 256), (256, 256), (256, 256), (256, 128), (128, 128), (128, 10)
+        (784, 256),
+        (256, 256),
+        (256, 256),
+        (256, 128),
+        (128, 128),
+        (128, 10),
     ]
     assert len(model.hidden_activations(torch.rand(3, 784))) == 5
 

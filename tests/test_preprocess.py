@@ -65,7 +65,9 @@ def test_png_jpeg_and_webp_files_are_read():
 def _shifted_and_scaled(digit: int, dx: int, dy: int, scale: float) -> Image.Image:
     size = int(240 * scale)
     left, top = 60 + dx, 40 + dy
-    return draw_digit(digit, canvas=500, box=(left, top, left + size * 5 // 8, top + size), width=max(4, int(20 * scale)))
+    return draw_digit(
+        digit, canvas=500, box=(left, top, left + size * 5 // 8, top + size), width=max(4, int(20 * scale))
+    )
 
 
 @settings(max_examples=25, deadline=None)
