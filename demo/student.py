@@ -6,6 +6,9 @@ A drawing's whole path: the pad's change event -> ``read_drawing`` -> ``Classifi
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import stat
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,22 @@ from demo.drawing_pad import drawing_pad
 from demo.texts import pad_texts, reading_error, say, viewer_language
 from mnist_models.checkpoints import MODEL_NAMES
 from mnist_models.inference import Classifier, Prediction, UnknownModelError
+from mnist_models.pad import CANVAS, render_strokes
 from mnist_models.preprocess import DrawingError, EmptyDrawingError, decode_data_url
+
+EXAMPLES = Path(__file__).resolve().parent / "example_drawings.json"
+
+
+def example_drawings() -> list[tuple[int, str]]:
+    """The example drawings as (digit, the pad's value): strokes from demo/example_drawings.json
+    (points as fractions of the pad's side) drawn with the pad's own pen."""
+    drawings = []
+    for example in json.loads(EXAMPLES.read_text()):
+        strokes = [[(x * CANVAS, y * CANVAS) for x, y in stroke] for stroke in example["strokes"]]
+        buffer = io.BytesIO()
+        render_strokes(strokes).save(buffer, "PNG")
+        drawings.append((example["digit"], "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()))
+    return drawings
 
 
 def read_drawing(classifier: Classifier, drawing: Any, model: Any, language: str = "en"):
@@ -82,6 +100,15 @@ def build(classifier: Classifier, i18n: gr.I18n) -> gr.HTML:
                 value="mlp",
                 label=i18n("model_label"),
                 elem_id="model",
+            )
+            examples = example_drawings()
+            gr.Examples(
+                [[value] for _, value in examples],
+                inputs=[pad],
+                label=i18n("examples_label"),
+                # Each button shows its digit; the label above says, in the page's language, how it is written.
+                example_labels=[str(digit) for digit, _ in examples],
+                elem_id="examples",
             )
         # On a phone the columns stack: the answer comes right under the drawing.
         with gr.Column(scale=1, min_width=300):

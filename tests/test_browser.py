@@ -88,3 +88,21 @@ def test_a_finger_draws_on_a_phone_without_scrolling_the_page(browser, app_url):
     assert page.locator("#sketch .pad-hint").is_hidden()
     page.screenshot(path=str(ARTIFACTS / "browser-phone-touch.png"), full_page=True)
     context.close()
+
+
+def test_an_example_drawing_loads_on_the_pad_and_is_read_then_clears(browser, app_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.goto(app_url)
+    page.wait_for_selector("#sketch canvas", timeout=30_000)
+    assert page.locator(".nav-holder").is_hidden()  # each page links to the other in its own words
+    page.locator("#examples button", has_text="9").click()
+    wait_for_digit(page, "9")
+    # The pad shows the example (its hint is gone, Undo and Clear work on it) ...
+    assert page.locator("#sketch .pad-hint").is_hidden()
+    page.locator("#sketch .pad-clear").click()
+    page.wait_for_function("() => document.querySelector('#result')?.innerText.includes('Draw a digit')")
+    assert page.locator("#sketch .pad-hint").is_visible()
+    # ... and drawing on it afterwards starts from a blank pad.
+    draw(page, [[(0.45, 0.25), (0.85, 0.25), (0.6, 0.85)]])
+    wait_for_digit(page, "7")
+    page.close()

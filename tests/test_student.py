@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import io
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -19,8 +22,6 @@ def classifier():
 
 
 def pad_value_of_bytes(data: bytes) -> str:
-    import base64
-
     return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
@@ -151,3 +152,13 @@ def test_an_upload_is_read_only_from_the_upload_folder(tmp_path, monkeypatch):
         None,
     ):
         assert student.uploaded_file(value) is None, value
+
+
+def test_the_example_drawings_are_pad_pictures_the_mlp_reads_right(classifier):
+    examples = student.example_drawings()
+    assert [digit for digit, _ in examples] == [7, 4, 1, 9]
+    for digit, value in examples:
+        picture = Image.open(io.BytesIO(base64.b64decode(value.split(",", 1)[1])))
+        assert picture.mode == "RGBA" and picture.size == (280, 280)
+        _, answer, _ = live(classifier, value, "mlp")
+        assert f'class="result-digit" aria-hidden="true">{digit}<' in answer
