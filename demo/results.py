@@ -13,7 +13,7 @@ import pandas as pd
 from PIL import Image
 
 from demo.texts import say
-from mnist_models import explain
+from mnist_models import pictures
 from mnist_models.inference import Prediction
 
 DIGITS = [str(d) for d in range(10)]
@@ -83,7 +83,7 @@ def seen_html(image: np.ndarray | None) -> str:
     if image is None:
         return '<div class="seen-empty"></div>'
     buffer = io.BytesIO()
-    Image.fromarray(explain.enlarge(image, 1), "L").save(buffer, format="PNG")
+    Image.fromarray(pictures.enlarge(image, 1), "L").save(buffer, format="PNG")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img class="seen-digit" src="data:image/png;base64,{data}" alt="28×28">'
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from .checkpoints import build_model
 from .data import MNISTSplit
 from .evaluate import evaluate_model
+from .explain import first_layer_templates
 from .train import Recipe, loss_fn, make_optimizer
 
 # A constant, fairly high learning rate: with only a few epochs to show, the curve should move
@@ -57,13 +57,6 @@ class Snapshot:
     @property
     def test_accuracy(self) -> float | None:
         return self.curves["test_accuracy"][-1] if self.curves["test_accuracy"] else None
-
-
-def weight_pictures(model: nn.Module) -> np.ndarray:
-    """Ten 784-weight rows as (10, 28, 28): the softmax's digit templates, or what the MLP's first
-    ten first-layer units look for."""
-    first = model.linear if hasattr(model, "linear") else next(m for m in model.modules() if isinstance(m, nn.Linear))
-    return first.weight.detach()[:10].float().cpu().numpy().reshape(10, 28, 28).copy()
 
 
 def is_busy() -> bool:
@@ -140,7 +133,7 @@ def _train(train, test, name, epochs, subset, stop, updates_per_epoch, test_size
             time.perf_counter() - start,
             seen,
             {k: list(v) for k, v in curves.items()},
-            weight_pictures(model),
+            first_layer_templates(model),
         )
 
     def record(done: float, loss_sum: float, correct: int, n: int) -> None:

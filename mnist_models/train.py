@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import nn
 from tqdm import tqdm
 
@@ -38,6 +39,7 @@ from .pendigits import (
     pen_set,
     validation_set,
 )
+from .pictures import curves_picture
 
 
 @dataclass(frozen=True)
@@ -210,30 +212,6 @@ def train_model(
     return model, metrics
 
 
-def plot_curves(history: dict[str, list[float]], title: str, path: Path) -> None:
-    """Tutorial 002's picture: loss and accuracy per epoch, train and test."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = range(1, len(history["train_loss"]) + 1)
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.5))
-    loss_ax.plot(epochs, history["train_loss"], label="train")
-    loss_ax.plot(epochs, history["test_loss"], label="test")
-    loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
-    acc_ax.plot(epochs, history["train_accuracy"], label="train")
-    acc_ax.plot(epochs, history["test_accuracy"], label="test")
-    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    for ax in (loss_ax, acc_ax):
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def pen_training_data(pen: PenData, renderings: int = PEN_RENDERINGS, seed: int = PEN_SEED) -> PenSet:
     """The training writers' digits, each drawn ``renderings`` times on the pad and preprocessed."""
     return pen_set(pen.by_writers(TRAINING_WRITERS), renderings, seed)
@@ -358,9 +336,12 @@ def main(argv: list[str] | None = None) -> None:
         )
         metrics["trained_on"] = trained_on(mnist, pen, pen_train)
         save_checkpoint(model, name, metrics, out_dir)
-        plot_curves(
-            metrics["curves"], f"{name}: test accuracy {metrics['test_accuracy']:.2%}", out_dir / f"{name}.curves.png"
+        curves = curves_picture(
+            metrics["curves"],
+            title=f"{name}: loss and accuracy per epoch, MNIST test accuracy {metrics['test_accuracy']:.2%}",
+            legend=("train", "test"),
         )
+        Image.fromarray(curves).save(out_dir / f"{name}.curves.png")
         pen_figure = f", real pen digits {metrics['pen_accuracy']:.2%}" if "pen_accuracy" in metrics else ""
         print(
             f"{name}: MNIST test accuracy {metrics['test_accuracy']:.2%}{pen_figure}, "

@@ -17,6 +17,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from mnist_models.data import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
+from mnist_models.inference import Classifier
 from mnist_models.pendigits import PENDIGITS_DIR_ENV, find_pen_file, load_pendigits, validation_set
 from tests.live_app import ROOT
 
@@ -72,6 +73,12 @@ def pen_data():
 def pen_validation(pen_data):
     """The fixed validation set: writers 25-30 drawn on the pad, preprocessed as the app does."""
     return validation_set(pen_data)
+
+
+@pytest.fixture(scope="session")
+def classifier():
+    """The shipped models on the CPU, loaded as the app loads them."""
+    return Classifier("cpu")
 
 
 def draw_digit(
