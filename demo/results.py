@@ -77,7 +77,7 @@ def answer_html(prediction: Prediction | None, language: str, message: str | Non
 
 
 def seen_html(image: np.ndarray | None) -> str:
-    """The 28x28 input the model read, inline in the page (about 0.5 KB of PNG): no file for the
+    """The 28x28 input the model read, inline in the page as a tiny PNG: no file for the
     server to write and no request for the browser to make, on every stroke. The browser scales
     it up with square pixels."""
     if image is None:
