@@ -8,13 +8,6 @@ import torch
 
 from mnist_models import explain
 from mnist_models.data import MNISTSplit
-from mnist_models.preprocess import preprocess
-from tests.conftest import draw_digit
-
-
-@pytest.fixture(scope="module")
-def seven():
-    return preprocess(draw_digit(7))
 
 
 def test_templates_are_the_ten_weight_rows(classifier):

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from mnist_models import explain, pictures
-from mnist_models.preprocess import preprocess
-from tests.conftest import draw_digit
 
 EMPTY_CURVES = {"x": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}
-
-
-@pytest.fixture(scope="module")
-def seven():
-    return preprocess(draw_digit(7))
 
 
 def assert_is_a_picture(picture: np.ndarray) -> None:
