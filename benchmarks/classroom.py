@@ -11,7 +11,7 @@ queue concurrency limit and upload limit, but a function that does nothing) - it
                     awaited (bounded by --timeout)
 A request is the full API round trip: upload, call, read the result stream.
 Ratios "ours / floor" separate the app's own cost from Gradio's. A p95 on a 2-core machine moves
-by tens of percent from run to run, so --rounds alternates the two servers (ours then floor,
+a lot from run to run (benchmarks/README.md), so --rounds alternates the two servers (ours then floor,
 floor then ours, ...) and reports each round's ratios and their median.
 
 Everything runs on loopback, in one asyncio process (httpx.AsyncClient), on the same machine as

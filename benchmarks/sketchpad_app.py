@@ -18,7 +18,7 @@ import gradio as gr
 import torch
 
 from demo import results
-from mnist_models import explain
+from mnist_models import pictures
 from mnist_models.inference import Classifier
 from mnist_models.preprocess import DrawingError, EmptyDrawingError
 
@@ -44,7 +44,7 @@ def classify_sketch(classifier: Classifier, sketch: dict | None, model: str):
         return results.chart_frame(None), results.answer_html(None, "en"), None
     except DrawingError as error:
         return results.chart_frame(None), results.answer_html(None, "en", str(error)), None
-    seen = explain.enlarge(prediction.image, 6)
+    seen = pictures.enlarge(prediction.image, 6)
     return results.chart_frame(prediction.probabilities, prediction.digit), results.answer_html(prediction, "en"), seen
 
 

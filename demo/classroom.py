@@ -18,7 +18,7 @@ import numpy as np
 
 from demo import results
 from demo.texts import say, viewer_language
-from mnist_models import explain
+from mnist_models import explain, pictures
 from mnist_models.checkpoints import MODEL_NAMES
 from mnist_models.data import MNISTFileError, MNISTSplit, default_data_dir, load_split
 from mnist_models.inference import Classifier, Prediction
@@ -139,7 +139,7 @@ class Classroom:
 
     @cached_property
     def templates_picture(self) -> np.ndarray:
-        return explain.templates_picture(explain.softmax_templates(self.classifier.model("softmax")))
+        return pictures.templates_picture(explain.softmax_templates(self.classifier.model("softmax")))
 
     def inside_softmax(self, sketch, other: int | str | None, request: gr.Request = None):
         """(templates, contribution maps or None, scores text, the digit compared with) for the current drawing."""
@@ -153,7 +153,7 @@ class Classroom:
         other = other if other is not None else (digit + 1) % 10
         bias = explain.softmax_bias(model)
         maps = {d: explain.softmax_contributions(model, prediction.image, d) for d in (digit, other)}
-        picture = explain.contributions_picture(
+        picture = pictures.contributions_picture(
             prediction.image, [(f"→ {digit}", maps[digit]), (f"→ {other}", maps[other])]
         )
         text = say(
@@ -190,8 +190,8 @@ class Classroom:
             units=sum(a.size for a in activations),
         )
         return (
-            explain.contributions_picture(prediction.image, [(f"→ {prediction.digit}", occlusion)]),
-            explain.activations_picture(activations),
+            pictures.contributions_picture(prediction.image, [(f"→ {prediction.digit}", occlusion)]),
+            pictures.activations_picture(activations),
             text,
         )
 
@@ -212,15 +212,15 @@ class Classroom:
     @cached_property
     def card_pictures(self) -> list[np.ndarray]:
         """Per model (softmax, then MLP): per-class accuracy, confusion matrix, training curves."""
-        pictures = []
+        cards = []
         for name in ("softmax", "mlp"):
             metrics = self.classifier.metrics[name]
-            pictures += [
-                explain.per_class_picture(metrics["per_class_accuracy"], metrics.get("pen_per_class_accuracy")),
-                explain.confusion_picture(metrics["confusion_matrix"]),
-                explain.curves_picture(metrics["curves"]),
+            cards += [
+                pictures.per_class_picture(metrics["per_class_accuracy"], metrics.get("pen_per_class_accuracy")),
+                pictures.confusion_picture(metrics["confusion_matrix"]),
+                pictures.curves_picture(metrics["curves"]),
             ]
-        return pictures
+        return cards
 
     def model_cards(self) -> list[np.ndarray]:
         return self.card_pictures
@@ -254,7 +254,7 @@ class Classroom:
             softmax=int(test.predictions["softmax"][index]),
             mlp=int(test.predictions["mlp"][index]),
         )
-        return explain.enlarge(test.images[index], 8), text
+        return pictures.enlarge(test.images[index], 8), text
 
     def mistakes(self, model: str, true: int | None, predicted: int | None, request: gr.Request = None):
         """(gallery items, text): the test digits ``model`` gets wrong, filtered by true and predicted digit."""
@@ -267,7 +267,7 @@ class Classroom:
         wrong = test.mistakes(model, true, predicted)
         shown = wrong[:GALLERY_SIZE]
         items = [
-            (explain.enlarge(test.images[i], 3), f"{test.labels[i]} → {test.predictions[model][i]}") for i in shown
+            (pictures.enlarge(test.images[i], 3), f"{test.labels[i]} → {test.predictions[model][i]}") for i in shown
         ]
         text = say("mistakes_count", language, model=model, count=len(wrong), total=len(test), shown=len(shown))
         return items, text
@@ -302,8 +302,8 @@ class Classroom:
                 for snapshot in run:
                     yield (
                         self._training_status(snapshot, language),
-                        explain.curves_picture(snapshot.curves, snapshot.epochs),
-                        explain.templates_picture(snapshot.weights),
+                        pictures.curves_picture(snapshot.curves, snapshot.epochs),
+                        pictures.templates_picture(snapshot.weights),
                     )
         except TrainingBusyError:
             yield say("busy", language), None, None
@@ -389,7 +389,7 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
 
     with gr.Tab(i18n("tab_cards"), id="cards") as cards_tab:
         gr.Markdown(i18n("cards_intro"))
-        pictures = []
+        card_images = []
         with gr.Row(equal_height=False):
             for name in ("softmax", "mlp"):
                 facts = room.card_facts(name)
@@ -405,13 +405,13 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
                         )
                     gr.Textbox(facts["recipe"], label=i18n("card_recipe"), interactive=False, lines=2)
                     gr.Textbox(facts["trained"], label=i18n("card_trained"), interactive=False)
-                    pictures += [
+                    card_images += [
                         _picture(i18n, "per_class_label", f"{name}-per-class"),
                         _picture(i18n, "confusion_label", f"{name}-confusion"),
                         _picture(i18n, "curves_label", f"{name}-curves"),
                     ]
         # Pictures are drawn on the first visit, not while the app starts.
-        cards_tab.select(room.model_cards, outputs=pictures, **quiet)
+        cards_tab.select(room.model_cards, outputs=card_images, **quiet)
 
     with gr.Tab(i18n("tab_explorer"), id="explorer") as explorer_tab:
         gr.Markdown(i18n("explorer_intro"))

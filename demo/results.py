@@ -13,7 +13,7 @@ import pandas as pd
 from PIL import Image
 
 from demo.texts import say
-from mnist_models import explain
+from mnist_models import pictures
 from mnist_models.inference import Prediction
 
 DIGITS = [str(d) for d in range(10)]
@@ -77,13 +77,13 @@ def answer_html(prediction: Prediction | None, language: str, message: str | Non
 
 
 def seen_html(image: np.ndarray | None) -> str:
-    """The 28x28 input the model read, inline in the page (about 0.5 KB of PNG): no file for the
+    """The 28x28 input the model read, inline in the page as a tiny PNG: no file for the
     server to write and no request for the browser to make, on every stroke. The browser scales
     it up with square pixels."""
     if image is None:
         return '<div class="seen-empty"></div>'
     buffer = io.BytesIO()
-    Image.fromarray(explain.enlarge(image, 1), "L").save(buffer, format="PNG")
+    Image.fromarray(pictures.enlarge(image, 1), "L").save(buffer, format="PNG")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img class="seen-digit" src="data:image/png;base64,{data}" alt="28×28">'
 

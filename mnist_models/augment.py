@@ -3,8 +3,8 @@
 Every image gets its own random affine map (rotation, shear, scale, shift) and its own stroke
 thickness change, in one batched ``affine_grid``/``grid_sample`` call. torchvision's
 ``transforms.v2.RandomAffine`` draws one set of parameters per call, so applying it per
-sample means a Python loop over 60,000 images an epoch; on a 2-core CPU that loop cost more
-than training the MLP itself, while the batched form costs milliseconds.
+sample means a Python loop over every image of every epoch, which on a CPU cost more than
+training the MLP itself; the batched form is a small part of a training step.
 """
 
 from __future__ import annotations

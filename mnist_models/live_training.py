@@ -3,13 +3,16 @@
     for snapshot in train_live(train, test, "softmax", epochs=3):
         show(snapshot.curves, snapshot.weights)
 
-It never touches the shipped weights. One live training runs at a time per process (a second one
-raises ``TrainingBusyError`` at once instead of queueing), and it uses one CPU thread, so a
-classroom server on two cores keeps answering drawings while it trains.
+The batches run in ``train.train_steps``, the loop the shipped models were trained with; this
+module decides what to show between them. It never touches the shipped weights. One live
+training runs at a time per process (a second one raises ``TrainingBusyError`` at once instead of
+queueing), and it uses one CPU thread, so a classroom server on two cores keeps answering
+drawings while it trains.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -17,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from .checkpoints import build_model
 from .data import MNISTSplit
 from .evaluate import evaluate_model
-from .train import Recipe, loss_fn, make_optimizer
+from .explain import first_layer_templates
+from .train import Recipe, train_steps
 
 # A constant, fairly high learning rate: with only a few epochs to show, the curve should move
 # visibly in the first seconds; the shipped recipes squeeze out the last accuracy instead.
@@ -57,13 +60,6 @@ class Snapshot:
     @property
     def test_accuracy(self) -> float | None:
         return self.curves["test_accuracy"][-1] if self.curves["test_accuracy"] else None
-
-
-def weight_pictures(model: nn.Module) -> np.ndarray:
-    """Ten 784-weight rows as (10, 28, 28): the softmax's digit templates, or what the MLP's first
-    ten first-layer units look for."""
-    first = model.linear if hasattr(model, "linear") else next(m for m in model.modules() if isinstance(m, nn.Linear))
-    return first.weight.detach()[:10].float().cpu().numpy().reshape(10, 28, 28).copy()
 
 
 def is_busy() -> bool:
@@ -113,11 +109,10 @@ def train_live(
 
 
 def _train(train, test, name, epochs, subset, stop, updates_per_epoch, test_size, seed) -> Iterator[Snapshot]:
-    recipe = LIVE_RECIPES[name]
+    recipe = dataclasses.replace(LIVE_RECIPES[name], epochs=epochs)
     generator = torch.Generator().manual_seed(seed if seed is not None else int(time.time_ns() % 2**31))
     torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
     model = build_model(name)
-    optimizer = make_optimizer(model, recipe)
 
     count = len(train) if subset is None else min(subset, len(train))
     chosen = torch.randperm(len(train), generator=generator)[:count]
@@ -140,7 +135,7 @@ def _train(train, test, name, epochs, subset, stop, updates_per_epoch, test_size
             time.perf_counter() - start,
             seen,
             {k: list(v) for k, v in curves.items()},
-            weight_pictures(model),
+            first_layer_templates(model),
         )
 
     def record(done: float, loss_sum: float, correct: int, n: int) -> None:
@@ -153,37 +148,20 @@ def _train(train, test, name, epochs, subset, stop, updates_per_epoch, test_size
 
     yield snapshot("running", 0.0)
     loss_sum, correct, n = 0.0, 0, 0
-    steps = -(-count // recipe.batch_size)
     # Counted in batches, not seconds, so a run shows the same story however fast the machine is.
-    update_every = max(1, steps // max(1, updates_per_epoch))
-    state = "finished"
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(count, generator=generator)
-        for step, i in enumerate(range(0, count, recipe.batch_size), start=1):
-            if stop.is_set():
-                state = "stopped"
-                break
-            index = order[i : i + recipe.batch_size]
-            x, y = images[index], labels[index]
-            output = model(x)
-            loss = loss_fn(output, y, recipe.loss)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.item() * len(y)
-            correct += int((output.argmax(1) == y).sum())
-            n += len(y)
-            seen += len(y)
-            if step % update_every == 0 and step < steps:
-                record(epoch + step / steps, loss_sum, correct, n)
-                loss_sum, correct, n = 0.0, 0, 0
-                yield snapshot("running", epoch + step / steps)
-        if state == "stopped":
-            break
-        record(epoch + 1.0, loss_sum, correct, n)
-        loss_sum, correct, n = 0.0, 0, 0
-        if epoch + 1 < epochs:
-            yield snapshot("running", epoch + 1.0)
+    update_every = max(1, -(-count // recipe.batch_size) // max(1, updates_per_epoch))
+    steps = train_steps(model, recipe, images, labels, generator)
+    # The stop switch is read before every batch, the first one included.
+    while not stop.is_set() and (step := next(steps, None)) is not None:
+        loss_sum += step.loss.item() * step.size
+        correct += int(step.correct)
+        n += step.size
+        seen += step.size
+        if step.batch % update_every == 0 or step.ends_epoch:
+            record(step.epochs_done, loss_sum, correct, n)
+            loss_sum, correct, n = 0.0, 0, 0
+            if step.epochs_done < epochs:
+                yield snapshot("running", step.epochs_done)
     model.eval()
+    state = "finished" if seen == epochs * count else "stopped"
     yield snapshot(state, curves["x"][-1] if curves["x"] else 0.0)

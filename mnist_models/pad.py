@@ -15,7 +15,7 @@ from itertools import pairwise
 import numpy as np
 from PIL import Image, ImageDraw
 
-CANVAS = 280  # the picture sent: 10x MNIST's 28, a few KB as PNG
+CANVAS = 280  # the picture sent: 10x MNIST's 28, still a small PNG
 PEN_WIDTH = 22  # pixels of CANVAS: a stroke about as thick, relative to a large digit, as MNIST's
 
 # A browser anti-aliases by the share of each pixel the shape covers; drawing at 4x and
@@ -37,7 +37,7 @@ def render_strokes(strokes: Sequence[Stroke], canvas: int = CANVAS, pen_width: f
     strokes = [np.asarray(stroke, dtype=np.float64).reshape(-1, 2) for stroke in strokes]
     if not any(len(stroke) for stroke in strokes):
         return picture
-    # Draw only the canvas pixels the ink can reach: the whole 4x canvas costs ten times more.
+    # Draw only the canvas pixels the ink can reach: the whole 4x canvas costs many times more.
     every = np.concatenate(strokes)
     left, top = np.clip(np.floor(every.min(0) - pen_width / 2 - 1), 0, canvas).astype(int)
     right, bottom = np.clip(np.ceil(every.max(0) + pen_width / 2 + 1), 0, canvas).astype(int)

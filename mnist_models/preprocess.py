@@ -24,7 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 FIELD = 28
 BOX = 20
-# MNIST's mean centre of mass, in pixel-index coordinates (measured on the test set: 13.99, 14.01).
+# Where MNIST's makers put each digit's centre of mass, in pixel-index coordinates: the field's centre.
 CENTRE = 14.0
 
 # Bounds on the work one request can cause: files larger than MAX_FILE_BYTES are not read past

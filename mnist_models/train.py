@@ -12,11 +12,13 @@ import argparse
 import dataclasses
 import platform
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import nn
 from tqdm import tqdm
 
@@ -38,6 +40,7 @@ from .pendigits import (
     pen_set,
     validation_set,
 )
+from .pictures import curves_picture
 
 
 @dataclass(frozen=True)
@@ -111,46 +114,53 @@ def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer {recipe.optimizer!r}")
 
 
-def train_model(
-    name: str,
-    recipe: Recipe,
-    train: MNISTSplit | TrainingSet,
-    test: MNISTSplit,
-    device: torch.device,
-    seed: int = 0,
-    progress: bool = True,
-    config: dict | None = None,
-    pen_validation: PenSet | None = None,
-    mnist_train: MNISTSplit | None = None,
-) -> tuple[nn.Module, dict]:
-    """Train model ``name`` with ``recipe``; return it with its per-epoch history and final metrics.
+@dataclass(frozen=True)
+class Step:
+    """One optimiser step of ``train_steps``: where in the training it is, and how its batch went."""
 
-    With ``pen_validation`` the metrics include its accuracy overall, per digit and per writer;
-    with ``mnist_train`` (or when ``train`` is MNIST's split) a softmax's template correlation.
+    epoch: int  # from 0
+    batch: int  # from 1, within the epoch
+    batches: int  # per epoch
+    size: int  # images in the batch
+    loss: torch.Tensor  # the batch's loss (with any smoothness penalty), detached, on the device
+    correct: torch.Tensor  # how many of the batch the model read right before this step, on the device
+
+    @property
+    def epochs_done(self) -> float:
+        return self.epoch + self.batch / self.batches
+
+    @property
+    def ends_epoch(self) -> bool:
+        return self.batch == self.batches
+
+
+def train_steps(
+    model: nn.Module, recipe: Recipe, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
+) -> Iterator[Step]:
+    """Train ``model`` in place on ``images`` (N, 1, 28, 28, in the input contract) and their
+    ``labels`` as ``recipe`` says, yielding after every optimiser step.
+
+    ``generator`` draws each epoch's order and the augmentation; it, the model and the tensors share
+    one device. The model is left in training mode. A new or a trained model, any images: the caller
+    evaluates between steps as often as it likes, and ends the training early by leaving the loop -
+    a budget of steps or of seconds:
+
+        for step in train_steps(model, recipe, images, labels, generator):
+            if time.perf_counter() > deadline:
+                break
     """
-    torch.manual_seed(seed)
-    generator = torch.Generator(device=device).manual_seed(seed)
-    model = build_model(name, **(config or {})).to(device)
     optimizer = make_optimizer(model, recipe)
-    steps_per_epoch = -(-len(train) // recipe.batch_size)
+    batches = -(-len(labels) // recipe.batch_size)
     scheduler = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs * steps_per_epoch)
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs * batches)
         if recipe.schedule == "cosine"
         else None
     )
     augmentation = AUGMENTATIONS[recipe.augment]
-    images, labels = train.as_float().to(device), train.labels.to(device)
-    test_images = test.as_float().to(device)
-    history: dict[str, list[float]] = {"train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}
-
-    start = time.perf_counter()
-    for epoch in range(1, recipe.epochs + 1):
+    for epoch in range(recipe.epochs):
         model.train()
-        order = torch.randperm(len(train), generator=generator, device=device)
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        batches = range(0, len(train), recipe.batch_size)
-        for i in tqdm(batches, desc=f"{name} epoch {epoch}", leave=False, disable=not progress):
+        order = torch.randperm(len(labels), generator=generator, device=images.device)
+        for batch, i in enumerate(range(0, len(labels), recipe.batch_size), start=1):
             index = order[i : i + recipe.batch_size]
             x, y = images[index], labels[index]
             if augmentation is not None:
@@ -164,20 +174,58 @@ def train_model(
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            # Accumulate on the device: a .item() per batch would synchronise a GPU every step.
-            loss_sum += loss.detach() * len(y)
-            correct += (logits.argmax(1) == y).sum()
+            yield Step(epoch, batch, batches, len(y), loss.detach(), (logits.argmax(1) == y).sum())
+
+
+def train_model(
+    name: str,
+    recipe: Recipe,
+    train: MNISTSplit | TrainingSet,
+    test: MNISTSplit,
+    device: torch.device,
+    seed: int = 0,
+    progress: bool = True,
+    config: dict | None = None,
+    pen_validation: PenSet | None = None,
+    mnist_train: MNISTSplit | None = None,
+) -> tuple[nn.Module, dict]:
+    """Train a new model ``name`` with ``recipe``; return it with its per-epoch history and final metrics.
+
+    With ``pen_validation`` the metrics include its accuracy overall, per digit and per writer;
+    with ``mnist_train`` (or when ``train`` is MNIST's split) a softmax's template correlation.
+    """
+    torch.manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    model = build_model(name, **(config or {})).to(device)
+    images, labels = train.as_float().to(device), train.labels.to(device)
+    test_images = test.as_float().to(device)
+    history: dict[str, list[float]] = {"train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}
+    # Summed on the device: a .item() per batch would synchronise a GPU every step.
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+
+    start = time.perf_counter()
+    steps = train_steps(model, recipe, images, labels, generator)
+    total = recipe.epochs * -(-len(train) // recipe.batch_size)
+    for step in tqdm(steps, total=total, desc=name, leave=False, disable=not progress):
+        loss_sum += step.loss * step.size
+        correct += step.correct
+        if not step.ends_epoch:
+            continue
         result = evaluate_model(model, test_images, test.labels)
         history["train_loss"].append(loss_sum.item() / len(train))
         history["train_accuracy"].append(correct.item() / len(train))
         history["test_loss"].append(result["loss"])
         history["test_accuracy"].append(result["accuracy"])
-        print(
-            f"{name} epoch {epoch:>2}/{recipe.epochs}  train loss {history['train_loss'][-1]:.4f}  "
-            f"test loss {result['loss']:.4f}  test accuracy {result['accuracy']:.2%}  "
-            f"({time.perf_counter() - start:.1f} s)",
-            flush=True,
-        )
+        loss_sum.zero_()
+        correct.zero_()
+        with tqdm.external_write_mode():  # the line goes above the progress bar, not into it
+            print(
+                f"{name} epoch {step.epoch + 1:>2}/{recipe.epochs}  train loss {history['train_loss'][-1]:.4f}  "
+                f"test loss {result['loss']:.4f}  test accuracy {result['accuracy']:.2%}  "
+                f"({time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
     wall_time = time.perf_counter() - start
 
     model.eval()
@@ -208,30 +256,6 @@ def train_model(
         }
     )
     return model, metrics
-
-
-def plot_curves(history: dict[str, list[float]], title: str, path: Path) -> None:
-    """Tutorial 002's picture: loss and accuracy per epoch, train and test."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = range(1, len(history["train_loss"]) + 1)
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.5))
-    loss_ax.plot(epochs, history["train_loss"], label="train")
-    loss_ax.plot(epochs, history["test_loss"], label="test")
-    loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
-    acc_ax.plot(epochs, history["train_accuracy"], label="train")
-    acc_ax.plot(epochs, history["test_accuracy"], label="test")
-    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    for ax in (loss_ax, acc_ax):
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def pen_training_data(pen: PenData, renderings: int = PEN_RENDERINGS, seed: int = PEN_SEED) -> PenSet:
@@ -358,9 +382,12 @@ def main(argv: list[str] | None = None) -> None:
         )
         metrics["trained_on"] = trained_on(mnist, pen, pen_train)
         save_checkpoint(model, name, metrics, out_dir)
-        plot_curves(
-            metrics["curves"], f"{name}: test accuracy {metrics['test_accuracy']:.2%}", out_dir / f"{name}.curves.png"
+        curves = curves_picture(
+            metrics["curves"],
+            title=f"{name}: loss and accuracy per epoch, MNIST test accuracy {metrics['test_accuracy']:.2%}",
+            legend=("train", "test"),
         )
+        Image.fromarray(curves).save(out_dir / f"{name}.curves.png")
         pen_figure = f", real pen digits {metrics['pen_accuracy']:.2%}" if "pen_accuracy" in metrics else ""
         print(
             f"{name}: MNIST test accuracy {metrics['test_accuracy']:.2%}{pen_figure}, "

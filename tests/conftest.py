@@ -17,7 +17,9 @@ import torch
 from PIL import Image, ImageDraw
 
 from mnist_models.data import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
+from mnist_models.inference import Classifier
 from mnist_models.pendigits import PENDIGITS_DIR_ENV, find_pen_file, load_pendigits, validation_set
+from mnist_models.preprocess import preprocess
 from tests.live_app import ROOT
 
 
@@ -72,6 +74,20 @@ def pen_data():
 def pen_validation(pen_data):
     """The fixed validation set: writers 25-30 drawn on the pad, preprocessed as the app does."""
     return validation_set(pen_data)
+
+
+@pytest.fixture(scope="session")
+def classifier():
+    """The shipped models on the CPU, loaded as the app loads them."""
+    return Classifier("cpu")
+
+
+@pytest.fixture(scope="session")
+def seven() -> np.ndarray:
+    """A drawn 7 as the models read it: 28x28, ink 1.0 on paper 0.0; read-only, as tests share it."""
+    image = preprocess(draw_digit(7))
+    image.setflags(write=False)
+    return image
 
 
 def draw_digit(

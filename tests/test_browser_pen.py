@@ -14,8 +14,8 @@ from tests.conftest import ARTIFACTS
 pytestmark = [pytest.mark.browser, pytest.mark.pendigits]
 
 PER_DIGIT = 4
-# The MLP reads about 98 % of the validation writers' digits (README); 40 digits drawn by mouse
-# may miss a few more than that, but not many.
+# The MLP reads nearly all of the validation writers' digits (its target is in tests/test_accuracy.py);
+# digits drawn by mouse may miss a few more than that, but not many.
 FLOOR = 0.9
 
 

@@ -1,4 +1,6 @@
-"""The test-set explorer and live training, on a tiny MNIST the tests write, and without any MNIST."""
+"""The classroom tabs' events, called as the app calls them: comparing and looking inside the
+models on a drawing, and the test-set explorer and live training on a tiny MNIST the tests write,
+and without any MNIST."""
 
 from __future__ import annotations
 
@@ -9,20 +11,17 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from demo import texts
 from demo.classroom import Classroom, LazyMNIST
-from mnist_models import data
-from mnist_models.inference import Classifier
+from mnist_models import data, explain
+from mnist_models.inference import Prediction
 from mnist_models.live_training import TrainingBusyError, is_busy, train_live
+from mnist_models.preprocess import preprocess
 from tests.conftest import browser_request, draw_digit, pad_value, write_split
 
 TRAIN_COUNT, TEST_COUNT = 300, 120
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    return Classifier("cpu")
 
 
 @pytest.fixture
@@ -46,6 +45,85 @@ def room(classifier, tiny_mnist):
 @pytest.fixture
 def empty_room(classifier, tmp_path):
     return Classroom(classifier, LazyMNIST(tmp_path / "nothing here", download=False))
+
+
+# Compare and the two Inside tabs, on a drawing ----------------------------------------------------
+
+
+def test_compare_shows_both_models_and_says_when_they_agree(classifier):
+    room = Classroom(classifier)
+    softmax, mlp, verdict = room.compare(pad_value(draw_digit(7)))
+    for chart in (softmax, mlp):
+        assert chart["digit"].tolist() == [str(d) for d in range(10)]
+        assert chart["probability"].sum() == pytest.approx(1.0)
+        assert chart.loc[chart["kind"] == "prediction", "digit"].tolist() == ["7"]
+    assert "Both models say **7**" in verdict and "두 모델" not in verdict
+    assert "두 모델 모두 **7**" in room.compare(pad_value(draw_digit(7)), browser_request())[2]
+
+
+def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
+    answers = {"softmax": 3, "mlp": 8}
+
+    def classify(image, name):
+        probabilities = np.full(10, 0.01)
+        probabilities[answers[name]] = 0.91
+        return Prediction(answers[name], probabilities.tolist(), name, "CPU", np.zeros((28, 28), np.float32))
+
+    room = Classroom(classifier)
+    monkeypatch.setattr(room.classifier, "classify", classify)
+    softmax, mlp, verdict = room.compare(pad_value(draw_digit(7)))
+    assert "disagree" in verdict and "**3**" in verdict and "**8**" in verdict
+    assert "다릅니다" in room.compare(pad_value(draw_digit(7)), browser_request())[2]
+    assert softmax.loc[softmax["kind"] == "prediction", "digit"].tolist() == ["3"]
+    assert mlp.loc[mlp["kind"] == "prediction", "digit"].tolist() == ["8"]
+
+
+@pytest.mark.parametrize(
+    "sketch", [None, "", pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 0)))], ids=["none", "empty", "blank"]
+)
+def test_tabs_ask_for_a_drawing_when_the_canvas_is_empty(classifier, sketch):
+    room = Classroom(classifier)
+    softmax, _mlp, verdict = room.compare(sketch)
+    assert softmax["probability"].sum() == 0 and "Draw a digit" in verdict
+    templates, contributions, text, other = room.inside_softmax(sketch, 3)
+    assert templates is not None and contributions is None and "Draw a digit" in text and other == 3
+    occlusion, activations, text = room.inside_mlp(sketch)
+    assert occlusion is None and activations is None and "Draw a digit" in text
+    assert "그려 주세요" in room.inside_mlp(sketch, browser_request())[2]
+
+
+def test_inside_softmax_shows_the_scores_of_the_answer_and_the_chosen_digit(classifier):
+    room = Classroom(classifier)
+    templates, contributions, text, other = room.inside_softmax(pad_value(draw_digit(7)), 2)
+    assert templates.shape[2] == 3 and contributions.shape[2] == 3 and other == 2
+    model = classifier.model("softmax")
+    scores = explain.logits(model, preprocess(draw_digit(7)))
+    assert f"Score for **7**: {scores[7]:.2f}" in text and f"score for **2**: {scores[2]:.2f}" in text
+
+
+def test_inside_softmax_picks_a_digit_to_compare_with_when_none_is_chosen(classifier):
+    *_, text, other = Classroom(classifier).inside_softmax(pad_value(draw_digit(7)), None)
+    assert other != 7 and f"score for **{other}**" in text
+
+
+def test_inside_mlp_names_its_answer(classifier):
+    occlusion, activations, text = Classroom(classifier).inside_mlp(pad_value(draw_digit(0)))
+    assert occlusion.shape[2] == 3 and activations.shape[2] == 3
+    assert "The MLP says **0**" in text and "of 1024 hidden units" in text
+
+
+def test_model_cards_come_from_the_shipped_metrics_without_data(classifier):
+    room = Classroom(classifier)
+    facts = room.card_facts("softmax")
+    metrics = classifier.metrics["softmax"]
+    assert facts["parameters"] == f"{metrics['parameters']:,}" == "7,850"
+    assert facts["test_accuracy"] == f"{metrics['test_accuracy']:.1%}"
+    assert "optimizer=adamw" in facts["recipe"]
+    pictures = room.model_cards()
+    assert len(pictures) == 6 and all(p.ndim == 3 for p in pictures)
+
+
+# Test-set explorer and live training --------------------------------------------------------------
 
 
 def test_the_explorer_shows_a_test_digit_with_its_label_and_both_answers(room):

@@ -40,6 +40,12 @@ def test_output_is_mnist_shaped_centred_and_fits_20_pixels():
     assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 <= 21
 
 
+@pytest.mark.mnist
+def test_mnist_digits_have_their_centre_of_mass_where_preprocessing_puts_ours(mnist_test):
+    centres = np.array([centre_of_mass(image) for image in mnist_test.images[:2000].numpy().astype(np.float64)])
+    assert np.abs(centres.mean(0) - CENTRE).max() < 0.1
+
+
 def test_transparent_layer_white_paper_and_editor_value_agree():
     layer = draw_digit(0)
     white = Image.new("RGB", layer.size, "white")

@@ -11,14 +11,8 @@ import pytest
 from PIL import Image
 
 from demo import student
-from mnist_models import explain
-from mnist_models.inference import Classifier
+from mnist_models import pictures
 from tests.conftest import draw_digit, pad_value, seen_picture
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    return Classifier("cpu")
 
 
 def pad_value_of_bytes(data: bytes) -> str:
@@ -40,7 +34,7 @@ def test_a_drawing_fills_chart_result_and_preview(classifier, model):
     assert 'class="result-digit" aria-hidden="true">7<' in result and "The answer is 7" in result
     picture = seen_picture(seen)
     # The model's input, as dark ink on white paper: the same pixels the model read.
-    expected = explain.enlarge(classifier.classify(drawing, model).image, 1)
+    expected = pictures.enlarge(classifier.classify(drawing, model).image, 1)
     assert picture.shape == (28, 28) and np.array_equal(picture, expected)
     assert picture.min() < 50 and picture[0, 0] == 255
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 
 import pytest
@@ -10,8 +11,9 @@ import torch
 
 from mnist_models import train
 from mnist_models.augment import AUGMENTATIONS, augment_batch
+from mnist_models.checkpoints import build_model, load_model
 from mnist_models.data import MNISTSplit
-from mnist_models.train import RECIPES, Recipe, loss_fn, main, train_model
+from mnist_models.train import RECIPES, Recipe, loss_fn, main, train_model, train_steps
 
 
 def subset(split: MNISTSplit, count: int) -> MNISTSplit:
@@ -53,6 +55,34 @@ def test_the_same_seed_gives_the_same_model(mnist_train, mnist_test):
         for _ in range(2)
     ]
     assert torch.equal(runs[0].linear.weight, runs[1].linear.weight)
+
+
+def test_the_loop_steps_through_every_batch_of_every_epoch():
+    torch.manual_seed(0)
+    model = build_model("softmax")
+    images, labels = torch.rand(50, 1, 28, 28), torch.randint(0, 10, (50,))
+    recipe = Recipe(epochs=3, batch_size=20, lr=0.1, optimizer="sgd")
+    steps = list(train_steps(model, recipe, images, labels, torch.Generator().manual_seed(0)))
+    assert [(s.epoch, s.batch) for s in steps] == [(e, b) for e in range(3) for b in (1, 2, 3)]
+    assert [s.size for s in steps] == [20, 20, 10] * 3 and sum(s.size for s in steps[:3]) == len(labels)
+    assert [s.epochs_done for s in steps if s.ends_epoch] == [1.0, 2.0, 3.0]
+    assert steps[-1].loss < steps[0].loss  # fifty images are few enough to learn by heart
+
+
+def test_the_loop_fine_tunes_a_trained_model_on_new_images_within_a_step_budget():
+    model = load_model("softmax", "cpu")
+    shipped = model.linear.weight.detach().clone()
+    # Noise labelled 3: nothing the model has seen, and nothing it reads as 3 before.
+    images, labels = torch.rand(40, 1, 28, 28, generator=torch.Generator().manual_seed(1)), torch.full((40,), 3)
+    assert (model(images).argmax(1) != 3).any()
+    recipe = Recipe(epochs=1000, batch_size=20, lr=1e-2, optimizer="adamw", schedule="constant")
+    steps = train_steps(model, recipe, images, labels, torch.Generator().manual_seed(0))
+    taken = list(itertools.islice(steps, 10))  # the budget: ten steps of a thousand epochs' worth
+    assert len(taken) == 10 and taken[-1].epochs_done == 5.0
+    model.eval()
+    assert (model(images).argmax(1) == 3).all()
+    assert not torch.equal(model.linear.weight, shipped)
+    assert torch.equal(load_model("softmax", "cpu").linear.weight, shipped)  # a copy was tuned, not the file
 
 
 def tiny_pen_file(folder) -> None:
@@ -117,8 +147,6 @@ def test_the_cli_trains_on_mnist_alone_or_says_where_the_pen_digits_are(tmp_path
 
 
 def test_the_tutorial_mlp_is_one_flag_away():
-    from mnist_models.checkpoints import build_model
-
     model = build_model("mlp", **train.MLP_ARCHITECTURES["tutorial"])
     assert model.hidden_sizes == (256, 256, 256, 128, 128)
     assert sum(p.numel() for p in model.parameters()) == 384_266
