@@ -21,7 +21,7 @@ from torch import nn
 from .checkpoints import MODEL_NAMES, load_model
 from .data import MNISTSplit, load_split
 from .device import pick_device
-from .drawings import drawn_digit_set, redraw_mnist
+from .drawings import redraw_mnist
 from .models import SoftmaxRegression
 from .pendigits import (
     PENDIGITS_DIR_ENV,
@@ -97,14 +97,6 @@ def template_correlation(model: SoftmaxRegression, train: MNISTSplit) -> list[fl
     labels = train.labels.numpy()
     overall = images.mean(0)
     return [float(np.corrcoef(weights[d], images[labels == d].mean(0) - overall)[0, 1]) for d in range(10)]
-
-
-def drawn_digits(per_digit: int = 50, seed: int = 0, canvas: int = 400) -> tuple[torch.Tensor, torch.Tensor]:
-    """Synthetic hand-drawn digits (see ``drawings``) after MNIST-style preprocessing:
-    float images (N, 1, 28, 28) and labels (N,)."""
-    pairs = drawn_digit_set(per_digit, seed, canvas)
-    images = np.stack([preprocess(image) for image, _ in pairs])
-    return torch.from_numpy(images).unsqueeze(1), torch.tensor([label for _, label in pairs])
 
 
 def redrawn_mnist(

@@ -118,7 +118,7 @@ def test_model_cards_come_from_the_shipped_metrics_without_data(classifier):
     metrics = classifier.metrics["softmax"]
     assert facts["parameters"] == f"{metrics['parameters']:,}" == "7,850"
     assert facts["test_accuracy"] == f"{metrics['test_accuracy']:.1%}"
-    assert "optimizer=adamw" in facts["recipe"]
+    assert f"optimizer={metrics['recipe']['optimizer']}" in facts["recipe"]
     pictures = room.model_cards()
     assert len(pictures) == 6 and all(p.ndim == 3 for p in pictures)
 
