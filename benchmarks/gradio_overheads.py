@@ -88,8 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     print_table(analytics, ["records", "frequency", "ms_per_event"])
 
     classifier = Classifier("cpu")
-    accuracy = {name: m["test_accuracy"] for name, m in classifier.metrics.items()}
-    i18n = translations(accuracy, classifier.device_label)
+    i18n = translations(classifier.metrics, classifier.device_label)
     demo = build_demo(classifier, i18n)
     pages = {"the app (both pages, one Blocks)": demo, "no-op floor": noop_server.build()}
     sessions = [

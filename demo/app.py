@@ -60,8 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     # monitoring page this app does not enable; every 1000th event keeps it (benchmarks/README.md).
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     classifier = Classifier(args.device)
-    accuracy = {name: metrics["test_accuracy"] for name, metrics in classifier.metrics.items()}
-    i18n = translations(accuracy, classifier.device_label)
+    i18n = translations(classifier.metrics, classifier.device_label)
     demo = build_demo(classifier, i18n)
     # Start-up leaves a large heap (Gradio, torch, pandas, the pages) that lives as long as the
     # server; frozen, full garbage collections skip it instead of pausing the server to walk it.

@@ -26,8 +26,8 @@ EN = {
     "digit_axis": "digit",
     "probability_axis": "probability",
     "seen_label": "What the model sees (28×28)",
-    "about_softmax": "**Softmax regression** ({softmax:.1%} on the MNIST test set): one linear layer. Each digit has a 28×28 weight template; the best-matching template wins.",
-    "about_mlp": "**MLP** ({mlp:.1%} on the MNIST test set): a neural network with five hidden layers (256-256-256-128-128) that learns its own strokes and shapes.",
+    "about_softmax": "**Softmax regression** ({softmax:.1%} on the MNIST test set, {softmax_pen:.1%} on digits drawn by people it never saw): one linear layer. Each digit has a 28×28 weight template; the best-matching template wins.",
+    "about_mlp": "**MLP** ({mlp:.1%} on the MNIST test set, {mlp_pen:.1%} on digits drawn by people it never saw): a neural network with five hidden layers (256-256-256-128-128) that learns its own strokes and shapes.",
     "device": "Running on **{device}**",
     "draw_prompt": "Draw a digit",
     "prediction": "Prediction",
@@ -101,8 +101,8 @@ KO = {
     "digit_axis": "숫자",
     "probability_axis": "확률",
     "seen_label": "모델이 보는 그림 (28×28)",
-    "about_softmax": "**소프트맥스 회귀** (MNIST 테스트 정확도 {softmax:.1%}): 선형 층 하나. 숫자마다 28×28 가중치 템플릿이 있고, 가장 잘 맞는 템플릿이 이깁니다.",
-    "about_mlp": "**MLP** (MNIST 테스트 정확도 {mlp:.1%}): 은닉층 다섯 개(256-256-256-128-128)로 된 신경망으로, 획과 모양을 스스로 학습합니다.",
+    "about_softmax": "**소프트맥스 회귀** (MNIST 테스트 정확도 {softmax:.1%}, 처음 보는 사람들이 쓴 숫자 {softmax_pen:.1%}): 선형 층 하나. 숫자마다 28×28 가중치 템플릿이 있고, 가장 잘 맞는 템플릿이 이깁니다.",
+    "about_mlp": "**MLP** (MNIST 테스트 정확도 {mlp:.1%}, 처음 보는 사람들이 쓴 숫자 {mlp_pen:.1%}): 은닉층 다섯 개(256-256-256-128-128)로 된 신경망으로, 획과 모양을 스스로 학습합니다.",
     "device": "실행 장치: **{device}**",
     "draw_prompt": "숫자를 그려 보세요",
     "prediction": "예측",
@@ -255,11 +255,15 @@ def reading_error(error: Exception, language: str) -> str:
     return say("unknown_model", language)
 
 
-def translations(accuracy: dict[str, float], device: str) -> gr.I18n:
-    """The app's strings with this process's figures filled in (Gradio translates whole strings only)."""
+def translations(metrics: dict[str, dict], device: str) -> gr.I18n:
+    """The app's strings with this process's figures filled in (Gradio translates whole strings only):
+    each model's accuracy on the MNIST test set and on the validation writers' pen digits, from the
+    metrics shipped beside its weights."""
+    figures = {name: m["test_accuracy"] for name, m in metrics.items()}
+    figures |= {f"{name}_pen": m["pen_accuracy"] for name, m in metrics.items()}
     return gr.I18n(
         **{
-            lang: {key: text.format(device=device, **accuracy) for key, text in table.items()}
+            lang: {key: text.format(device=device, **figures) for key, text in table.items()}
             for lang, table in (("en", EN), ("ko", KO))
         }
     )
