@@ -116,9 +116,11 @@ def build(classifier: Classifier, i18n: gr.I18n) -> gr.HTML:
             chart = results.probability_chart(i18n("chart_label"), "chart")
             gr.Markdown(i18n("seen_label"), elem_classes=["picture-caption"])
             seen = gr.HTML(results.seen_html(None), elem_id="seen")
-    with gr.Row():
-        gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
-        gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
+    with gr.Row():  # side by side on a wide screen, one under the other on a phone
+        with gr.Column(min_width=300):
+            gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
+        with gr.Column(min_width=300):
+            gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
     gr.Markdown(i18n("device"), elem_id="device")
     gr.Markdown(i18n("to_classroom"), elem_id="to-classroom")
 
