@@ -84,7 +84,7 @@ def _busy_seconds() -> float:
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
-def _family(pid: int | None) -> list[psutil.Process]:
+def family(pid: int | None) -> list[psutil.Process]:
     """A process and all its descendants (none if it is gone)."""
     try:
         process = psutil.Process(pid)
@@ -96,7 +96,7 @@ def _family(pid: int | None) -> list[psutil.Process]:
 def cpu_seconds(pid: int | None = None) -> float:
     """User + system CPU time of a process (this one by default) and its descendants."""
     total = 0.0
-    for process in _family(pid):
+    for process in family(pid):
         try:
             times = process.cpu_times()
             total += times.user + times.system
@@ -108,7 +108,7 @@ def cpu_seconds(pid: int | None = None) -> float:
 def rss_bytes(pid: int) -> int:
     """Resident memory of a process and all its descendants, summed: the whole app's footprint."""
     total = 0
-    for process in _family(pid):
+    for process in family(pid):
         try:
             total += process.memory_info().rss
         except psutil.NoSuchProcess:
