@@ -207,7 +207,7 @@ def measure(url: str, chromium: str, strokes: int, quiet_s: float) -> dict:
             page.on("requestfinished", recorder.on_finished)
             page.on("requestfailed", recorder.on_failed)
             t = time.perf_counter()
-            page.goto(url, wait_until="networkidle", timeout=60_000)
+            page.goto(url, wait_until="load", timeout=60_000)
             page.wait_for_selector("#sketch canvas", timeout=30_000)
             recorder.wait_quiet(page, quiet_s, 15)  # the sketchpad's brush is picked after load
             load_s = time.perf_counter() - t
