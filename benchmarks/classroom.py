@@ -19,7 +19,7 @@ benchmarks/noop_server.py with that --work) and each path it runs:
           random start) for --duration s; requests still running then are awaited (bounded by
           --timeout)
 Every other server's throughput and p95 are reported as ratios to "none", the floor: Gradio with
-the app's events and settings and no work. A p95 on a 2-core machine moves a lot from run to run,
+the app's events and settings and no work; with both "thread" and "loop", loop's to thread's too. A p95 on a 2-core machine moves a lot from run to run,
 so --rounds runs the servers in turns (the order reversed every other round) and reports each
 round's ratios and their median.
 
@@ -387,28 +387,32 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print_table(rows, list(rows[0]))
 
+    # Each server against the floor; and the model on the event loop against it in a worker thread.
+    pairs = [(label, "none") for label in servers if label != "none" and "none" in servers]
+    if "thread" in servers and "loop" in servers:
+        pairs.append(("loop", "thread"))
     ratios = {}
-    if "none" in servers:
+    if pairs:
         print()
-        for label in (s for s in servers if s != "none"):
+        for label, base in pairs:
             for path in paths:
                 for phase_index, phase in enumerate(("burst", "steady")):
                     per_round = []
                     for results in rounds:
-                        ours, floor = results[label][path][phase_index], results["none"][path][phase_index]
+                        ours, other = results[label][path][phase_index], results[base][path][phase_index]
                         per_round.append(
                             {
-                                "throughput_over_floor": ours["throughput_rps"] / max(floor["throughput_rps"], 1e-9),
-                                "p95_over_floor": (ours["latency"]["p95_ms"] or 0)
-                                / max(floor["latency"]["p95_ms"] or 1e-9, 1e-9),
+                                "throughput_ratio": ours["throughput_rps"] / max(other["throughput_rps"], 1e-9),
+                                "p95_ratio": (ours["latency"]["p95_ms"] or 0)
+                                / max(other["latency"]["p95_ms"] or 1e-9, 1e-9),
                             }
                         )
                     median = {key: statistics.median(r[key] for r in per_round) for key in per_round[0]}
-                    ratios[f"{label} {path} {phase}"] = {"rounds": per_round, "median": median}
-                    each = ", ".join(f"{r['throughput_over_floor']:.2f}/{r['p95_over_floor']:.2f}" for r in per_round)
+                    ratios[f"{label}/{base} {path} {phase}"] = {"rounds": per_round, "median": median}
+                    each = ", ".join(f"{r['throughput_ratio']:.2f}/{r['p95_ratio']:.2f}" for r in per_round)
                     print(
-                        f"{label} / floor, {path} {phase}: throughput {median['throughput_over_floor']:.2f}, "
-                        f"p95 {median['p95_over_floor']:.2f} (median of {len(per_round)} rounds; "
+                        f"{label} / {'floor' if base == 'none' else base}, {path} {phase}: throughput {median['throughput_ratio']:.2f}, "
+                        f"p95 {median['p95_ratio']:.2f} (median of {len(per_round)} rounds; "
                         f"each round throughput/p95: {each})"
                     )
     errors = {
