@@ -1,134 +1,140 @@
-"""Shared helpers for the benchmark scripts: machine description, percentiles, tables, result
-files, drawn-digit PNGs, and starting/stopping a Gradio server on a free loopback port.
+"""Shared helpers for the benchmark scripts: machine description, CPU and memory readings
+(psutil), percentiles, tables, result files, drawn digits, and the servers under test (started
+with the tests' own helper, tests/live_app.py).
 
 Figures these scripts print are observations of one machine at one moment, never assertions.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
 import platform
-import re
-import socket
-import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # scripts are run as files (python benchmarks/x.py): make the repo importable
     sys.path.insert(0, str(ROOT))
 
-RESULTS = Path(__file__).resolve().parent / "results"
 from mnist_models.pad import CANVAS
+from tests.live_app import LiveApp, live_app
 
-LOOPBACK = "127.0.0.1"
+RESULTS = Path(__file__).resolve().parent / "results"
+NOOP_SERVER = Path(__file__).resolve().parent / "noop_server.py"
+# The servers a load benchmark can start: the app itself, or noop_server.py doing that much work.
+SERVERS = ("app", "none", "thread", "loop")
 
 
 # --------------------------------------------------------------------------- machine / output
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def machine_info(device: str | None = None) -> dict:
     """What the figures depend on. torch is imported lazily: the HTTP scripts don't need it here."""
     import torch
 
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
     if device is None:
         from mnist_models.device import describe_device, pick_device
 
         device = describe_device(pick_device())
+    frequency = psutil.cpu_freq()
     return {
-        "cores": os.cpu_count(),
-        "usable_cores": usable,
-        "cpu_model": cpu_model(),
+        "cores": psutil.cpu_count(),
+        "usable_cores": len(psutil.Process().cpu_affinity()) if hasattr(psutil.Process, "cpu_affinity") else None,
+        "cpu": f"{platform.machine()} {torch.backends.cpu.get_cpu_capability()}"
+        + (f" {frequency.max or frequency.current:.0f} MHz" if frequency else ""),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "device": device,
-        # Another process on a 2-core machine changes every figure (thread oversubscription
-        # makes torch's intra-op threads wait on each other): record the load the run began under.
-        "load_average_1m": round(os.getloadavg()[0], 2),
+        # Another process on a 2-core machine changes every figure: record the load the run began under.
+        "load_average_1m": round(psutil.getloadavg()[0], 2),
         "cpu_busy_before": round(cpu_busy_fraction(0.5), 3),
     }
 
 
 def print_machine(info: dict) -> None:
     print(
-        f"machine: {info['cores']} cores ({info['usable_cores']} usable), {info['cpu_model']}, "
-        f"python {info['python']}, torch {info['torch']}, torch threads {info['torch_threads']}, device {info['device']}, "
-        f"load average (1 min) {info['load_average_1m']}, "
-        f"CPU busy before start {info['cpu_busy_before']:.0%}"
+        f"machine: {info['cores']} cores ({info['usable_cores']} usable), {info['cpu']}, "
+        f"{info['memory_gib']} GiB, python {info['python']}, torch {info['torch']}, "
+        f"torch threads {info['torch_threads']}, device {info['device']}, "
+        f"load average (1 min) {info['load_average_1m']}, CPU busy before start {info['cpu_busy_before']:.0%}"
     )
     if info["cpu_busy_before"] > 0.25:
         print("warning: the machine is busy with other work; figures below are contended", flush=True)
 
 
 def cpu_busy_fraction(interval_s: float = 1.0) -> float:
-    """Fraction of all cores busy over ``interval_s``, from /proc/stat (nan where unavailable)."""
+    """Fraction of all cores busy over ``interval_s``."""
+    return psutil.cpu_percent(interval=interval_s) / 100
 
-    def sample():
-        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-        idle = values[3] + values[4]  # idle + iowait
-        return idle, sum(values)
 
+def _busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def family(pid: int | None) -> list[psutil.Process]:
+    """A process and all its descendants (none if it is gone)."""
     try:
-        idle0, total0 = sample()
-        time.sleep(interval_s)
-        idle1, total1 = sample()
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-    return 1.0 - (idle1 - idle0) / max(total1 - total0, 1)
+        process = psutil.Process(pid)
+        return [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
-def process_cpu_seconds(pid: int | str = "self") -> float:
-    """utime + stime of a process, from /proc/PID/stat (nan where unavailable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (this one by default) and its descendants."""
+    total = 0.0
+    for process in family(pid):
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants, summed: the whole app's footprint."""
+    total = 0
+    for process in family(pid):
+        try:
+            total += process.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def mib(n_bytes: float) -> float:
+    return n_bytes / 2**20
 
 
 class OtherLoad:
-    """How much of the machine processes other than ours used while a measurement ran:
-    total busy CPU from /proc/stat less our own processes' CPU time. A figure taken while
-    something else kept a core busy is not comparable with one taken on a quiet machine."""
+    """How much of the machine processes other than ours used while a measurement ran: total busy
+    CPU less our own processes' CPU time. A figure taken while something else kept a core busy is
+    not comparable with one taken on a quiet machine."""
 
     def __init__(self, pids: list[int] | None = None) -> None:
-        self.pids = ["self", *(pids or [])]
+        self.pids = [os.getpid(), *(pids or [])]
         self.start = self._sample()
 
-    def _sample(self):
-        try:
-            values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-        except (OSError, ValueError):
-            return None
-        tick = os.sysconf("SC_CLK_TCK")
-        busy = (sum(values) - values[3] - values[4]) / tick
-        return time.perf_counter(), busy, sum(process_cpu_seconds(p) for p in self.pids)
+    def _sample(self) -> tuple[float, float, float]:
+        return time.perf_counter(), _busy_seconds(), sum(cpu_seconds(p) for p in self.pids)
 
     def cores_used_by_others(self) -> float:
         """Average number of cores other processes kept busy since this object was made."""
         end = self._sample()
-        if self.start is None or end is None:
-            return float("nan")
         wall = max(end[0] - self.start[0], 1e-9)
         return max(0.0, ((end[1] - self.start[1]) - (end[2] - self.start[2])) / wall)
 
@@ -146,7 +152,7 @@ def wait_for_quiet(max_wait_s: float = 90.0, busy_below: float = 0.25) -> float:
 
 
 def percentiles(samples_s: list[float]) -> dict:
-    """p50/p95/mean/max in milliseconds (nearest-rank-free: numpy's linear interpolation)."""
+    """p50/p95/mean/max in milliseconds (numpy's linear interpolation)."""
     if not samples_s:
         return {"n": 0, "p50_ms": None, "p95_ms": None, "mean_ms": None, "max_ms": None}
     a = np.asarray(samples_s) * 1000.0
@@ -187,117 +193,9 @@ def write_results(name: str, payload: dict) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- drawings
-
-
-def drawn_pngs(count: int, seed: int = 0, canvas: int = CANVAS) -> list[tuple[bytes, int]]:
-    """``count`` distinct synthetic drawings as PNG bytes with their labels.
-
-    White paper, black ink, opaque: a drawing as an API client sends it. Distinct files
-    matter because Gradio caches uploads by content hash, so one repeated file would flatter it.
-    """
-    from mnist_models.drawings import render_digit
-
-    out = []
-    for i in range(count):
-        digit = i % 10
-        image = render_digit(digit, np.random.default_rng([seed, i, digit]), canvas, "white")
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG")
-        out.append((buffer.getvalue(), digit))
-    return out
-
-
-# --------------------------------------------------------------------------- servers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
-
-def app_concurrency_limit(default: int = 4) -> int:
-    """The queue's default_concurrency_limit the app launches with, read from demo/app.py so the
-    no-op floor server copies it even after it is tuned."""
-    try:
-        match = re.search(r"default_concurrency_limit\s*=\s*(\d+)", (ROOT / "demo" / "app.py").read_text())
-    except OSError:
-        match = None
-    return int(match.group(1)) if match else default
-
-
-def rss_kib(pid: int) -> dict:
-    """Resident memory now and at peak, from /proc (Linux only), and the same summed over the
-    process's children as children_VmRSS/VmHWM."""
-    out = _status_kib(pid)
-    for child in _children(pid):
-        for key, value in _status_kib(child).items():
-            out[f"children_{key}"] = out.get(f"children_{key}", 0) + value
-    return out
-
-
-def _status_kib(pid: int) -> dict:
-    out = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, value = line.split(":", 1)
-                out[key] = int(value.split()[0])
-    except OSError:
-        pass
-    return out
-
-
-def _children(pid: int) -> list[int]:
-    children = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return children
-
-
-class Server:
-    """A server subprocess on a loopback port; stopped by its own pid, never by name."""
-
-    def __init__(self, argv: list[str], port: int, log_path: Path, env: dict | None = None) -> None:
-        self.port = port
-        self.url = f"http://{LOOPBACK}:{port}"
-        self.log_path = log_path
-        self.log = open(log_path, "wb")  # noqa: SIM115 - the server writes to it until stop() closes it
-        self.started = time.perf_counter()
-        environment = {**os.environ, **(env or {}), "GRADIO_ANALYTICS_ENABLED": "False"}
-        self.process = subprocess.Popen(argv, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=environment)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log_tail(self, chars: int = 2000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.alive():
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.log.close()
-
-
 def parse_env(pairs: list[str] | None) -> dict:
-    """--app-env KEY=VALUE flags as a dict (e.g. OMP_NUM_THREADS=1 to try one torch thread in the
-    server without editing the app)."""
+    """--app-env KEY=VALUE flags as a dict (e.g. OMP_NUM_THREADS=1 to try a setting in the server
+    without editing the app)."""
     env = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
@@ -307,63 +205,69 @@ def parse_env(pairs: list[str] | None) -> dict:
     return env
 
 
-def start_app(log_dir: Path = Path("/tmp"), port: int | None = None, env: dict | None = None) -> Server:
-    port = port or free_port()
-    return Server(
-        [sys.executable, "-m", "demo", "--host", LOOPBACK, "--port", str(port)],
-        port,
-        log_dir / f"bench-app-{port}.log",
-        env,
-    )
+# --------------------------------------------------------------------------- drawings
 
 
-def start_noop(concurrency_limit: int, log_dir: Path = Path("/tmp"), port: int | None = None) -> Server:
-    port = port or free_port()
-    return Server(
-        [
-            sys.executable,
-            str(Path(__file__).resolve().parent / "noop_server.py"),
-            "--port",
-            str(port),
-            "--concurrency-limit",
-            str(concurrency_limit),
-        ],
-        port,
-        log_dir / f"bench-noop-{port}.log",
-    )
+def drawn_pngs(count: int, seed: int = 0, canvas: int = CANVAS) -> list[tuple[bytes, int]]:
+    """``count`` distinct synthetic drawings as PNG bytes with their labels.
+
+    White paper, black ink, opaque: a drawing as an API client sends it. Distinct files
+    matter because Gradio caches uploads by content hash, so one repeated file would flatter it.
+    """
+    return [(_png(digit, seed, i, canvas, "white"), digit) for i, digit in ((i, i % 10) for i in range(count))]
 
 
-def wait_until_up(server: Server, timeout_s: float = 120.0) -> float:
-    """Poll /gradio_api/info until it answers; return seconds since the process started."""
-    import httpx
-
-    deadline = time.perf_counter() + timeout_s
-    while time.perf_counter() < deadline:
-        if not server.alive():
-            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log_tail()}")
-        try:
-            if httpx.get(server.url + "/gradio_api/info", timeout=2).status_code == 200:
-                return time.perf_counter() - server.started
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"server on {server.url} did not answer within {timeout_s} s:\n{server.log_tail()}")
+def pad_values(count: int, seed: int = 0, canvas: int = CANVAS) -> list[tuple[str, int]]:
+    """``count`` distinct drawings as the drawing pad sends them: a PNG data URL of black ink on a
+    transparent canvas, with their labels."""
+    return [
+        ("data:image/png;base64," + base64.b64encode(_png(i % 10, seed, i, canvas, "transparent")).decode(), i % 10)
+        for i in range(count)
+    ]
 
 
-def start_app_with_retries(attempts: int = 3, wait_s: float = 60.0, env: dict | None = None) -> Server:
-    """The weights may be being rewritten by a training run; a failed start is retried after a pause."""
-    for attempt in range(1, attempts + 1):
-        server = start_app(env=env)
-        try:
-            wait_until_up(server)
-            return server
-        except (RuntimeError, TimeoutError) as error:
-            server.stop()
-            if attempt == attempts:
-                raise
-            print(f"app did not start (attempt {attempt}): {str(error)[-300:]}\nretrying in {wait_s:.0f} s", flush=True)
-            time.sleep(wait_s)
-    raise AssertionError("unreachable")
+def _png(digit: int, seed: int, index: int, canvas: int, background: str) -> bytes:
+    from mnist_models.drawings import render_digit
+
+    image = render_digit(digit, np.random.default_rng([seed, index, digit]), canvas, background)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- servers
+
+
+@contextmanager
+def serve(kind: str = "app", env: dict | None = None) -> Iterator[LiveApp]:
+    """The app (``kind`` "app"), noop_server.py with ``--work kind``, or sketchpad_app.py
+    ("sketchpad"), on a free loopback port,
+    with an upload folder of its own ($GRADIO_TEMP_DIR, removed afterwards unless ``env`` names
+    one) so that nothing it stores mixes with other servers' files."""
+    if kind == "sketchpad":  # the drawing page as it first shipped, on Gradio's sketchpad
+        command = [sys.executable, str(Path(__file__).resolve().parent / "sketchpad_app.py")]
+    elif kind in SERVERS:
+        command = None if kind == "app" else [sys.executable, str(NOOP_SERVER), "--work", kind]
+    else:
+        raise ValueError(f"server must be one of {(*SERVERS, 'sketchpad')}, not {kind!r}")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-uploads-", ignore_cleanup_errors=True) as uploads,
+        live_app(command, {"GRADIO_TEMP_DIR": uploads, **(env or {})}) as app,
+    ):
+        yield app
+
+
+def folder_size(path: str | Path) -> tuple[int, int]:
+    """(bytes, files) of everything under ``path``."""
+    size = files = 0
+    for root, _dirs, names in os.walk(path):
+        for name in names:
+            try:
+                size += os.stat(os.path.join(root, name)).st_size
+                files += 1
+            except OSError:
+                pass
+    return size, files
 
 
 # --------------------------------------------------------------------------- raw REST /classify
@@ -410,3 +314,21 @@ def classify_raw(
     if event != "complete":
         raise RuntimeError(f"/{api} ended with event {event!r}: {data!r}")
     return data[0], {"upload": t1 - t0, "call": t2 - t1, "result": t3 - t2, "total": t3 - t0}
+
+
+def pad_event(config: dict) -> tuple[int, int]:
+    """(fn_index, trigger_id) of the drawing page's pad change event, from the page's /config:
+    the change event of the html component with elem_id "sketch" on the home page."""
+    home = config.get("page", {}).get("", {}).get("components")
+    pads = [
+        c["id"]
+        for c in config["components"]
+        if c.get("type") == "html"
+        and c.get("props", {}).get("elem_id") == "sketch"
+        and (home is None or c["id"] in home)
+    ]
+    for dependency in config["dependencies"]:
+        for target, event in dependency["targets"]:
+            if target in pads and event == "change":
+                return dependency["id"], target
+    raise LookupError("no change event of a drawing pad (elem_id 'sketch') on the home page")

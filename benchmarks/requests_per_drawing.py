@@ -23,22 +23,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import _common  # noqa: F401  (puts the repository on sys.path)
 from _common import (
-    ROOT,
-    Server,
-    free_port,
     machine_info,
     print_machine,
     print_table,
-    start_app_with_retries,
+    serve,
     wait_for_quiet,
-    wait_until_up,
     write_results,
 )
 
@@ -200,16 +194,7 @@ def totals(records: list[dict]) -> list[dict]:
     return list(rows.values())
 
 
-def start_sketchpad_app() -> Server:
-    port = free_port()
-    return Server(
-        [sys.executable, str(ROOT / "benchmarks" / "sketchpad_app.py"), "--port", str(port)],
-        port,
-        Path("/tmp") / f"bench-sketchpad-{port}.log",
-    )
-
-
-def measure(server: Server, chromium: str, strokes: int, quiet_s: float) -> dict:
+def measure(url: str, chromium: str, strokes: int, quiet_s: float) -> dict:
     """Load the page, draw, and record every request; the page's answer at the end."""
     from playwright.sync_api import sync_playwright
 
@@ -222,7 +207,7 @@ def measure(server: Server, chromium: str, strokes: int, quiet_s: float) -> dict
             page.on("requestfinished", recorder.on_finished)
             page.on("requestfailed", recorder.on_failed)
             t = time.perf_counter()
-            page.goto(server.url, wait_until="networkidle", timeout=60_000)
+            page.goto(url, wait_until="load", timeout=60_000)
             page.wait_for_selector("#sketch canvas", timeout=30_000)
             recorder.wait_quiet(page, quiet_s, 15)  # the sketchpad's brush is picked after load
             load_s = time.perf_counter() - t
@@ -292,25 +277,18 @@ def main(argv: list[str] | None = None) -> None:
 
     info = machine_info("server: see app")
     print_machine(info)
-    pages = {
-        "sketchpad": ("before: Gradio sketchpad (first version)", start_sketchpad_app),
-        "app": ("after: the app's drawing pad", start_app_with_retries),
-    }
+    pages = {"sketchpad": "before: Gradio sketchpad (first version)", "app": "after: the app's drawing pad"}
     runs = {}
-    for key, (name, start) in pages.items():
+    for key, name in pages.items():
         if args.only and key != args.only:
             continue
-        server = start()
-        try:
-            wait_until_up(server)
-            runs[key] = measure(server, args.chromium, args.strokes, args.quiet)
-        finally:
-            server.stop()
+        with serve(key) as app:
+            runs[key] = measure(app.url, args.chromium, args.strokes, args.quiet)
         report(name, runs[key], args.strokes, args.verbose)
 
     rows = [
         {
-            "page": pages[key][0],
+            "page": pages[key],
             "requests": run["drawing_requests"],
             "per_stroke": run["drawing_requests"] / args.strokes,
             "bytes": run["drawing_bytes"],
@@ -328,7 +306,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     write_results(
         "requests_per_drawing",
-        {"machine": info, "strokes": args.strokes, "pages": {k: pages[k][0] for k in runs}, "runs": runs},
+        {"machine": info, "strokes": args.strokes, "pages": {k: pages[k] for k in runs}, "runs": runs},
     )
 
 

@@ -3,15 +3,16 @@
     python benchmarks/roundtrip.py [-n 200] [--model mlp]
 
 Starts `python -m demo` on a free loopback port and measures:
-  cold start   process start -> /gradio_api/info answers -> first successful /classify answer
+  cold start   process start -> /config answers -> first successful /classify answer (the
+               drawing uploaded and read): what someone who starts the app waits for
   raw HTTP     httpx, one keep-alive connection: POST /gradio_api/upload, POST
                /gradio_api/call/classify, GET the result stream; split into those three phases
   client       gradio_client.Client.predict(handle_file(png), model, api_name="/classify")
-  floor        raw HTTP against benchmarks/noop_server.py (same inputs and settings, a function that
-               does nothing), in the same run: the framework's own round trip, for a ratio
-  memory       the server's resident set size (VmRSS, VmHWM from /proc; its model process apart) after warm-up and after
-               the runs
-Drawings are distinct synthetic 280x280 PNGs (black ink on white, like the sketchpad's composite).
+  floor        raw HTTP against benchmarks/noop_server.py (the app's endpoint and settings, a
+               function that does nothing), in the same run: the framework's own round trip
+  memory       the whole app's resident set size (the process and any children, psutil) after
+               warm-up and after the runs
+Drawings are distinct synthetic 280x280 PNGs (black ink on white paper).
 """
 
 from __future__ import annotations
@@ -25,52 +26,40 @@ import _common  # noqa: F401  (puts the repository on sys.path)
 import httpx
 from _common import (
     OtherLoad,
-    app_concurrency_limit,
     classify_raw,
+    cpu_seconds,
     drawn_pngs,
     machine_info,
+    mib,
     parse_env,
     percentiles,
     print_machine,
     print_table,
-    process_cpu_seconds,
-    rss_kib,
-    start_app,
-    start_noop,
+    rss_bytes,
+    serve,
     wait_for_quiet,
-    wait_until_up,
     write_results,
 )
 
 
-def cold_start(png: bytes, model: str, attempts: int = 3, retry_wait_s: float = 60.0, env: dict | None = None):
-    """Start the app and time it until the first /classify succeeds. The weights may be being
-    rewritten by a training run, so a start that fails is retried after a pause."""
-    for attempt in range(1, attempts + 1):
-        server = start_app(env=env)
-        try:
-            info_s = wait_until_up(server)
-            with httpx.Client(base_url=server.url, timeout=30) as client:
-                while True:
-                    try:
-                        result, _ = classify_raw(client, png, model)
-                        break
-                    except (httpx.HTTPError, RuntimeError):
-                        if not server.alive() or time.perf_counter() - server.started > 120:
-                            raise
-                        time.sleep(0.05)
-            first_s = time.perf_counter() - server.started
-            return server, {"until_info_s": info_s, "until_first_classify_s": first_s, "first_result": result}
-        except Exception as error:
-            server.stop()
-            if attempt == attempts:
-                raise
-            print(
-                f"app start failed (attempt {attempt}): {str(error)[-300:]}; retrying in {retry_wait_s:.0f} s",
-                flush=True,
-            )
-            time.sleep(retry_wait_s)
-    raise AssertionError("unreachable")
+def first_answer(app, png: bytes, model: str) -> dict:
+    """Seconds from the app's process start to its /config answering (``serve`` waits for that)
+    and to its first successful /classify answer."""
+    config_s = time.perf_counter() - app.started
+    with httpx.Client(base_url=app.url, timeout=30) as client:
+        while True:
+            try:
+                result, _ = classify_raw(client, png, model)
+                break
+            except (httpx.HTTPError, RuntimeError):
+                if app.process.poll() is not None or time.perf_counter() - app.started > 120:
+                    raise
+                time.sleep(0.05)
+    return {
+        "until_config_s": config_s,
+        "until_first_classify_s": time.perf_counter() - app.started,
+        "first_result": result,
+    }
 
 
 def run_raw(url: str, pngs: list[tuple[bytes, int]], n: int, model: str, session: str | None = "benchmark") -> dict:
@@ -131,49 +120,41 @@ def main(argv: list[str] | None = None) -> None:
 
     pngs = drawn_pngs(args.drawings)
     print(f"drawing PNGs: {len(pngs)}, {min(len(p) for p, _ in pngs)}-{max(len(p) for p, _ in pngs)} bytes")
-    server, cold = cold_start(pngs[0][0], args.model, env=parse_env(args.app_env))
-    try:
-        device = cold["first_result"]["device"]
-        info = machine_info(f"server: {device}")
+    with serve("app", parse_env(args.app_env)) as app:
+        pid = app.process.pid
+        cold = first_answer(app, pngs[0][0], args.model)
+        info = machine_info(f"server: {cold['first_result']['device']}")
         print_machine(info)
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with httpx.Client(base_url=app.url, timeout=30) as client:
             for i in range(args.warmup):
                 classify_raw(client, pngs[i % len(pngs)][0], args.model)
-        memory_warm = rss_kib(server.pid)
-        load, cpu0 = OtherLoad([server.pid]), process_cpu_seconds(server.pid)
-        raw = run_raw(server.url, pngs, args.requests, args.model)
+        memory_warm = rss_bytes(pid)
+        load, cpu0 = OtherLoad([pid]), cpu_seconds(pid)
+        raw = run_raw(app.url, pngs, args.requests, args.model)
         raw["other_cores_busy"] = load.cores_used_by_others()
         # Server CPU per request: the app's whole cost (HTTP, upload, queue, preprocessing, model).
-        raw["server_cpu_ms_per_request"] = 1000 * (process_cpu_seconds(server.pid) - cpu0) / args.requests
+        raw["server_cpu_ms_per_request"] = 1000 * (cpu_seconds(pid) - cpu0) / args.requests
         # The same without a session_hash: every call then builds a fresh Gradio session state.
-        fresh = run_raw(server.url, pngs, args.requests, args.model, session=None)
-        load = OtherLoad([server.pid])
-        client = run_client(server.url, pngs, args.requests, args.model)
+        fresh = run_raw(app.url, pngs, args.requests, args.model, session=None)
+        load = OtherLoad([pid])
+        client = run_client(app.url, pngs, args.requests, args.model)
         client["other_cores_busy"] = load.cores_used_by_others()
-        memory_after = rss_kib(server.pid)
-    finally:
-        server.stop()
-    floor_server = start_noop(app_concurrency_limit())
-    try:
-        wait_until_up(floor_server)
-        with httpx.Client(base_url=floor_server.url, timeout=30) as http:
+        memory_after = rss_bytes(pid)
+    with serve("none") as floor_app:
+        with httpx.Client(base_url=floor_app.url, timeout=30) as http:
             for i in range(args.warmup):
                 classify_raw(http, pngs[i % len(pngs)][0], args.model)
-        cpu0 = process_cpu_seconds(floor_server.pid)
-        floor = run_raw(floor_server.url, pngs, args.requests, args.model)
-        floor["server_cpu_ms_per_request"] = 1000 * (process_cpu_seconds(floor_server.pid) - cpu0) / args.requests
-    finally:
-        floor_server.stop()
+        cpu0 = cpu_seconds(floor_app.process.pid)
+        floor = run_raw(floor_app.url, pngs, args.requests, args.model)
+        floor["server_cpu_ms_per_request"] = 1000 * (cpu_seconds(floor_app.process.pid) - cpu0) / args.requests
 
     print(
-        f"\ncold start: /gradio_api/info after {cold['until_info_s']:.2f} s, first /classify answer after "
-        f"{cold['until_first_classify_s']:.2f} s"
+        f"\ncold start to the first answer: {cold['until_first_classify_s']:.2f} s from process start "
+        f"(/config answered after {cold['until_config_s']:.2f} s)"
     )
     print(
-        f"server memory: VmRSS {memory_warm.get('VmRSS', 0) / 1024:.0f} MiB after warm-up, "
-        f"{memory_after.get('VmRSS', 0) / 1024:.0f} MiB after {3 * args.requests} requests "
-        f"(peak VmHWM {memory_after.get('VmHWM', 0) / 1024:.0f} MiB); its model process "
-        f"{memory_after.get('children_VmRSS', 0) / 1024:.0f} MiB\n"
+        f"the whole app's resident memory: {mib(memory_warm):.0f} MiB after warm-up, "
+        f"{mib(memory_after):.0f} MiB after {3 * args.requests} requests\n"
     )
     rows = [{"method": f"raw HTTP {k}", **v} for k, v in raw["phases"].items()]
     rows.append({"method": "raw HTTP total, no session", **fresh["phases"]["total"]})
@@ -205,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
             "model": args.model,
             "requests": args.requests,
             "cold_start": {k: v for k, v in cold.items() if k != "first_result"},
-            "memory_kib": {"after_warmup": memory_warm, "after_runs": memory_after},
+            "rss_mib": {"after_warmup": mib(memory_warm), "after_runs": mib(memory_after)},
             "raw_http": raw,
             "raw_http_no_session": fresh,
             "gradio_client": client,

@@ -5,7 +5,7 @@ Same models, handler logic and live event (`.change`, trigger_mode="always_last"
 what differs is the input (gr.Sketchpad, an image editor that uploads its background, layer and
 composite as files) and the 28x28 preview (a gr.Image, fetched back as a file).
 
-    python benchmarks/sketchpad_app.py --port 7998
+    python benchmarks/sketchpad_app.py [--port 7998]
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def build(classifier: Classifier) -> gr.Blocks:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int, help="default: $GRADIO_SERVER_PORT or 7860")
     args = parser.parse_args()
     torch.set_num_threads(1)
     build(Classifier()).queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port)

@@ -1,4 +1,5 @@
-"""Start the real app as a separate process on a free loopback port, for tests that call it over HTTP."""
+"""Start the real app as a separate process on a free loopback port, for tests and benchmarks
+that call it over HTTP."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,9 +24,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class LiveApp:
+    url: str
+    process: subprocess.Popen
+    started: float  # time.perf_counter() just before the process was started
+
+
 @contextmanager
-def running_app(command: list[str] | None = None, env_extra: dict | None = None):
-    """Run ``python -m demo`` (or ``command``) on a free port; yield its URL; stop it afterwards."""
+def live_app(command: list[str] | None = None, env_extra: dict | None = None) -> Iterator[LiveApp]:
+    """Run ``python -m demo`` (or ``command``, which reads its port from $GRADIO_SERVER_PORT) on a
+    free port until its /config answers; yield its URL and process; stop it afterwards."""
     port = free_port()
     command = command or [sys.executable, "-m", "demo", "--host", "127.0.0.1", "--port", str(port)]
     env = {
@@ -37,6 +48,7 @@ def running_app(command: list[str] | None = None, env_extra: dict | None = None)
     # The server's output goes to a file: a pipe that nobody reads fills up, and the server then
     # blocks on its next log line (Gradio prints a traceback for every failed event).
     with tempfile.TemporaryFile(mode="w+") as log:
+        started = time.perf_counter()
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         url = f"http://127.0.0.1:{port}/"
         try:
@@ -51,11 +63,19 @@ def running_app(command: list[str] | None = None, env_extra: dict | None = None)
                 except OSError:
                     if time.monotonic() > deadline:
                         raise RuntimeError("the app did not answer within 90 s") from None
-                    time.sleep(0.3)
-            yield url
+                    time.sleep(0.1)
+            yield LiveApp(url, process, started)
         finally:
             process.terminate()
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+
+
+@contextmanager
+def running_app(command: list[str] | None = None, env_extra: dict | None = None) -> Iterator[str]:
+    """``live_app`` for callers that need only the URL."""
+    with live_app(command, env_extra) as app:
+        yield app.url
