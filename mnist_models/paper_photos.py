@@ -30,7 +30,7 @@ def photo_rng(digit: PenDigit | None, seed: int) -> np.random.Generator:
 
 def digit_ink(digit: PenDigit, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """The digit's ink coverage (uint8, 255 full) at its place on a ``size`` photo: a quarter to half the
-    photo's short side tall, a pen 5-12 % of the digit's height wide, somewhere near the middle."""
+    photo's short side tall, a pen 5-12 % of the digit's height wide."""
     width, height = size
     tall = rng.uniform(0.25, 0.5) * min(size)
     pen = rng.uniform(0.05, 0.12) * tall
@@ -38,27 +38,21 @@ def digit_ink(digit: PenDigit, size: tuple[int, int], rng: np.random.Generator) 
     strokes = place_on_pad(digit, tall / side, rng, canvas=side, pen_width=pen)
     layer = render_strokes(strokes, canvas=side, pen_width=pen).getchannel("A")
     ink = Image.new("L", size, 0)
-    x = int(rng.uniform(0.3, 0.7) * width - side / 2)
-    y = int(rng.uniform(0.3, 0.7) * height - side / 2)
+    # Anywhere on the sheet, clear of where the table may show.
+    x = int(rng.uniform(0.12 * width, max(0.12 * width, 0.88 * width - side)))
+    y = int(rng.uniform(0.12 * height, max(0.12 * height, 0.88 * height - side)))
     ink.paste(layer, (x, y))
     return np.asarray(ink)
 
 
-def paper_photo(
-    digit: PenDigit | None,
-    seed: int,
-    size: tuple[int, int] | None = None,
-    extra: list[PenDigit] | None = None,
-) -> bytes:
-    """A JPEG photo of ``digit`` written on paper (None: blank paper); ``extra`` digits are
-    written too, anywhere on the sheet (a page of scribbles)."""
+def paper_photo(digit: PenDigit | None, seed: int, size: tuple[int, int] | None = None) -> bytes:
+    """A JPEG photo of ``digit`` written on paper (None: blank paper), at a camera's ``size``
+    (default: one of CAMERA_SIZES, picked by the seed)."""
     rng = photo_rng(digit, seed)
     camera = size or CAMERA_SIZES[int(rng.integers(len(CAMERA_SIZES)))]
     # The scene is made at half the camera's size; scaling it up is the lens's softness.
     size = width, height = camera[0] // 2, camera[1] // 2
-    ink = np.zeros((height, width), np.uint8)
-    for written in ([digit] if digit is not None else []) + (extra or []):
-        ink = np.maximum(ink, digit_ink(written, size, rng))
+    ink = digit_ink(digit, size, rng) if digit is not None else np.zeros((height, width), np.uint8)
 
     # The sheet: most of the photo, sometimes with the table showing along one or two edges.
     sheet = Image.new("L", size, 0)

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
-from .preprocess import DrawingError, check_size, open_image, preprocess_ink
+from .preprocess import DrawingError, EmptyDrawingError, check_size, open_image, preprocess_ink
 
 # The photo is read at this size (long side): a digit a tenth of the photo tall is still 48
 # pixels, twice MNIST's box, and the work stays a few tens of milliseconds.
@@ -47,6 +47,9 @@ NEAR = 0.5
 SPECK = 0.02
 # Another piece at least this fraction of the digit's area, away from it: a second thing written.
 RIVAL = 0.5
+# A piece touching the photo's edge over less than this fraction of its short side is writing
+# cut by the edge; more is the table or the sheet's edge.
+CUT_CONTACT = 0.25
 # Pieces smaller than this (pixels at PHOTO_SIDE) are specks, never a digit.
 MIN_PIECE = 30
 # A digit whose larger side is under this many pixels at PHOTO_SIDE is too small to read.
@@ -75,7 +78,10 @@ def read_photo(source: Any) -> np.ndarray:
     Raises PhotoError when the photo holds no single readable digit, and DrawingError for a
     file that is not a bounded PNG, JPEG or WebP image.
     """
-    return preprocess_ink(photo_ink(source))
+    try:
+        return preprocess_ink(photo_ink(source))
+    except EmptyDrawingError as error:  # only the faintest edge of the writing was kept
+        raise blank_photo() from error
 
 
 def photo_ink(source: Any) -> np.ndarray:
@@ -239,7 +245,12 @@ def digit_mask(mask: np.ndarray) -> np.ndarray:
     np.maximum.at(right, which, xs)
     inside = (top > 0) & (left > 0) & (bottom < height - 1) & (right < width - 1) & (area >= MIN_PIECE)
     if not inside.any():
-        if area.max() < MIN_PIECE:
+        # Writing cut by the edge meets it over a few strokes' width; the table or the sheet's
+        # edge along a side of the photo meets it over much more.
+        rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+        contact = np.bincount(rim, minlength=count + 1)[1:]
+        cut = (area >= MIN_PIECE) & (contact > 0) & (contact < CUT_CONTACT * min(height, width))
+        if not cut.any():
             raise blank_photo()
         raise PhotoError(
             "The only writing found touches the edge of the photo. Keep the whole digit inside the "
