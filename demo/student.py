@@ -125,6 +125,7 @@ def build(classifier: Classifier, i18n: gr.I18n) -> gr.HTML:
                     image_mode=None,
                     # Gradio mirrors the captured picture too, and a mirrored digit is another digit.
                     webcam_options=gr.WebcamOptions(mirror=False),
+                    height=280,
                     elem_id="photo",
                 )
             model = gr.Radio(
