@@ -2,6 +2,8 @@
 
 A drawing's whole path: the pad's change event -> ``read_drawing`` -> ``Classifier.classify``
 (mnist_models: preprocessing, then the model) -> ``results.shown`` (what the page shows).
+A photo of paper's: the photo input's change event -> ``read_photo`` -> ``Classifier.classify_photo``
+(mnist_models.photo finds the digit's ink, then the same preprocessing and model) -> ``results.shown``.
 """
 
 from __future__ import annotations
@@ -75,6 +77,23 @@ def uploaded_file(file: Any) -> str | None:
     return str(resolved)
 
 
+def read_photo(classifier: Classifier, photo: Any, model: Any, language: str = "en"):
+    """What the page shows for a photo of a digit on paper from the photo input: (chart data,
+    answer HTML, 28x28 HTML), or a message saying why no digit could be read.
+
+    ``photo`` is the path Gradio's preprocessing passed on, which Gradio has checked is one of
+    this server's uploads; it is checked again here, as the API's uploads are.
+    """
+    path = uploaded_file({"path": photo})
+    if path is None:
+        return results.shown(None, language, say("no_image", language))
+    try:
+        prediction = classifier.classify_photo(path, model)
+    except (DrawingError, UnknownModelError) as error:
+        return results.shown(None, language, reading_error(error, language))
+    return results.shown(prediction, language)
+
+
 def read_upload(classifier: Classifier, file: Any, model: Any, language: str = "en") -> Prediction:
     """The API's reading of an uploaded image; bad input raises gr.Error with a message."""
     path = uploaded_file(file)
@@ -95,6 +114,20 @@ def build(classifier: Classifier, i18n: gr.I18n) -> gr.HTML:
         with gr.Column(scale=1, min_width=300):
             gr.Markdown(i18n("subtitle"))
             pad = drawing_pad(pad_texts(), elem_id="sketch")
+            # Closed at first, so that on a phone the pad stays the thing to use.
+            with gr.Accordion(i18n("photo_title"), open=False, elem_id="photo-box"):
+                photo = gr.Image(
+                    label=i18n("photo_label"),
+                    sources=["upload", "webcam"],
+                    type="filepath",
+                    # No conversion: Gradio then reads only the file's header, and the app decodes
+                    # it within its own bounds.
+                    image_mode=None,
+                    # Gradio mirrors the captured picture too, and a mirrored digit is another digit.
+                    webcam_options=gr.WebcamOptions(mirror=False),
+                    height=280,
+                    elem_id="photo",
+                )
             model = gr.Radio(
                 [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
                 value="mlp",
@@ -127,12 +160,30 @@ def build(classifier: Classifier, i18n: gr.I18n) -> gr.HTML:
     def show_drawing(drawing: str | None, model: str, request: gr.Request):
         return read_drawing(classifier, drawing, model, viewer_language(request))
 
-    for event in (pad.change, model.change):
+    pad.change(
+        show_drawing,
+        inputs=[pad, model],
+        outputs=[chart, answer, seen],
+        # A burst of strokes collapses to the latest drawing.
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_visibility="private",
+    )
+
+    def show_photo_or_drawing(photo: str | None, drawing: str | None, model: str, request: gr.Request):
+        language = viewer_language(request)
+        if photo is None:
+            return read_drawing(classifier, drawing, model, language)
+        return read_photo(classifier, photo, model, language)
+
+    # What is read is the last thing given: a photo until the pad is drawn on, which puts the
+    # photo away (in the browser, no request); then the drawing. Switching the model re-reads it.
+    pad.change(None, outputs=[photo], js="() => null", api_visibility="private")
+    for event in (photo.change, model.change):
         event(
-            show_drawing,
-            inputs=[pad, model],
+            show_photo_or_drawing,
+            inputs=[photo, pad, model],
             outputs=[chart, answer, seen],
-            # A burst of strokes collapses to the latest drawing.
             trigger_mode="always_last",
             show_progress="hidden",
             api_visibility="private",

@@ -26,6 +26,8 @@ EN = {
     "digit_axis": "digit",
     "probability_axis": "probability",
     "seen_label": "What the model sees (28×28)",
+    "photo_title": "Or: a photo of a digit on paper",
+    "photo_label": "Take or upload a photo",
     "about_softmax": "**Softmax regression** ({softmax:.1%} on the MNIST test set, {softmax_pen:.1%} on digits drawn by people it never saw): one linear layer. Each digit has a 28×28 weight template; the best-matching template wins.",
     "about_mlp": "**MLP** ({mlp:.1%} on the MNIST test set, {mlp_pen:.1%} on digits drawn by people it never saw): a neural network with five hidden layers (256-256-256-128-128) that learns its own strokes and shapes.",
     "device": "Running on **{device}**",
@@ -101,6 +103,8 @@ KO = {
     "digit_axis": "숫자",
     "probability_axis": "확률",
     "seen_label": "모델이 보는 그림 (28×28)",
+    "photo_title": "또는: 종이에 쓴 숫자 사진",
+    "photo_label": "사진을 찍거나 올리세요",
     "about_softmax": "**소프트맥스 회귀** (MNIST 테스트 정확도 {softmax:.1%}, 처음 보는 사람들이 쓴 숫자 {softmax_pen:.1%}): 선형 층 하나. 숫자마다 28×28 가중치 템플릿이 있고, 가장 잘 맞는 템플릿이 이깁니다.",
     "about_mlp": "**MLP** (MNIST 테스트 정확도 {mlp:.1%}, 처음 보는 사람들이 쓴 숫자 {mlp_pen:.1%}): 은닉층 다섯 개(256-256-256-128-128)로 된 신경망으로, 획과 모양을 스스로 학습합니다.",
     "device": "실행 장치: **{device}**",
@@ -226,6 +230,11 @@ KO_ERRORS = {
     "text_too_large": "그림 데이터가 {limit} MB를 넘습니다. 더 작은 그림을 보내 주세요.",
     "all_ink": "그림이 (거의) 전부 잉크라서 읽을 숫자가 없습니다. 밝은 종이에 어두운 펜으로 숫자를 써 주세요.",
     "unreadable": "이 입력에서는 숫자를 읽을 수 없습니다.",
+    "photo_blank": "사진에서 어두운 글씨를 찾지 못했습니다. 밝은 종이에 어두운 펜이나 마커로 숫자를 쓰고, 밝은 곳에서 사진을 찍어 주세요.",
+    "photo_dark": "사진의 대부분이 어두워서 숫자가 드러나지 않습니다. 밝은 종이에 쓴 숫자를, 종이가 화면을 채우도록 가까이에서 밝은 곳에서 찍어 주세요.",
+    "photo_edge": "찾은 글씨가 사진 가장자리에 닿아 있습니다. 숫자 전체가 사진 안에 들어오고 둘레에 종이가 보이도록 찍어 주세요.",
+    "photo_clutter": "사진에 숫자 하나가 아니라 여러 가지가 있습니다. 숫자 하나만, 둘레에 빈 종이가 보이도록 찍어 주세요.",
+    "photo_small": "사진 속 숫자가 너무 작아서 읽을 수 없습니다. 숫자가 사진의 3분의 1쯤을 채우도록 가까이에서 찍어 주세요.",
 }
 
 LANGUAGES = ("en", "ko")

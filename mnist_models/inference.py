@@ -14,6 +14,7 @@ import torch
 
 from .checkpoints import MODEL_NAMES, load_metrics, load_model
 from .device import describe_device, pick_device
+from .photo import read_photo
 from .preprocess import preprocess
 
 
@@ -70,6 +71,12 @@ class Classifier:
         """Preprocess ``image`` (see ``preprocess``) and classify it with model ``name``."""
         self.model(name)  # an unknown name fails before any work is done
         x = preprocess(image)
+        return self.prediction(x, self.probabilities(x[None], name)[0], name)
+
+    def classify_photo(self, photo: Any, name: str) -> Prediction:
+        """Find the digit in a photo of paper (see ``photo.read_photo``) and classify it with model ``name``."""
+        self.model(name)
+        x = read_photo(photo)
         return self.prediction(x, self.probabilities(x[None], name)[0], name)
 
     def prediction(self, image: np.ndarray, probabilities: np.ndarray, name: str) -> Prediction:

@@ -288,7 +288,12 @@ def preprocess(image: Any) -> np.ndarray:
     Raises EmptyDrawingError for a blank input and DrawingError for anything that is not a
     digit on paper (all ink, too small, too large, not an image).
     """
-    ink = ink_map(image)
+    return preprocess_ink(ink_map(image))
+
+
+def preprocess_ink(ink: np.ndarray) -> np.ndarray:
+    """MNIST-style 28x28 float32 image of an ink map (uint8 (H, W), 255 full ink, 0 paper): the
+    steps every input shares once its ink is found, whether it came from the pad or a photo."""
     mask = ink > INK_THRESHOLD
     ink_pixels = int(mask.sum())
     if ink_pixels == 0:
