@@ -22,8 +22,10 @@ import torch
 from demo import classroom, drawing_pad, student
 from demo.texts import pad_texts, translations
 from mnist_models.inference import Classifier
+from mnist_models.preprocess import MAX_FILE_BYTES
 
-MAX_FILE_SIZE = "5mb"
+# Uploads as large as the reader reads: a phone photo of a digit on paper is often several MB.
+MAX_FILE_SIZE = MAX_FILE_BYTES
 CLASSROOM_PATH = "/classroom"
 CSS = (Path(__file__).resolve().parent / "app.css").read_text() + drawing_pad.STYLE
 
