@@ -161,7 +161,7 @@ def test_without_mnist_the_explorer_and_training_explain_how_to_enable_them(empt
     assert digit is None and gallery == [] and "MNIST_DATA_DIR" in count
     frames = list(empty_room.train("softmax", 1, 5_000))
     assert "MNIST_DATA_DIR" in frames[-1][0] and "데이터" not in frames[-1][0]
-    assert "데이터 세트가 없어서" in list(empty_room.train("softmax", 1, 5_000, browser_request()))[-1][0]
+    assert "데이터 세트가 없어서" in list(empty_room.train("softmax", 1, 5_000, request=browser_request()))[-1][0]
     assert not is_busy()
 
 
@@ -208,9 +208,9 @@ def test_a_second_training_is_told_the_server_is_busy(room, tiny_mnist):
     try:
         with pytest.raises(TrainingBusyError):
             next(train_live(train, test, "softmax"))
-        frames = list(room.train("softmax", 1, 5_000, SimpleNamespace(session_hash="other")))
+        frames = list(room.train("softmax", 1, 5_000, request=SimpleNamespace(session_hash="other")))
         assert "Someone else is training" in frames[-1][0]
-        assert "다른 사람이" in list(room.train("softmax", 1, 5_000, browser_request()))[-1][0]
+        assert "다른 사람이" in list(room.train("softmax", 1, 5_000, request=browser_request()))[-1][0]
     finally:
         running.close()  # what Gradio does when the page goes away
     assert not is_busy()
@@ -220,7 +220,7 @@ def test_a_second_training_is_told_the_server_is_busy(room, tiny_mnist):
 def test_stop_ends_the_training_after_the_current_batch(room):
     request = SimpleNamespace(session_hash="teacher")
     assert "No training of yours" in room.stop(request)
-    frames = room.train("softmax", 5, 60_000, request)
+    frames = room.train("softmax", 5, 60_000, request=request)
     next(frames)  # reading the files
     next(frames)  # untrained
     assert "No training of yours" in room.stop(SimpleNamespace(session_hash="student"))  # not theirs to stop
