@@ -4,6 +4,8 @@ fine-tuning running on the classroom page.
     python benchmarks/classwall.py [--students 100] [--draw-every 2] [--label-every 5] [--duration 30]
     python benchmarks/classwall.py --smoke        # 10 students, 8 s a phase
 
+A warm-up (not counted) fills the wall and runs one fine-tuning, so that the server's first
+events and its first reading of the MNIST files fall outside both phases.
 Each student is one page session calling the page's own events through Gradio's queue (as the
 page does): the pad's change event with a drawing about every --draw-every s, and a "what I
 meant" tap about every --label-every s (both jittered +-50 %, random start).
@@ -148,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--draw-every", type=float, default=2.0, help="seconds between a student's strokes")
     parser.add_argument("--label-every", type=float, default=5.0, help="seconds between a student's taps")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase")
+    parser.add_argument("--warmup", type=float, default=8.0, help="seconds of uncounted load first")
     parser.add_argument("--smoke", action="store_true", help="10 students, 8 s a phase")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -163,6 +166,9 @@ def main(argv: list[str] | None = None) -> None:
     server = start_app_with_retries(env={"MNIST_DEVICE": "cpu"})
     try:
         page = Page(httpx.get(server.url + "/config", timeout=30).json())
+        warm = argparse.Namespace(**{**vars(args), "duration": args.warmup, "label_every": 1.0})
+        warmed = asyncio.run(phase(server.url, page, urls, warm, tune=True))
+        print(f"warm-up: {warmed['taps_sent']} drawings on the wall, {warmed['fine_tunings']} fine-tuning(s)")
         rows = []
         for tune in (False, True):
             others = OtherLoad([server.pid])

@@ -13,7 +13,15 @@ import pytest
 import torch
 from PIL import Image
 
-from mnist_models.classwall import _FINE_TUNE_SLOT, ClassWall, FineTuneBusyError, WallError, check_digit, fine_tune
+from mnist_models.classwall import (
+    _FINE_TUNE_SLOT,
+    MNIST_PER_DRAWING,
+    ClassWall,
+    FineTuneBusyError,
+    WallError,
+    check_digit,
+    fine_tune,
+)
 from mnist_models.drawings import render_digit
 from mnist_models.preprocess import DrawingError, EmptyDrawingError
 from tests.conftest import draw_digit, png_bytes
@@ -197,10 +205,12 @@ def test_fine_tuning_trains_a_copy_that_reads_the_class_better(classifier, name)
     wall = swapped_wall(classifier)
     shipped = classifier.model(name)
     weights = {k: v.clone() for k, v in shipped.state_dict().items()}
-    result = fine_tune(shipped, name, wall.entries(), seconds=3.0, duty=1.0)
+    torch.manual_seed(0)  # dropout draws from torch's global generator
+    # A number of steps, not seconds: the same training on a fast machine and a busy one.
+    result = fine_tune(shipped, name, wall.entries(), seconds=120.0, max_steps=400, duty=1.0)
     assert result.held_back == 10 and result.trained_on == 30 and result.mnist_images == 0
     assert result.before <= 0.2
-    assert result.after >= 0.8, result
+    assert result.after >= result.before + 0.5, (result.before, result.after)
     assert result.tuned is not shipped
     for key, value in shipped.state_dict().items():
         assert torch.equal(value, weights[key]), key  # the shipped model is untouched
@@ -213,10 +223,10 @@ def test_fine_tuning_mixes_in_mnist_when_there_is_some(classifier):
     wall = swapped_wall(classifier, 20)
     rng = np.random.default_rng(0)
     mnist = MNISTSplit(
-        torch.from_numpy(rng.integers(0, 256, (500, 28, 28), dtype=np.uint8)), torch.randint(0, 10, (500,)), "x"
+        torch.from_numpy(rng.integers(0, 256, (1000, 28, 28), dtype=np.uint8)), torch.randint(0, 10, (1000,)), "x"
     )
     result = fine_tune(classifier.model("mlp"), "mlp", wall.entries(), mnist, mnist, max_steps=3, duty=1.0)
-    assert result.mnist_images == 4 * result.trained_on and result.steps == 3
+    assert result.mnist_images == MNIST_PER_DRAWING * result.trained_on and result.steps == 3
     assert result.mnist_before is not None and result.mnist_after is not None
 
 
