@@ -15,7 +15,7 @@ Rounds of the two phases alternate their order; printed: drawings' p50/p95 per p
 ratio per round and its median, taps sent and refused, errors (an event that
 failed or did not complete; a tap refused for its rate would be counted apart, and should not
 happen at these rates), fine-tunings completed. Loopback, one asyncio process, on the server's
-machine: on 2 cores the generator competes with the server (its CPU time is printed).
+machine: on 2 cores the generator competes with the server (its CPU time is printed). Exits non-zero if any drawing or tap failed.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from _common import (
     print_table,
     process_cpu_seconds,
     start_app_with_retries,
+    wait_for_quiet,
     write_results,
 )
 
@@ -155,7 +156,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="pairs of phases, order alternating")
     parser.add_argument("--warmup", type=float, default=8.0, help="seconds of uncounted load first")
     parser.add_argument("--smoke", action="store_true", help="10 students, 8 s a phase")
+    parser.add_argument("--no-wait", action="store_true", help="measure at once, even on a busy machine")
     args = parser.parse_args(argv)
+    if not args.no_wait:
+        wait_for_quiet()
     if args.smoke:
         args.students, args.duration, args.rounds = 10, 8.0, 1
 
@@ -166,13 +170,14 @@ def main(argv: list[str] | None = None) -> None:
         for png, digit in drawn_pngs(50, seed=7)
     ]
     # MNIST_DATA_DIR passes through: with it the fine-tuning mixes MNIST in, as on a real server.
+    rows: list[dict] = []
     server = start_app_with_retries(env={"MNIST_DEVICE": "cpu"})
     try:
         page = Page(httpx.get(server.url + "/config", timeout=30).json())
         warm = argparse.Namespace(**{**vars(args), "duration": args.warmup, "label_every": 1.0})
         warmed = asyncio.run(phase(server.url, page, urls, warm, tune=True))
         print(f"warm-up: {warmed['taps_sent']} drawings on the wall, {warmed['fine_tunings']} fine-tuning(s)")
-        rows, ratios = [], []
+        ratios = []
         for round_ in range(args.rounds):
             # The order alternates (plain first, then fine-tune first), so a machine that gets
             # busier or quieter during the run does not favour one phase.
@@ -217,6 +222,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     finally:
         server.stop()
+    if any(row["draw_errors"] or row["tap_errors"] for row in rows):
+        raise SystemExit("some drawings or taps failed")
 
 
 if __name__ == "__main__":
