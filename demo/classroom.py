@@ -126,7 +126,7 @@ class Classroom:
         self.wall = wall if wall is not None else ClassWall()
         self.teacher_password = teacher_password or None
         self.tuned: FineTuneResult | None = None
-        self._export_dir = Path(tempfile.mkdtemp(prefix="class-wall-"))
+        self._export_dir: Path | None = None  # made on the first export
         self._test_predictions: explain.TestSetPredictions | None = None
         self._predictions_lock = threading.Lock()
         self._stops: dict[str, threading.Event] = {}
@@ -239,6 +239,8 @@ class Classroom:
         if not self.teacher_ok(password):
             return None, say("wrong_password", language)
         data, count = self.wall.export_zip(), len(self.wall)
+        if self._export_dir is None:
+            self._export_dir = Path(tempfile.mkdtemp(prefix="class-wall-"))
         # Written whole under a temporary name, then renamed: two exports at once never mix.
         path = self._export_dir / "class-wall.zip"
         partial = self._export_dir / f"class-wall.{threading.get_ident()}.part"
