@@ -2,7 +2,8 @@
 train live.
 
 ``Classroom`` holds what the tabs share (the shipped models, the MNIST files once read, the live
-trainings' stop switches) and has one method per event; ``build_tabs`` lays the tabs out and wires
+trainings' stop switches, the class wall and its fine-tuned copy, the teacher password) and has
+one method per event; ``build_tabs`` lays the tabs out and wires
 them. The tabs that explain a drawing follow the page's drawing pad as it changes, but only the
 tab on screen is computed: the others catch up when they are opened.
 """

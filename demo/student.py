@@ -2,6 +2,7 @@
 
 A drawing's whole path: the pad's change event -> ``read_drawing`` -> ``Classifier.classify``
 (mnist_models: preprocessing, then the model) -> ``results.shown`` (what the page shows).
+A tap on "what I meant" -> ``label_drawing`` -> ``ClassWall.add_drawing`` (the class wall).
 """
 
 from __future__ import annotations
