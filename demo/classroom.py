@@ -1,14 +1,22 @@
-"""The classroom tabs: look inside the models, compare them, explore the test set, train live.
+"""The classroom tabs: the class wall, look inside the models, compare them, explore the test set,
+train live.
 
 ``Classroom`` holds what the tabs share (the shipped models, the MNIST files once read, the live
-trainings' stop switches) and has one method per event; ``build_tabs`` lays the tabs out and wires
+trainings' stop switches, the class wall and its fine-tuned copy, the teacher password) and has
+one method per event; ``build_tabs`` lays the tabs out and wires
 them. The tabs that explain a drawing follow the page's drawing pad as it changes, but only the
 tab on screen is computed: the others catch up when they are opened.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hmac
+import html
+import os
+import re
+import tempfile
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -20,12 +28,29 @@ from demo import results
 from demo.texts import say, viewer_language
 from mnist_models import explain, pictures
 from mnist_models.checkpoints import MODEL_NAMES
+from mnist_models.classwall import (
+    MIN_DRAWINGS,
+    ClassWall,
+    Entry,
+    FineTuneBusyError,
+    FineTuneResult,
+    WallError,
+    fine_tune,
+)
 from mnist_models.data import MNISTFileError, MNISTSplit, default_data_dir, load_split
 from mnist_models.inference import Classifier, Prediction
 from mnist_models.live_training import TrainingBusyError, train_live
 from mnist_models.preprocess import DrawingError, decode_data_url
 
 GALLERY_SIZE = 48
+# The wall shows this many of the newest drawings (the figures count them all): a few hundred
+# small pictures in one HTML block is what a projector shows in a glance, and stays small to send.
+WALL_SHOWN = 120
+WALL_REFRESH_S = 2.0
+MAX_PASSWORD_CHARS = 1000
+MISSED_CHOICES = ("all", "softmax", "mlp")
+# What a Host header may be: a hostname or IPv4 address and an optional port, nothing else.
+HOST_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?$")
 SUBSETS = [5_000, 10_000, 30_000, 60_000]
 PICTURE = {"interactive": False, "format": "png", "buttons": ["fullscreen"], "show_label": False}
 
@@ -90,9 +115,19 @@ def _choice(value: object, choices, default: int | None) -> int | None:
 
 
 class Classroom:
-    def __init__(self, classifier: Classifier, data: LazyMNIST | None = None) -> None:
+    def __init__(
+        self,
+        classifier: Classifier,
+        data: LazyMNIST | None = None,
+        wall: ClassWall | None = None,
+        teacher_password: str | None = None,
+    ) -> None:
         self.classifier = classifier
         self.data = data or LazyMNIST()
+        self.wall = wall if wall is not None else ClassWall()
+        self.teacher_password = teacher_password or None
+        self.tuned: FineTuneResult | None = None
+        self._export_dir: Path | None = None  # made on the first export
         self._test_predictions: explain.TestSetPredictions | None = None
         self._predictions_lock = threading.Lock()
         self._stops: dict[str, threading.Event] = {}
@@ -133,6 +168,184 @@ class Classroom:
             results.chart_frame(softmax.probabilities, softmax.digit),
             results.chart_frame(mlp.probabilities, mlp.digit),
             verdict,
+        )
+
+    # Teacher ---------------------------------------------------------------------------------
+
+    def teacher_ok(self, password: object) -> bool:
+        """True when no teacher password is set, or ``password`` is it (compared in constant time)."""
+        if self.teacher_password is None:
+            return True
+        if not isinstance(password, str) or len(password) > MAX_PASSWORD_CHARS:
+            return False
+        return hmac.compare_digest(password.encode(), self.teacher_password.encode())
+
+    # The class wall --------------------------------------------------------------------------
+
+    def wall_view(self, digit, missed, request: gr.Request = None) -> tuple[str, str, int]:
+        """(wall HTML, figures HTML, the wall's version) with the filters applied."""
+        language = viewer_language(request)
+        version = self.wall.version  # read first: a drawing arriving meanwhile shows on the next tick
+        missed = missed if isinstance(missed, str) and missed in MISSED_CHOICES[1:] else None
+        entries = self.wall.entries(_digit(digit), missed)
+        return wall_html(entries, language), self.figures_html(language), version
+
+    def wall_tick(self, shown: object, digit, missed, request: gr.Request = None) -> tuple:
+        """The timer: the wall again if it changed since ``shown`` (this page's version), else nothing."""
+        if isinstance(shown, int) and not isinstance(shown, bool) and shown == self.wall.version:
+            return gr.skip(), gr.skip(), gr.skip()
+        return self.wall_view(digit, missed, request)
+
+    def figures_html(self, language: str) -> str:
+        stats = self.wall.stats()
+        if not stats.total:
+            return (
+                f'<div class="wall-figures"><p class="wall-total">{html.escape(say("wall_empty", language))}</p></div>'
+            )
+        lines = [f'<p class="wall-total">{_markdown_bold(say("wall_counts", language, total=stats.total))}</p>']
+        lines.append(
+            '<table class="wall-counts"><tr>'
+            + "".join(f"<th>{d}</th>" for d in range(10))
+            + "</tr><tr>"
+            + "".join(f"<td>{n}</td>" for n in stats.counts)
+            + "</tr></table>"
+        )
+        for name in MODEL_NAMES:
+            text = say(
+                "wall_accuracy",
+                language,
+                model=name,
+                wall=_percent(stats.accuracy[name]),
+                mnist=_percent(self.classifier.metrics[name].get("test_accuracy")),
+            )
+            lines.append(f'<p class="wall-accuracy">{_markdown_bold(text[0].upper() + text[1:])}</p>')
+        matrices = "".join(
+            f'<figure class="wall-confusion"><figcaption>{html.escape(_model_name(name, language))}</figcaption>'
+            f"{confusion_html(stats.confusion[name])}</figure>"
+            for name in MODEL_NAMES
+        )
+        lines.append(f'<div class="wall-confusions">{matrices}</div>')
+        return '<div class="wall-figures">' + "".join(lines) + "</div>"
+
+    def clear_wall(self, password, request: gr.Request = None) -> str:
+        language = viewer_language(request)
+        if not self.teacher_ok(password):
+            return say("wrong_password", language)
+        self.wall.clear()
+        return say("wall_cleared", language)
+
+    def export_wall(self, password, request: gr.Request = None) -> tuple[str | None, str]:
+        """(path of a ZIP of the wall, message); no file without the teacher password."""
+        language = viewer_language(request)
+        if not self.teacher_ok(password):
+            return None, say("wrong_password", language)
+        data, count = self.wall.export_zip(), len(self.wall)
+        if self._export_dir is None:
+            self._export_dir = Path(tempfile.mkdtemp(prefix="class-wall-"))
+        # Written whole under a temporary name, then renamed: two exports at once never mix.
+        path = self._export_dir / "class-wall.zip"
+        partial = self._export_dir / f"class-wall.{threading.get_ident()}.part"
+        partial.write_bytes(data)
+        os.replace(partial, path)
+        return str(path), say("wall_exported", language, count=count)
+
+    def fine_tune(self, password, model, request: gr.Request = None):
+        """Stream progress while a copy of ``model`` fine-tunes on the wall, then the figures."""
+        language = viewer_language(request)
+        if not self.teacher_ok(password):
+            yield say("wrong_password", language)
+            return
+        name = _model(model, "mlp")
+        entries = self.wall.entries()
+        if len(entries) < MIN_DRAWINGS:
+            yield say("fine_tune_too_few", language, needed=MIN_DRAWINGS, count=len(entries))
+            return
+        try:
+            mnist_train, mnist_test = self.data.split("train"), self.data.split("test")
+        except MNISTFileError:
+            mnist_train = mnist_test = None
+        progress = {"steps": 0, "seconds": 0.0}
+        outcome: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = fine_tune(
+                    self.classifier.model(name),
+                    name,
+                    entries,
+                    mnist_train,
+                    mnist_test,
+                    progress=lambda steps, seconds: progress.update(steps=steps, seconds=seconds),
+                )
+            except (FineTuneBusyError, WallError) as error:
+                outcome["error"] = error
+
+        # Its own thread, so the event can report progress while it trains; fine_tune itself
+        # keeps to one CPU thread and rests between steps.
+        worker = threading.Thread(target=run, name="fine-tune", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            yield say("fine_tuning", language, model=name, drawings=len(entries), **progress)
+            worker.join(0.5)
+        if isinstance(outcome.get("error"), FineTuneBusyError):
+            yield say("fine_tune_busy", language)
+            return
+        if "result" not in outcome:
+            yield say("fine_tune_too_few", language, needed=MIN_DRAWINGS, count=len(entries))
+            return
+        self.tuned = result = outcome["result"]
+        yield self._fine_tuned_text(result, language)
+
+    @staticmethod
+    def _fine_tuned_text(result: FineTuneResult, language: str) -> str:
+        mixed = (
+            say("fine_tune_mixed", language, images=result.mnist_images)
+            if result.mnist_images
+            else say("fine_tune_alone", language)
+        )
+        mnist = (
+            say("fine_tune_mnist", language, before=_percent(result.mnist_before), after=_percent(result.mnist_after))
+            if result.mnist_before is not None
+            else ""
+        )
+        return say(
+            "fine_tuned",
+            language,
+            model=result.model,
+            seconds=result.seconds,
+            steps=result.steps,
+            drawings=result.trained_on,
+            mixed=mixed,
+            held=result.held_back,
+            before=_percent(result.before),
+            after=_percent(result.after),
+            mnist=mnist,
+        )
+
+    def reset_copy(self, password, request: gr.Request = None) -> str:
+        language = viewer_language(request)
+        if not self.teacher_ok(password):
+            return say("wrong_password", language)
+        had, self.tuned = self.tuned is not None, None
+        return say("fine_tune_reset_done" if had else "fine_tune_none", language)
+
+    def open_wall(self, digit, missed, request: gr.Request = None) -> tuple:
+        """The page opens: the address to join, and the wall."""
+        return self.join_html(request), *self.wall_view(digit, missed, request)
+
+    def join_html(self, request: gr.Request = None) -> str:
+        """The drawing page's address, large, and as a QR code, for the address this page was
+        opened at; without a believable one, a link alone."""
+        url = student_url(request)
+        if url is None:
+            return '<div class="join"><a class="join-url" href="../">../</a></div>'
+        import segno  # only the classroom page needs it
+
+        qr = segno.make(url, error="m").png_data_uri(scale=6, border=2)
+        shown = html.escape(url)
+        return (
+            f'<div class="join"><img class="join-qr" src="{qr}" alt="QR: {shown}">'
+            f'<a class="join-url" href="{shown}" target="_blank">{shown}</a></div>'
         )
 
     # Inside softmax --------------------------------------------------------------------------
@@ -280,9 +493,12 @@ class Classroom:
 
     # Train live ------------------------------------------------------------------------------
 
-    def train(self, model: str, epochs: int, subset: int, request: gr.Request = None):
+    def train(self, model: str, epochs: int, subset: int, password=None, request: gr.Request = None):
         """Stream (status, curves, weights) while a fresh model trains; it never replaces the shipped ones."""
         language = viewer_language(request)
+        if not self.teacher_ok(password):
+            yield say("wrong_password", language), None, None
+            return
         epochs, subset = _choice(epochs, range(1, 6), None), _choice(subset, SUBSETS, None)
         if model not in MODEL_NAMES or epochs is None or subset is None:
             yield say("choose_settings", language), None, None
@@ -334,6 +550,76 @@ class Classroom:
         return say("stopping", language)
 
 
+def _model_name(name: str, language: str) -> str:
+    return {"softmax": {"en": "Softmax regression", "ko": "소프트맥스 회귀"}, "mlp": {"en": "MLP", "ko": "MLP"}}[name][
+        language if language == "ko" else "en"
+    ]
+
+
+def _markdown_bold(text: str) -> str:
+    """A message's **bold** as HTML (the messages are ours; anything else in them is escaped)."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
+
+
+def student_url(request: gr.Request | None) -> str | None:
+    """The drawing page's address as the viewer reached this server (a proxy's forwarded host
+    and scheme first), or None when the header is not a plain hostname[:port]."""
+    headers = getattr(request, "headers", None) or {}
+    host = str(headers.get("x-forwarded-host") or headers.get("host") or "").split(",")[0].strip()
+    if not HOST_PATTERN.match(host):
+        return None
+    scheme = str(headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
+    if scheme not in ("http", "https"):
+        url = getattr(request, "url", None)
+        scheme = getattr(url, "scheme", None) if getattr(url, "scheme", None) in ("http", "https") else "http"
+    return f"{scheme}://{host}/"
+
+
+def entry_html(entry: Entry, language: str) -> str:
+    picture = base64.b64encode(entry.thumbnail).decode("ascii")
+    missed = [name for name in MODEL_NAMES if entry.missed_by(name)]
+    answers = "".join(
+        f'<span class="{"wall-miss" if name in missed else "wall-hit"}">'
+        f"{html.escape(_model_name(name, language).split()[0])} {entry.answers[name]}"
+        f"{' ✗' if name in missed else ' ✓'}</span>"
+        for name in MODEL_NAMES
+    )
+    classes = "wall-card" + (" missed" if missed else "")
+    return (
+        f'<figure class="{classes}" data-label="{entry.label}"><img src="data:image/png;base64,{picture}" alt="{entry.label}">'
+        f'<figcaption><b class="wall-label">{entry.label}</b>{answers}</figcaption></figure>'
+    )
+
+
+def wall_html(entries: list[Entry], language: str) -> str:
+    """The newest WALL_SHOWN drawings, newest first, as one HTML grid of inline PNGs."""
+    if not entries:
+        return f'<div class="wall-grid empty" data-count="0">{html.escape(say("wall_empty", language))}</div>'
+    shown = entries[::-1][:WALL_SHOWN]
+    note = (
+        f'<p class="wall-shown">{html.escape(say("wall_shown", language, shown=len(shown), count=len(entries)))}</p>'
+        if len(shown) < len(entries)
+        else ""
+    )
+    cards = "".join(entry_html(entry, language) for entry in shown)
+    return f'{note}<div class="wall-grid" data-count="{len(entries)}">{cards}</div>'
+
+
+def confusion_html(confusion: list[list[int]]) -> str:
+    """A confusion matrix as a table (digit meant down, answer across), shaded by count: drawn
+    anew on every change of the wall, so text in a table rather than a rendered figure."""
+    top = max(1, max(max(row) for row in confusion))
+    rows = ["<tr><th>↓ →</th>" + "".join(f"<th>{d}</th>" for d in range(10)) + "</tr>"]
+    for meant, row in enumerate(confusion):
+        cells = []
+        for answer, count in enumerate(row):
+            colour = "34,139,34" if meant == answer else "228,87,46"
+            shade = f' style="background: rgba({colour},{0.15 + 0.85 * count / top:.2f})"' if count else ""
+            cells.append(f"<td{shade}>{count or ''}</td>")
+        rows.append(f"<tr><th>{meant}</th>{''.join(cells)}</tr>")
+    return f'<table class="confusion-table">{"".join(rows)}</table>'
+
+
 # Layout -------------------------------------------------------------------------------------
 
 
@@ -348,15 +634,87 @@ def _digit_choices(i18n: gr.I18n, any_digit: bool = False) -> list:
     return ([(i18n("any_digit"), -1)] if any_digit else []) + [(str(d), d) for d in range(10)]
 
 
-def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classroom:
-    """Add the classroom tabs to the open gr.Tabs; ``sketch`` is the page's drawing pad."""
-    room = Classroom(classifier)
+def build_tabs(
+    classifier: Classifier,
+    i18n: gr.I18n,
+    sketch: gr.HTML,
+    page: gr.Blocks | None = None,
+    wall: ClassWall | None = None,
+    password: gr.Textbox | None = None,
+    teacher_password: str | None = None,
+) -> Classroom:
+    """Add the classroom tabs to the open gr.Tabs; ``sketch`` is the page's drawing pad, ``page``
+    the page (its load event fills the wall and the address to join), ``password`` the box the
+    teacher types the password in (``teacher_password``; None: the controls are open to all)."""
+    room = Classroom(classifier, wall=wall, teacher_password=teacher_password)
     quiet = {"api_visibility": "private", "show_progress": "minimal"}
+    hidden = {"api_visibility": "private", "show_progress": "hidden"}
+    if password is None:
+        password = gr.Textbox(visible=False)
 
-    with gr.Tab(i18n("tab_compare"), id="compare") as compare_tab:
+    with gr.Tab(i18n("tab_wall"), id="wall") as wall_tab:
         # Which tab is on screen, so a new stroke recomputes that tab alone. (Inside a tab: a
         # gr.Tabs whose children are not all tabs draws its tab bar wrong.)
-        showing = gr.State("compare")
+        showing = gr.State("wall")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=300):
+                gr.Markdown(i18n("wall_intro"))
+                with gr.Row():
+                    wall_digit = gr.Dropdown(
+                        _digit_choices(i18n, any_digit=True),
+                        value=-1,
+                        label=i18n("wall_digit_filter"),
+                        elem_id="wall-digit",
+                    )
+                    wall_missed = gr.Radio(
+                        [
+                            (i18n("wall_all"), "all"),
+                            (i18n("wall_missed_softmax"), "softmax"),
+                            (i18n("wall_missed_mlp"), "mlp"),
+                        ],
+                        value="all",
+                        label=i18n("wall_missed_filter"),
+                        elem_id="wall-missed",
+                    )
+                wall_grid = gr.HTML(wall_html([], "en"), elem_id="wall")
+            with gr.Column(scale=2, min_width=260):
+                gr.Markdown(i18n("join_title"), elem_classes=["picture-caption"])
+                join = gr.HTML(elem_id="join")
+                figures = gr.HTML(elem_id="wall-figures")
+        gr.Markdown(i18n("teacher_title"))
+        gr.Markdown(i18n("teacher_guarded" if teacher_password else "teacher_open"), elem_id="teacher-note")
+        with gr.Row():
+            clear = gr.Button(i18n("wall_clear"), variant="stop", elem_id="wall-clear")
+            export = gr.Button(i18n("wall_export"), elem_id="wall-export")
+        teacher_status = gr.Markdown(elem_id="teacher-status", elem_classes=["classroom-message"])
+        export_file = gr.File(label=i18n("wall_export_file"), elem_id="wall-zip", interactive=False, height=90)
+        gr.Markdown(i18n("fine_tune_about"))
+        with gr.Row():
+            tune_model = gr.Radio(
+                [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
+                value="mlp",
+                label=i18n("fine_tune_model"),
+            )
+            tune = gr.Button(i18n("fine_tune_start"), variant="primary", elem_id="fine-tune")
+            reset = gr.Button(i18n("fine_tune_reset"), elem_id="fine-tune-reset")
+        tune_status = gr.Markdown(elem_id="fine-tune-status", elem_classes=["classroom-message"])
+
+        # The page keeps the version it shows; the timer sends it back and gets nothing unless
+        # the wall moved, so an idle wall costs one comparison per tick.
+        shown_version = gr.State(-1)
+        wall_outputs = [wall_grid, figures, shown_version]
+        timer = gr.Timer(WALL_REFRESH_S)
+        timer.tick(room.wall_tick, inputs=[shown_version, wall_digit, wall_missed], outputs=wall_outputs, **hidden)
+        for control in (wall_digit, wall_missed):
+            control.input(room.wall_view, inputs=[wall_digit, wall_missed], outputs=wall_outputs, **hidden)
+        if page is not None:
+            page.load(room.open_wall, inputs=[wall_digit, wall_missed], outputs=[join, *wall_outputs], **hidden)
+        clear.click(room.clear_wall, inputs=password, outputs=teacher_status, **hidden)
+        export.click(room.export_wall, inputs=password, outputs=[export_file, teacher_status], **hidden)
+        tune.click(room.fine_tune, inputs=[password, tune_model], outputs=tune_status, **hidden)
+        reset.click(room.reset_copy, inputs=password, outputs=tune_status, **hidden)
+
+    with gr.Tab(i18n("tab_compare"), id="compare") as compare_tab:
         gr.Markdown(i18n("compare_intro"))
         verdict = gr.Markdown(elem_id="compare-verdict", elem_classes=["classroom-message"])
         with gr.Row(equal_height=False):
@@ -477,7 +835,7 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
                 weights = _picture(i18n, "train_weights_label", "train-weights")
         start.click(
             room.train,
-            inputs=[model, epochs, subset],
+            inputs=[model, epochs, subset, password],
             outputs=[status, curves, weights],
             api_visibility="private",
             show_progress="hidden",
@@ -486,6 +844,7 @@ def build_tabs(classifier: Classifier, i18n: gr.I18n, sketch: gr.HTML) -> Classr
         stop.click(room.stop, outputs=status, api_visibility="private", show_progress="hidden")
 
     tabs = {
+        "wall": wall_tab,
         "compare": compare_tab,
         "softmax": softmax_tab,
         "mlp": mlp_tab,

@@ -4,6 +4,7 @@ A drawing's whole path: the pad's change event -> ``read_drawing`` -> ``Classifi
 (mnist_models: preprocessing, then the model) -> ``results.shown`` (what the page shows).
 A photo of paper's: the photo input's change event -> ``read_photo`` -> ``Classifier.classify_photo``
 (mnist_models.photo finds the digit's ink, then the same preprocessing and model) -> ``results.shown``.
+A tap on "what I meant" -> ``label_drawing`` -> ``ClassWall.add_drawing`` (the class wall).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from demo import results
 from demo.drawing_pad import drawing_pad
 from demo.texts import pad_texts, reading_error, say, viewer_language
 from mnist_models.checkpoints import MODEL_NAMES
+from mnist_models.classwall import ClassWall, WallError, check_digit
 from mnist_models.inference import Classifier, Prediction, UnknownModelError
 from mnist_models.pad import CANVAS, render_strokes
 from mnist_models.preprocess import DrawingError, EmptyDrawingError, decode_data_url
@@ -107,8 +109,54 @@ def read_upload(classifier: Classifier, file: Any, model: Any, language: str = "
         raise gr.Error(reading_error(error, language)) from error
 
 
-def build(classifier: Classifier, i18n: gr.I18n) -> gr.HTML:
-    """The page's layout and events, inside the open gr.Blocks; returns its pad."""
+def label_drawing(
+    classifier: Classifier, wall: ClassWall, drawing: Any, digit: Any, session: str, language: str = "en"
+) -> tuple[bool, str]:
+    """Put the pad's drawing on the class wall as the digit the student meant: (sent, message).
+
+    Both values come from the browser: the drawing is read only as a bounded data URL, the same
+    way as for the answer, and the digit must be 0-9. Refusals (no drawing, a page sending too
+    fast, a picture with no digit) say why in the viewer's language.
+    """
+    try:
+        digit = check_digit(digit)
+        if not drawing:
+            return False, say("wall_draw_first", language)
+        entry = wall.add_drawing(classifier, decode_data_url(drawing), digit, session)
+    except WallError as error:
+        key = "wall_too_fast" if error.reason == "rate" else "wall_bad_digit"
+        return False, say(key, language, **error.details)
+    except EmptyDrawingError:
+        return False, say("wall_draw_first", language)
+    except DrawingError as error:
+        return False, reading_error(error, language)
+    return True, say("wall_sent", language, digit=entry.label, **entry.answers)
+
+
+def build_meant_row(classifier: Classifier, wall: ClassWall, i18n: gr.I18n, pad: gr.HTML) -> None:
+    """ "What I meant": ten buttons 0-9; a tap sends the drawing, labelled, to the class wall."""
+    gr.Markdown(i18n("meant_intro"), elem_id="meant-intro")
+    with gr.Row(elem_id="meant", elem_classes=["meant-row"]):
+        buttons = [gr.Button(str(d), elem_classes=["meant-digit"], min_width=0, size="lg") for d in range(10)]
+    status = gr.Markdown(elem_id="meant-status")
+
+    def send(drawing: Any, digit: Any, request: gr.Request):
+        sent, message = label_drawing(
+            classifier, wall, drawing, digit, getattr(request, "session_hash", None) or "", viewer_language(request)
+        )
+        # A drawing on the wall leaves the pad blank for the next one.
+        return ("" if sent else gr.skip()), message
+
+    for button in buttons:
+        # The button's own value (its digit) is the input: what the client sends is checked.
+        button.click(
+            send, inputs=[pad, button], outputs=[pad, status], show_progress="hidden", api_visibility="private"
+        )
+
+
+def build(classifier: Classifier, i18n: gr.I18n, wall: ClassWall | None = None) -> gr.HTML:
+    """The page's layout and events, inside the open gr.Blocks; returns its pad. With ``wall``,
+    the "what I meant" row that sends a labelled drawing to it."""
     gr.Markdown(i18n("title"))
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
@@ -146,6 +194,8 @@ def build(classifier: Classifier, i18n: gr.I18n) -> gr.HTML:
         # On a phone the columns stack: the answer comes right under the drawing.
         with gr.Column(scale=1, min_width=300):
             answer = results.answer({lang: say("draw_prompt", lang) for lang in ("en", "ko")}, "result")
+            if wall is not None:  # right under the answer: draw, see the answer, say what you meant
+                build_meant_row(classifier, wall, i18n, pad)
             chart = results.probability_chart(i18n("chart_label"), "chart")
             gr.Markdown(i18n("seen_label"), elem_classes=["picture-caption"])
             seen = gr.HTML(results.seen_html(None), elem_id="seen")

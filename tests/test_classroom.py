@@ -19,7 +19,7 @@ from mnist_models import data, explain
 from mnist_models.inference import Prediction
 from mnist_models.live_training import TrainingBusyError, is_busy, train_live
 from mnist_models.preprocess import preprocess
-from tests.conftest import browser_request, draw_digit, pad_value, write_split
+from tests.conftest import browser_request, draw_digit, pad_value, png_bytes, write_split
 
 TRAIN_COUNT, TEST_COUNT = 300, 120
 
@@ -161,7 +161,7 @@ def test_without_mnist_the_explorer_and_training_explain_how_to_enable_them(empt
     assert digit is None and gallery == [] and "MNIST_DATA_DIR" in count
     frames = list(empty_room.train("softmax", 1, 5_000))
     assert "MNIST_DATA_DIR" in frames[-1][0] and "데이터" not in frames[-1][0]
-    assert "데이터 세트가 없어서" in list(empty_room.train("softmax", 1, 5_000, browser_request()))[-1][0]
+    assert "데이터 세트가 없어서" in list(empty_room.train("softmax", 1, 5_000, request=browser_request()))[-1][0]
     assert not is_busy()
 
 
@@ -208,9 +208,9 @@ def test_a_second_training_is_told_the_server_is_busy(room, tiny_mnist):
     try:
         with pytest.raises(TrainingBusyError):
             next(train_live(train, test, "softmax"))
-        frames = list(room.train("softmax", 1, 5_000, SimpleNamespace(session_hash="other")))
+        frames = list(room.train("softmax", 1, 5_000, request=SimpleNamespace(session_hash="other")))
         assert "Someone else is training" in frames[-1][0]
-        assert "다른 사람이" in list(room.train("softmax", 1, 5_000, browser_request()))[-1][0]
+        assert "다른 사람이" in list(room.train("softmax", 1, 5_000, request=browser_request()))[-1][0]
     finally:
         running.close()  # what Gradio does when the page goes away
     assert not is_busy()
@@ -220,7 +220,7 @@ def test_a_second_training_is_told_the_server_is_busy(room, tiny_mnist):
 def test_stop_ends_the_training_after_the_current_batch(room):
     request = SimpleNamespace(session_hash="teacher")
     assert "No training of yours" in room.stop(request)
-    frames = room.train("softmax", 5, 60_000, request)
+    frames = room.train("softmax", 5, 60_000, request=request)
     next(frames)  # reading the files
     next(frames)  # untrained
     assert "No training of yours" in room.stop(SimpleNamespace(session_hash="student"))  # not theirs to stop
@@ -291,3 +291,140 @@ def test_a_new_stroke_recomputes_only_the_tab_on_screen(room):
             assert skipped(value) != (i in computed), (showing, i)
     softmax_chart, _mlp_chart, verdict = room.follow_drawing("compare", drawing, None)[:3]
     assert "**7**" in verdict and softmax_chart["kind"].tolist().count("prediction") == 1
+
+
+# The class wall -----------------------------------------------------------------------------------
+
+
+def wall_with(classifier, drawings: list[tuple[int, int]]):
+    """A wall holding drawn digits (digit drawn, digit meant), each from its own page."""
+    from mnist_models.classwall import ClassWall
+
+    wall = ClassWall()
+    for n, (drawn, meant) in enumerate(drawings):
+        wall.add_drawing(classifier, png_bytes(draw_digit(drawn)), meant, f"page-{n}")
+    return wall
+
+
+def test_the_wall_shows_each_drawing_with_its_label_and_both_answers(classifier):
+    wall = wall_with(classifier, [(7, 7), (1, 1), (0, 6)])
+    room = Classroom(classifier, wall=wall)
+    grid, figures, version = room.wall_view(-1, "all")
+    assert version == wall.version == 3
+    assert grid.count('class="wall-card') == 3 and 'data-count="3"' in grid
+    assert grid.index('data-label="6"') < grid.index('data-label="7"')  # newest first
+    assert grid.count('class="wall-card missed"') == 1 and "Softmax 0 ✗" in grid
+    assert grid.count("data:image/png;base64,") == 3
+    assert "<b>3</b> drawings" in figures and "66.7%" in figures  # 2 of 3 right for both models
+    assert "on the MNIST test set" in figures and f"{classifier.metrics['mlp']['test_accuracy']:.1%}" in figures
+    assert figures.count('class="confusion-table"') == 2
+    only_sixes, _, _ = room.wall_view(6, "all")
+    assert only_sixes.count('class="wall-card') == 1
+    missed, _, _ = room.wall_view("-1", "mlp")
+    assert missed.count('class="wall-card') == 1 and 'data-label="6"' in missed
+    korean, figures, _ = room.wall_view(-1, "all", browser_request())
+    assert "학급 그림 정확도" in figures and "소프트맥스 0 ✗" in korean
+
+
+@pytest.mark.parametrize("digit, missed", [(None, None), ("x" * 100_000, []), (11, "cnn"), ({}, {"a": 1}), (True, 7)])
+def test_hostile_filters_show_the_whole_wall(classifier, digit, missed):
+    room = Classroom(classifier, wall=wall_with(classifier, [(7, 7), (1, 1)]))
+    grid, _, _ = room.wall_view(digit, missed)
+    assert grid.count('class="wall-card') == 2
+
+
+def test_the_timer_redraws_only_when_the_wall_moved(classifier):
+    room = Classroom(classifier, wall=wall_with(classifier, [(7, 7)]))
+    skipped = lambda value: isinstance(value, dict) and value.get("__type__") == "update" and len(value) == 1
+    grid, _, version = room.wall_tick(-1, -1, "all")
+    assert "wall-card" in grid
+    assert all(skipped(value) for value in room.wall_tick(version, -1, "all"))
+    for hostile in (None, "1", True, 1e9, [version]):
+        assert not skipped(room.wall_tick(hostile, -1, "all")[0])
+    room.wall.add_drawing(classifier, png_bytes(draw_digit(1)), 1, "another page")
+    grid, _, newer = room.wall_tick(version, -1, "all")
+    assert newer == version + 1 and grid.count('class="wall-card') == 2
+
+
+def test_teacher_controls_need_the_password_when_one_is_set(classifier, tmp_path):
+    import zipfile
+
+    wall = wall_with(classifier, [(7, 7), (1, 1)])
+    room = Classroom(classifier, LazyMNIST(tmp_path, download=False), wall=wall, teacher_password="s3cret")
+    for wrong in (None, "", "S3CRET", "s3cret ", 7, ["s3cret"], {"password": "s3cret"}, "x" * 1_000_000):
+        assert room.clear_wall(wrong) == "Wrong or missing teacher password."
+        assert room.export_wall(wrong) == (None, "Wrong or missing teacher password.")
+        assert list(room.fine_tune(wrong, "mlp")) == ["Wrong or missing teacher password."]
+        assert room.reset_copy(wrong) == "Wrong or missing teacher password."
+        assert list(room.train("softmax", 1, 5_000, wrong)) == [("Wrong or missing teacher password.", None, None)]
+    assert "교사 비밀번호" in room.clear_wall("nope", browser_request())
+    assert len(wall) == 2
+    path, message = room.export_wall("s3cret")
+    assert message == "2 drawings in the ZIP."
+    with zipfile.ZipFile(path) as archive:
+        assert len(archive.namelist()) == 3
+    assert room.clear_wall("s3cret") == "The wall is empty." and len(wall) == 0
+
+
+def test_without_a_password_anyone_may_use_the_controls(classifier):
+    room = Classroom(classifier, wall=wall_with(classifier, [(7, 7)]))
+    assert room.teacher_ok(None) and room.teacher_ok("anything")
+    assert room.clear_wall(None) == "The wall is empty."
+
+
+def test_fine_tuning_a_copy_from_the_wall_tab(classifier, tmp_path):
+    from mnist_models.classwall import MIN_DRAWINGS
+
+    wall = wall_with(classifier, [(7, 1), (1, 7)] * 3)
+    room = Classroom(classifier, LazyMNIST(tmp_path, download=False), wall=wall)
+    assert "at least 10" in list(room.fine_tune(None, "mlp"))[-1]
+    for n in range(MIN_DRAWINGS):
+        wall.add_drawing(classifier, png_bytes(draw_digit((7, 1)[n % 2])), (1, 7)[n % 2], f"more-{n}")
+    frames = list(room.fine_tune(None, "softmax", browser_request("en")))
+    assert frames[0].startswith("Fine-tuning a copy of softmax regression")
+    final = frames[-1]
+    assert final.startswith("Copy of softmax regression: fine-tuned for") and "alone (no MNIST on this server)" in final
+    assert "held-back drawings: **" in final and room.tuned is not None and room.tuned.model == "softmax"
+    assert room.tuned.tuned is not classifier.model("softmax")
+    assert room.reset_copy(None).startswith("The fine-tuned copy is gone") and room.tuned is None
+    assert room.reset_copy(None) == "There is no fine-tuned copy."
+
+
+@pytest.mark.parametrize(
+    "headers, url",
+    [
+        ({"host": "10.0.0.5:7860"}, "http://10.0.0.5:7860/"),
+        ({"host": "class.example.org"}, "http://class.example.org/"),
+        (
+            {"host": "a:1", "x-forwarded-host": "mnist.example.org", "x-forwarded-proto": "https"},
+            "https://mnist.example.org/",
+        ),
+        ({"host": "a", "x-forwarded-host": "x.org, y.org", "x-forwarded-proto": "https, http"}, "https://x.org/"),
+        ({"host": "x.org", "x-forwarded-proto": "javascript"}, "http://x.org/"),
+        ({"host": 'evil.org/"><script>'}, None),
+        ({"host": "user@evil.org"}, None),
+        ({"host": "x.org:99999999"}, None),
+        ({"host": "-x.org"}, None),
+        ({"host": ""}, None),
+        ({}, None),
+    ],
+)
+def test_the_address_to_join_is_the_one_the_page_was_opened_at_if_it_is_a_plain_host(headers, url):
+    from demo.classroom import student_url
+
+    assert student_url(SimpleNamespace(headers=headers)) == url
+
+
+def test_the_join_box_shows_the_address_and_a_qr_code_of_it(classifier):
+    import base64
+    import io
+
+    import zxingcpp
+
+    room = Classroom(classifier)
+    box = room.join_html(SimpleNamespace(headers={"host": "192.168.1.20:7860"}))
+    assert ">http://192.168.1.20:7860/</a>" in box
+    data = re.search(r'src="data:image/png;base64,([^"]+)"', box).group(1)
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(data))))
+    assert code.text == "http://192.168.1.20:7860/"
+    assert "<img" not in room.join_html(SimpleNamespace(headers={"host": "<script>"}))

@@ -213,12 +213,32 @@ HOSTILE = [
 ]
 
 
+# Controls whose events the loop below must reach (it takes every event of the config): the class
+# wall's, among others, so that a new page part cannot slip out of the config unnoticed.
+CONTROLS = [
+    "sketch",
+    "wall-digit",
+    "wall-missed",
+    "wall-clear",
+    "wall-export",
+    "fine-tune",
+    "fine-tune-reset",
+    "train-start",
+]
+
+
 def test_every_event_of_both_pages_survives_hostile_inputs(app, uploads):
     """Every event in the pages' config - the private ones too - called with values no page
     would send: each completes with an answer or an error (never a traceback, never a hang),
     reads no file, and the app answers the next drawing at once."""
     config = app.config()
     assert set(config["page"]) == {"", "classroom"}
+    targets = {target for dependency in config["dependencies"] for target, _ in dependency["targets"]}
+    ids = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
+    assert all(ids[name] in targets for name in CONTROLS), [name for name in CONTROLS if ids[name] not in targets]
+    meant = [c["id"] for c in config["components"] if "meant-digit" in (c.get("props", {}).get("elem_classes") or [])]
+    timers = [c["id"] for c in config["components"] if c["type"] == "timer"]
+    assert len(meant) == 10 and len(timers) == 1 and set(meant + timers) <= targets
     defaults = {c["id"]: c.get("props", {}).get("value") for c in config["components"]}
     stop = next((d["id"] for d in config["dependencies"] if d.get("api_name") == "stop"), None)
     for dependency in config["dependencies"]:

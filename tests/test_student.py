@@ -156,3 +156,70 @@ def test_the_example_drawings_are_pad_pictures_the_mlp_reads_right(classifier):
         assert picture.mode == "RGBA" and picture.size == (280, 280)
         _, answer, _ = live(classifier, value, "mlp")
         assert f'class="result-digit" aria-hidden="true">{digit}<' in answer
+
+
+# "What I meant": a drawing, labelled, to the class wall -------------------------------------------
+
+
+@pytest.fixture
+def wall():
+    from mnist_models.classwall import ClassWall
+
+    return ClassWall(rate_per_s=1.0, burst=3)
+
+
+def test_a_tap_puts_the_drawing_on_the_wall_with_both_answers(classifier, wall):
+    sent, message = student.label_drawing(classifier, wall, pad_value(draw_digit(7)), "7", "page")
+    assert sent and message == "On the class wall as **7**. Softmax regression said 7, the MLP said 7."
+    [entry] = wall.entries()
+    assert entry.label == 7 and entry.answers == {"softmax": 7, "mlp": 7}
+    sent, message = student.label_drawing(classifier, wall, pad_value(draw_digit(1)), 4, "page", "ko")
+    assert sent and "**4**" in message and "MLP의 답 1" in message
+    assert [e.label for e in wall.entries()] == [7, 4]  # what the student meant, not what a model said
+
+
+@pytest.mark.parametrize(
+    "drawing, digit, message",
+    [
+        (None, "7", "Draw a digit first"),
+        ("", "7", "Draw a digit first"),
+        (pad_value(Image.new("RGBA", (400, 400))), "7", "Draw a digit first"),
+        (pad_value(draw_digit(7)), "11", "one of the digits 0-9"),
+        (pad_value(draw_digit(7)), 11, "one of the digits 0-9"),
+        (pad_value(draw_digit(7)), None, "one of the digits 0-9"),
+        (pad_value(draw_digit(7)), ["7"], "one of the digits 0-9"),
+        (pad_value(draw_digit(7)), "7" * 100_000, "one of the digits 0-9"),
+        ("/etc/passwd", "7", "did not arrive as a PNG"),
+        (["data:image/png;base64,AAAA"], "7", "did not arrive as a PNG"),
+        ("data:image/png;base64," + "A" * (9 * 1024 * 1024), "7", "MB of text"),
+        ("data:image/png;base64,iVBORw0KGgo=", "7", "not an image"),
+    ],
+    ids=[
+        "none",
+        "blank",
+        "empty-picture",
+        "eleven",
+        "int-eleven",
+        "no-digit",
+        "a-list",
+        "huge-digit",
+        "path",
+        "list",
+        "9-mb",
+        "truncated",
+    ],
+)
+def test_a_tap_with_hostile_values_is_refused_with_a_message(classifier, wall, drawing, digit, message):
+    sent, text = student.label_drawing(classifier, wall, drawing, digit, "page")
+    assert not sent and message in text, text
+    assert len(wall) == 0
+
+
+def test_a_page_tapping_too_fast_is_told_to_wait(classifier, wall):
+    drawing = pad_value(draw_digit(0))
+    for _ in range(3):
+        assert student.label_drawing(classifier, wall, drawing, 0, "page")[0]
+    sent, message = student.label_drawing(classifier, wall, drawing, 0, "page", "ko")
+    assert not sent and "너무 빠릅니다" in message
+    assert student.label_drawing(classifier, wall, drawing, 0, "another page")[0]
+    assert len(wall) == 4

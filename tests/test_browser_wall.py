@@ -1,0 +1,90 @@
+"""A class at work, in Chromium: two students draw and tap the digit they meant; the drawings appear
+on the projector's classroom page without a reload, and the QR code there opens the drawing page.
+Screenshots go to test-artifacts/wall-*.png."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.conftest import ARTIFACTS, draw
+
+pytestmark = pytest.mark.browser
+
+SEVEN = [[(0.3, 0.25), (0.75, 0.25), (0.45, 0.85)]]
+DRAWINGS_PER_STUDENT = 10
+
+
+def wall_count(page) -> int:
+    return int(page.locator("#wall .wall-grid").get_attribute("data-count"))
+
+
+def label(page, digit: int) -> None:
+    """Draw, see the answer, tap ``digit``; tap again after a wait if the page was too fast."""
+    page.locator("#sketch canvas").first.scroll_into_view_if_needed()  # the row is further down on a phone
+    draw(page, SEVEN)
+    page.wait_for_function("() => document.querySelector('#result .result-digit')", timeout=20_000)
+    for _ in range(10):
+        page.locator("#meant button", has_text=str(digit)).click()
+        page.wait_for_function(
+            "(d) => { const t = document.querySelector('#meant-status').innerText;"
+            " return t.includes(`as ${d}.`) || t.includes('Too fast'); }",
+            arg=digit,
+            timeout=20_000,
+        )
+        if "Too fast" not in page.locator("#meant-status").inner_text():
+            # Sent: the pad is blank again for the next drawing.
+            page.wait_for_function("() => !document.querySelector('#result .result-digit')", timeout=20_000)
+            return
+        time.sleep(1.0)
+    raise AssertionError("the wall never took the drawing")
+
+
+def test_labelled_drawings_from_two_students_appear_on_the_wall_without_a_reload(browser, app_url):
+    import zxingcpp
+    from PIL import Image
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    projector = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
+    classroom = projector.new_page()
+    classroom.goto(app_url + "classroom")
+    classroom.wait_for_selector("#wall .wall-grid", timeout=30_000)
+    start = wall_count(classroom)
+    classroom.wait_for_selector("#join img.join-qr", timeout=30_000)
+
+    # The QR code opens the drawing page at the address the classroom page was opened at.
+    qr = classroom.locator("#join img.join-qr")
+    qr.screenshot(path=str(ARTIFACTS / "wall-qr.png"))
+    [code] = zxingcpp.read_barcodes(Image.open(ARTIFACTS / "wall-qr.png"))
+    assert code.text == app_url
+    assert classroom.locator("#join .join-url").inner_text() == app_url
+
+    students = []
+    for n in range(2):
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", has_touch=True)
+        page = context.new_page()
+        page.goto(app_url)
+        page.wait_for_selector("#sketch canvas", timeout=30_000)
+        assert "Nothing is sent to the wall until you tap" in page.locator("#meant-intro").inner_text()
+        students.append((context, page))
+    for round_ in range(DRAWINGS_PER_STUDENT):
+        for n, (_, page) in enumerate(students):
+            label(page, (round_ + 5 * n) % 10)
+    students[0][1].screenshot(path=str(ARTIFACTS / "wall-student-phone.png"), full_page=True)
+
+    total = start + 2 * DRAWINGS_PER_STUDENT
+    classroom.wait_for_function(
+        "(n) => Number(document.querySelector('#wall .wall-grid')?.dataset.count) === n", arg=total, timeout=20_000
+    )
+    cards = classroom.locator("#wall .wall-card")
+    assert cards.count() == total
+    for caption in cards.locator("figcaption").all_inner_texts()[: 2 * DRAWINGS_PER_STUDENT]:
+        assert re.fullmatch(r"\d\s*Softmax \d [✓✗]\s*MLP \d [✓✗]", caption.strip()), caption
+    figures = classroom.locator("#wall-figures").inner_text()
+    assert f"{total} drawings on the wall" in figures
+    classroom.screenshot(path=str(ARTIFACTS / "wall-classroom.png"), full_page=True)
+    for context, _ in students:
+        context.close()
+    projector.close()

@@ -1,0 +1,239 @@
+"""The class wall as a library: what it keeps, how it bounds itself, its figures, its ZIP, and the
+fine-tuned copy of a model."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from mnist_models.classwall import (
+    _FINE_TUNE_SLOT,
+    MNIST_PER_DRAWING,
+    ClassWall,
+    FineTuneBusyError,
+    WallError,
+    check_digit,
+    fine_tune,
+)
+from mnist_models.drawings import render_digit
+from mnist_models.preprocess import DrawingError, EmptyDrawingError
+from tests.conftest import draw_digit, png_bytes
+
+
+class Clock:
+    """A clock the test moves by hand, so rate bounds are tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def image(value: float = 0.5) -> np.ndarray:
+    return np.full((28, 28), value, np.float32)
+
+
+def add(wall: ClassWall, label: int, softmax: int, mlp: int, session: str = "page") -> None:
+    wall.add(image(), b"png", label, {"softmax": softmax, "mlp": mlp}, session)
+
+
+@pytest.fixture
+def wall():
+    return ClassWall(capacity=100, rate_per_s=1000.0, burst=1000)
+
+
+def test_a_drawing_goes_on_the_wall_with_both_answers(wall, classifier):
+    entry = wall.add_drawing(classifier, png_bytes(draw_digit(7)), 7, "page-1")
+    assert entry.label == 7 and entry.answers == {"softmax": 7, "mlp": 7}
+    assert entry.image.shape == (28, 28) and entry.image.min() == 0.0 and entry.image.max() > 0.5
+    thumbnail = Image.open(io.BytesIO(entry.thumbnail))
+    assert thumbnail.format == "PNG" and max(thumbnail.size) <= 64
+    assert np.asarray(thumbnail).min() < 100 and np.asarray(thumbnail).max() == 255  # dark ink on white
+    assert "page-1" not in entry.key and entry.key == wall.key("page-1") != wall.key("page-2")
+    assert wall.entries() == [entry]
+
+
+@pytest.mark.parametrize("digit", [10, -1, 11, "11", "7a", " ", "٣", None, 3.0, True, [], {"d": 1}, "x" * 10_000])
+def test_only_a_digit_0_to_9_is_taken(wall, digit):
+    with pytest.raises(WallError, match="0-9"):
+        add(wall, digit, 0, 0)
+    assert len(wall) == 0
+
+
+def test_a_digit_may_come_as_text():
+    assert [check_digit(d) for d in ("0", "9", " 4 ", 5)] == [0, 9, 4, 5]
+
+
+def test_a_picture_with_no_digit_is_refused(wall, classifier):
+    with pytest.raises(EmptyDrawingError):
+        wall.add_drawing(classifier, png_bytes(Image.new("RGBA", (400, 400))), 3, "page")
+    with pytest.raises(DrawingError):
+        wall.add_drawing(classifier, b"not a picture", 3, "page")
+    assert len(wall) == 0
+
+
+def test_the_oldest_drawings_go_first_past_the_cap():
+    wall = ClassWall(capacity=5, rate_per_s=1000.0, burst=1000)
+    for n in range(8):
+        add(wall, n, n, n)
+    assert [e.label for e in wall.entries()] == [3, 4, 5, 6, 7]
+    assert [e.number for e in wall.entries()] == [4, 5, 6, 7, 8]
+
+
+def test_each_page_is_held_to_its_rate_after_a_burst():
+    clock = Clock()
+    wall = ClassWall(rate_per_s=1.0, burst=3, clock=clock)
+    for _ in range(3):
+        add(wall, 1, 1, 1, "fast")
+    with pytest.raises(WallError, match="wait 1.0 s") as refused:
+        add(wall, 1, 1, 1, "fast")
+    assert refused.value.reason == "rate"
+    add(wall, 2, 2, 2, "another page")  # one page's rate is not another's
+    clock.now += 1.0
+    add(wall, 1, 1, 1, "fast")
+    with pytest.raises(WallError):
+        add(wall, 1, 1, 1, "fast")
+    clock.now += 100.0  # a page that waited gets its burst back, never more
+    for _ in range(3):
+        add(wall, 1, 1, 1, "fast")
+    with pytest.raises(WallError):
+        add(wall, 1, 1, 1, "fast")
+    assert len(wall) == 8
+
+
+def test_pages_that_were_quiet_long_enough_are_forgotten():
+    clock = Clock()
+    wall = ClassWall(capacity=10, rate_per_s=1.0, burst=2, clock=clock)
+    for n in range(41):
+        add(wall, 1, 1, 1, f"page-{n}")
+    clock.now += 5.0
+    add(wall, 1, 1, 1, "one more")
+    assert len(wall._buckets) <= 4 * wall.capacity
+
+
+def test_adds_from_many_threads_all_count(wall):
+    threads = [threading.Thread(target=lambda: [add(wall, 5, 5, 5) for _ in range(20)]) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wall) == 100 and wall.version == 100
+    assert sorted(e.number for e in wall.entries()) == list(range(1, 101))
+
+
+def test_clear_empties_the_wall_and_moves_the_version(wall):
+    add(wall, 1, 1, 1)
+    version = wall.version
+    wall.clear()
+    assert len(wall) == 0 and wall.version == version + 1
+    add(wall, 2, 2, 2)
+    assert wall.entries()[0].number == 2  # numbers are never reused
+
+
+def test_stats_count_digits_and_score_each_model(wall):
+    assert wall.stats().accuracy == {"softmax": None, "mlp": None}
+    add(wall, 3, 3, 3)
+    add(wall, 3, 5, 3)
+    add(wall, 7, 1, 2)
+    add(wall, 0, 0, 0)
+    stats = wall.stats()
+    assert stats.total == 4
+    assert stats.counts == [1, 0, 0, 2, 0, 0, 0, 1, 0, 0]
+    assert stats.accuracy == {"softmax": 0.5, "mlp": 0.75}
+    assert stats.confusion["softmax"][3][5] == 1 and stats.confusion["softmax"][3][3] == 1
+    assert stats.confusion["mlp"][7][2] == 1 and stats.confusion["mlp"][3][3] == 2
+    for name in ("softmax", "mlp"):
+        assert sum(map(sum, stats.confusion[name])) == 4
+        assert [sum(row) for row in stats.confusion[name]] == stats.counts
+
+
+def test_filters_by_digit_and_by_model_missed(wall):
+    add(wall, 3, 3, 3)
+    add(wall, 3, 5, 3)
+    add(wall, 7, 1, 2)
+    add(wall, 7, 7, 1)
+    assert [e.label for e in wall.entries(digit=3)] == [3, 3]
+    assert [(e.label, e.answers["softmax"]) for e in wall.entries(missed_by="softmax")] == [(3, 5), (7, 1)]
+    assert [(e.label, e.answers["mlp"]) for e in wall.entries(missed_by="mlp")] == [(7, 2), (7, 1)]
+    assert [e.answers["mlp"] for e in wall.entries(digit=7, missed_by="softmax")] == [2]
+
+
+def test_the_zip_holds_the_wall(wall, classifier):
+    for digit in (0, 1, 7):
+        wall.add_drawing(classifier, png_bytes(draw_digit(digit)), digit, "page")
+    add(wall, 4, 9, 4)
+    entries = wall.entries()
+    with zipfile.ZipFile(io.BytesIO(wall.export_zip())) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("labels.csv").decode())))
+        assert len(rows) == len(entries) == 4
+        assert sorted(archive.namelist()) == sorted(["labels.csv", *(row["file"] for row in rows)])
+        for row, entry in zip(rows, entries, strict=True):
+            assert (int(row["label"]), int(row["softmax"]), int(row["mlp"])) == (
+                entry.label,
+                entry.answers["softmax"],
+                entry.answers["mlp"],
+            )
+            assert row["time"].endswith("+00:00")
+            picture = np.asarray(Image.open(io.BytesIO(archive.read(row["file"]))))
+            assert picture.shape == (28, 28) and picture.dtype == np.uint8
+            # White ink on black, as MNIST stores its digits: the 28x28 the models read.
+            np.testing.assert_allclose(picture / 255.0, entry.image, atol=1 / 255)
+
+
+# Fine-tuning --------------------------------------------------------------------------------------
+
+
+def swapped_wall(classifier, count: int = 40) -> ClassWall:
+    """A tiny task the shipped models get all wrong: drawn 1s labelled 7 and drawn 7s labelled 1."""
+    wall = ClassWall(rate_per_s=1000.0, burst=1000)
+    for i in range(count):
+        digit = (1, 7)[i % 2]
+        wall.add_drawing(classifier, png_bytes(render_digit(digit, np.random.default_rng(i))), 8 - digit, "page")
+    return wall
+
+
+@pytest.mark.parametrize("name", ["softmax", "mlp"])
+def test_fine_tuning_trains_a_copy_that_reads_the_class_better(classifier, name):
+    wall = swapped_wall(classifier)
+    shipped = classifier.model(name)
+    weights = {k: v.clone() for k, v in shipped.state_dict().items()}
+    torch.manual_seed(0)  # dropout draws from torch's global generator
+    # A number of steps, not seconds: the same training on a fast machine and a busy one.
+    result = fine_tune(shipped, name, wall.entries(), seconds=120.0, max_steps=400, duty=1.0)
+    assert result.held_back == 10 and result.trained_on == 30 and result.mnist_images == 0
+    assert result.before <= 0.2
+    assert result.after >= result.before + 0.5, (result.before, result.after)
+    assert result.tuned is not shipped
+    for key, value in shipped.state_dict().items():
+        assert torch.equal(value, weights[key]), key  # the shipped model is untouched
+    assert not shipped.training
+
+
+def test_fine_tuning_mixes_in_mnist_when_there_is_some(classifier):
+    from mnist_models.data import MNISTSplit
+
+    wall = swapped_wall(classifier, 20)
+    rng = np.random.default_rng(0)
+    mnist = MNISTSplit(
+        torch.from_numpy(rng.integers(0, 256, (1000, 28, 28), dtype=np.uint8)), torch.randint(0, 10, (1000,)), "x"
+    )
+    result = fine_tune(classifier.model("mlp"), "mlp", wall.entries(), mnist, mnist, max_steps=3, duty=1.0)
+    assert result.mnist_images == MNIST_PER_DRAWING * result.trained_on and result.steps == 3
+    assert result.mnist_before is not None and result.mnist_after is not None
+
+
+def test_fine_tuning_needs_enough_drawings_and_runs_one_at_a_time(classifier):
+    wall = swapped_wall(classifier, 9)
+    with pytest.raises(WallError, match="at least 10"):
+        fine_tune(classifier.model("mlp"), "mlp", wall.entries())
+    wall = swapped_wall(classifier, 12)
+    with _FINE_TUNE_SLOT, pytest.raises(FineTuneBusyError):
+        fine_tune(classifier.model("mlp"), "mlp", wall.entries())
