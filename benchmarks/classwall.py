@@ -32,13 +32,13 @@ import _common  # noqa: F401  (puts the repository on sys.path)
 import httpx
 from _common import (
     OtherLoad,
+    cpu_seconds,
     drawn_pngs,
     machine_info,
     percentiles,
     print_machine,
     print_table,
-    process_cpu_seconds,
-    start_app_with_retries,
+    serve,
     wait_for_quiet,
     write_results,
 )
@@ -171,11 +171,12 @@ def main(argv: list[str] | None = None) -> None:
     ]
     # MNIST_DATA_DIR passes through: with it the fine-tuning mixes MNIST in, as on a real server.
     rows: list[dict] = []
-    server = start_app_with_retries(env={"MNIST_DEVICE": "cpu"})
-    try:
-        page = Page(httpx.get(server.url + "/config", timeout=30).json())
+    with serve("app", env={"MNIST_DEVICE": "cpu"}) as server:
+        url = server.url.rstrip("/")
+        pid = server.process.pid
+        page = Page(httpx.get(url + "/config", timeout=30).json())
         warm = argparse.Namespace(**{**vars(args), "duration": args.warmup, "label_every": 1.0})
-        warmed = asyncio.run(phase(server.url, page, urls, warm, tune=True))
+        warmed = asyncio.run(phase(url, page, urls, warm, tune=True))
         print(f"warm-up: {warmed['taps_sent']} drawings on the wall, {warmed['fine_tunings']} fine-tuning(s)")
         ratios = []
         for round_ in range(args.rounds):
@@ -183,12 +184,12 @@ def main(argv: list[str] | None = None) -> None:
             # busier or quieter during the run does not favour one phase.
             pair = {}
             for tune in (False, True) if round_ % 2 == 0 else (True, False):
-                others = OtherLoad([server.pid])
-                cpu = process_cpu_seconds(), process_cpu_seconds(server.pid)
-                row = asyncio.run(phase(server.url, page, urls, args, tune))
+                others = OtherLoad([pid])
+                cpu = cpu_seconds(), cpu_seconds(pid)
+                row = asyncio.run(phase(url, page, urls, args, tune))
                 row["round"] = round_ + 1
-                row["server_cpu_s"] = process_cpu_seconds(server.pid) - cpu[1]
-                row["generator_cpu_s"] = process_cpu_seconds() - cpu[0]
+                row["server_cpu_s"] = cpu_seconds(pid) - cpu[1]
+                row["generator_cpu_s"] = cpu_seconds() - cpu[0]
                 row["other_cores"] = others.cores_used_by_others()
                 rows.append(row)
                 pair[tune] = row
@@ -220,8 +221,6 @@ def main(argv: list[str] | None = None) -> None:
         write_results(
             "classwall", {"machine": info, "args": vars(args), "phases": rows, "p95_ratios": ratios, "p95_ratio": ratio}
         )
-    finally:
-        server.stop()
     if any(row["draw_errors"] or row["tap_errors"] for row in rows):
         raise SystemExit("some drawings or taps failed")
 
