@@ -36,6 +36,7 @@ from mnist_models.classwall import (
     FineTuneResult,
     WallError,
     fine_tune,
+    lower_this_threads_priority,
 )
 from mnist_models.data import MNISTFileError, MNISTSplit, default_data_dir, load_split
 from mnist_models.inference import Classifier, Prediction
@@ -268,6 +269,7 @@ class Classroom:
         outcome: dict[str, object] = {}
 
         def run() -> None:
+            lower_this_threads_priority()
             try:
                 outcome["result"] = fine_tune(
                     self.classifier.model(name),

@@ -16,6 +16,7 @@ import csv
 import hashlib
 import hmac
 import io
+import os
 import secrets
 import threading
 import time
@@ -306,6 +307,16 @@ def as_tensors(entries: list[Entry]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 _FINE_TUNE_SLOT = threading.Lock()
+
+
+def lower_this_threads_priority() -> None:
+    """Make the calling thread the machine's least urgent work (nice 19), where the system lets a
+    thread have its own priority (Linux); elsewhere nothing changes. For a thread started only to
+    fine-tune: the drawings' threads then get a busy core first."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
 
 
 def fine_tune(

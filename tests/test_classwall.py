@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import sys
 import threading
 import zipfile
 
@@ -21,6 +23,7 @@ from mnist_models.classwall import (
     WallError,
     check_digit,
     fine_tune,
+    lower_this_threads_priority,
 )
 from mnist_models.drawings import render_digit
 from mnist_models.preprocess import DrawingError, EmptyDrawingError
@@ -237,3 +240,19 @@ def test_fine_tuning_needs_enough_drawings_and_runs_one_at_a_time(classifier):
     wall = swapped_wall(classifier, 12)
     with _FINE_TUNE_SLOT, pytest.raises(FineTuneBusyError):
         fine_tune(classifier.model("mlp"), "mlp", wall.entries())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority is a Linux feature")
+def test_a_fine_tuning_thread_gives_way_to_every_other_thread():
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = {}
+
+    def fine_tuning_thread() -> None:
+        lower_this_threads_priority()
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    worker = threading.Thread(target=fine_tuning_thread)
+    worker.start()
+    worker.join()
+    assert seen["nice"] == 19
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller's own is unchanged
