@@ -199,10 +199,6 @@ class Classroom:
 
     def figures_html(self, language: str) -> str:
         stats = self.wall.stats()
-        if not stats.total:
-            return (
-                f'<div class="wall-figures"><p class="wall-total">{html.escape(say("wall_empty", language))}</p></div>'
-            )
         lines = [f'<p class="wall-total">{_markdown_bold(say("wall_counts", language, total=stats.total))}</p>']
         lines.append(
             '<table class="wall-counts"><tr>'

@@ -9,7 +9,7 @@ from mnist_models.preprocess import DrawingError
 EN = {
     "title": "# Draw a digit",
     "examples_label": "Digits people write differently (a 7 with a bar, a 4 open at the top, a 1 with a flag and a foot, a 9 with a curled tail): tap one to put it on the pad",
-    "to_classroom": "**Teaching with this?** The [classroom page](classroom) compares the two models, shows what is inside them, explores the test set and trains a model live.",
+    "to_classroom": "**Teaching with this?** The [classroom page](classroom) shows the class's drawings on a wall, compares the two models, shows what is inside them, explores the test set and trains a model live.",
     "classroom_title": "# Classroom: inside the two models",
     "to_draw": "Draw here, then open a tab. Students draw on the [drawing page](../).",
     "subtitle": "Draw a digit from 0 to 9. Two models, trained on MNIST and on digits people wrote with a pen, say what they see as you draw.",
@@ -107,7 +107,7 @@ EN = {
 KO = {
     "title": "# 숫자를 그려 보세요",
     "examples_label": "사람마다 다르게 쓰는 숫자 (가로줄을 그은 7, 위가 열린 4, 머리와 받침이 있는 1, 꼬리가 말린 9): 누르면 패드에 그려집니다",
-    "to_classroom": "**수업에 쓰시나요?** [수업 페이지](classroom)에서 두 모델을 비교하고, 모델 속을 들여다보고, 테스트 세트를 살펴보고, 모델을 직접 학습시킬 수 있습니다.",
+    "to_classroom": "**수업에 쓰시나요?** [수업 페이지](classroom)에서 학급이 그린 숫자를 게시판으로 보고, 두 모델을 비교하고, 모델 속을 들여다보고, 테스트 세트를 살펴보고, 모델을 직접 학습시킬 수 있습니다.",
     "classroom_title": "# 수업: 두 모델의 속",
     "to_draw": "여기에 그린 다음 탭을 여세요. 학생들은 [그리기 페이지](../)에서 그립니다.",
     "subtitle": "0부터 9까지 숫자 하나를 그려 보세요. MNIST와 사람들이 펜으로 쓴 숫자로 학습한 두 모델이 그리는 동안 무엇으로 보이는지 알려 줍니다.",

@@ -84,6 +84,11 @@ def test_labelled_drawings_from_two_students_appear_on_the_wall_without_a_reload
         assert re.fullmatch(r"\d\s*Softmax \d [✓✗]\s*MLP \d [✓✗]", caption.strip()), caption
     figures = classroom.locator("#wall-figures").inner_text()
     assert f"{total} drawings on the wall" in figures
+    # The ZIP box shows once there is a ZIP in it.
+    assert not classroom.locator("#wall-zip").is_visible()
+    classroom.locator("#wall-export").click()
+    classroom.locator("#wall-zip a").first.wait_for(timeout=20_000)
+    assert classroom.locator("#wall-zip").is_visible()
     classroom.screenshot(path=str(ARTIFACTS / "wall-classroom.png"), full_page=True)
     for context, _ in students:
         context.close()
