@@ -261,7 +261,7 @@ MNIST_MAX = 4000
 MNIST_TEST_SAMPLE = 2000
 # README "The class wall": how long a fine-tuning trains, and the share of one core it may take.
 SECONDS = 5.0
-DUTY = 0.2
+DUTY = 0.1
 
 
 class FineTuneBusyError(RuntimeError):
