@@ -155,6 +155,16 @@ def app_url():
 
 
 @pytest.fixture
+def upload_folder(tmp_path, monkeypatch) -> Path:
+    """A folder inside Gradio's upload folder (GRADIO_TEMP_DIR, set for the test): where the
+    page and the API read uploaded files from, and nowhere else."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))
+    folder = tmp_path / "uploads" / "abc"
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture
 def drawn():
     return draw_digit
 

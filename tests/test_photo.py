@@ -152,35 +152,26 @@ def test_photos_of_real_pen_digits_read_right(pen_data, classifier):
 # The page's photo input ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def uploads(tmp_path, monkeypatch):
-    """Gradio's upload folder: the only place the page reads a photo from."""
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))
-    folder = tmp_path / "uploads" / "abc"
-    folder.mkdir(parents=True)
-    return folder
-
-
-def test_the_page_shows_a_photos_answer_and_what_the_model_saw(classifier, uploads):
-    (uploads / "seven.jpg").write_bytes(seven_photo(0))
-    chart, answer, seen = student.read_photo(classifier, str(uploads / "seven.jpg"), "mlp")
+def test_the_page_shows_a_photos_answer_and_what_the_model_saw(classifier, upload_folder):
+    (upload_folder / "seven.jpg").write_bytes(seven_photo(0))
+    chart, answer, seen = student.read_photo(classifier, str(upload_folder / "seven.jpg"), "mlp")
     assert chart.loc[chart["kind"] == "prediction", "digit"].tolist() == ["7"]
     assert 'class="result-digit" aria-hidden="true">7<' in answer
     picture = seen_picture(seen)
     assert picture.shape == (28, 28) and picture.min() < 50 and picture[0, 0] == 255
 
 
-def test_the_page_says_why_a_photo_was_not_read_in_the_viewers_language(classifier, uploads, tmp_path):
-    (uploads / "blank.jpg").write_bytes(paper_photo(None, seed=3, size=(1600, 1200)))
-    (uploads / "clutter.jpg").write_bytes(sheet_of_sevens())
-    (uploads / "notes.jpg").write_bytes(b"%PDF-1.4 a document")
+def test_the_page_says_why_a_photo_was_not_read_in_the_viewers_language(classifier, upload_folder, tmp_path):
+    (upload_folder / "blank.jpg").write_bytes(paper_photo(None, seed=3, size=(1600, 1200)))
+    (upload_folder / "clutter.jpg").write_bytes(sheet_of_sevens())
+    (upload_folder / "notes.jpg").write_bytes(b"%PDF-1.4 a document")
     for name, english, korean in (
         ("blank.jpg", "No dark writing", "글씨를 찾지 못했습니다"),
         ("clutter.jpg", "separate things", "여러 가지"),
         ("notes.jpg", "not an image", "그림 파일이 아닙니다"),
     ):
         for language, words in (("en", english), ("ko", korean)):
-            chart, answer, seen = student.read_photo(classifier, str(uploads / name), "mlp", language)
+            chart, answer, seen = student.read_photo(classifier, str(upload_folder / name), "mlp", language)
             assert words in answer and "<img" not in seen and chart["probability"].sum() == 0
         assert not re.search("[a-z]{4}", answer.split("result-message")[1]), answer  # no English left in Korean
     outside = tmp_path / "seven.jpg"

@@ -68,22 +68,13 @@ def test_a_forged_pad_value_gets_a_message_not_a_crash(classifier, value, messag
     assert message in result and "<img" not in seen and chart["probability"].sum() == 0
 
 
-@pytest.fixture
-def uploads(tmp_path, monkeypatch):
-    """Gradio's upload folder, where the API reads files from."""
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))
-    folder = tmp_path / "uploads" / "abc"
-    folder.mkdir(parents=True)
-    return folder
-
-
 def uploaded(folder, image: Image.Image, name: str = "one.png") -> dict:
     image.save(folder / name)
     return {"path": str(folder / name), "meta": {"_type": "gradio.FileData"}}
 
 
-def test_api_returns_the_documented_json(classifier, uploads):
-    result = student.read_upload(classifier, uploaded(uploads, draw_digit(1)), "mlp").as_json()
+def test_api_returns_the_documented_json(classifier, upload_folder):
+    result = student.read_upload(classifier, uploaded(upload_folder, draw_digit(1)), "mlp").as_json()
     assert set(result) == {"prediction", "probabilities", "model", "device"}
     assert result["prediction"] == 1 and result["device"] == "CPU"
 
@@ -97,16 +88,16 @@ def test_api_returns_the_documented_json(classifier, uploads):
         ("one", None, "Unknown model"),
     ],
 )
-def test_api_errors_are_gradio_errors_with_a_message(classifier, uploads, image, model, message):
+def test_api_errors_are_gradio_errors_with_a_message(classifier, upload_folder, image, model, message):
     if image == "one":
-        image = uploaded(uploads, draw_digit(1))
+        image = uploaded(upload_folder, draw_digit(1))
     elif image == "blank":
-        image = uploaded(uploads, Image.new("RGBA", (100, 100)))
+        image = uploaded(upload_folder, Image.new("RGBA", (100, 100)))
     with pytest.raises(gr.Error, match=message):
         student.read_upload(classifier, image, model)
 
 
-def test_a_korean_viewer_reads_every_message_in_korean_only(classifier, uploads):
+def test_a_korean_viewer_reads_every_message_in_korean_only(classifier, upload_folder):
     _, result, _ = live(classifier, "", "mlp", "ko")
     assert "숫자를 그려 보세요" in result and "Draw" not in result
     _, result, _ = live(classifier, pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 255))), "mlp", "ko")
