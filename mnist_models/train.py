@@ -33,6 +33,8 @@ from .pendigits import (
     HEIGHT_RANGE,
     PENDIGITS_DIR_ENV,
     TRAINING_WRITERS,
+    TUNING_WRITERS,
+    VALIDATION_WRITERS,
     PenData,
     PenDataError,
     PenSet,
@@ -54,6 +56,7 @@ class Recipe:
     weight_decay: float = 0.0
     schedule: str = "cosine"  # or "constant" (the tutorials)
     smoothness: float = 0.0  # softmax: weight of SoftmaxRegression.roughness() in the loss
+    mnist_weight: float = 1.0  # an MNIST image's share of the loss against a pen digit's
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,16 @@ class TrainingSet:
 
     images: torch.Tensor
     labels: torch.Tensor
+    mnist_images: int  # the first this many are MNIST's
+
+    def weights(self, mnist_weight: float) -> torch.Tensor | None:
+        """Each image's weight in the loss: ``mnist_weight`` for MNIST's, 1 for the pen digits;
+        None when they are all equal."""
+        if mnist_weight == 1.0 or self.mnist_images == len(self):
+            return None
+        weights = torch.ones(len(self))
+        weights[: self.mnist_images] = mnist_weight
+        return weights
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -73,8 +86,8 @@ class TrainingSet:
 
 def training_set(mnist: MNISTSplit, pen: PenSet | None = None) -> TrainingSet:
     if pen is None:
-        return TrainingSet(mnist.as_float(), mnist.labels)
-    return TrainingSet(torch.cat([mnist.as_float(), pen.images]), torch.cat([mnist.labels, pen.labels]))
+        return TrainingSet(mnist.as_float(), mnist.labels, len(mnist))
+    return TrainingSet(torch.cat([mnist.as_float(), pen.images]), torch.cat([mnist.labels, pen.labels]), len(mnist))
 
 
 RECIPES = {
@@ -101,12 +114,15 @@ PEN_RENDERINGS = 2
 PEN_SEED = 0
 
 
-def loss_fn(logits: torch.Tensor, labels: torch.Tensor, kind: str) -> torch.Tensor:
+def loss_fn(logits: torch.Tensor, labels: torch.Tensor, kind: str, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """The batch's mean loss, or its ``weights``-weighted mean (one weight per image)."""
     if kind == "cross_entropy":
-        return F.cross_entropy(logits, labels)
-    if kind == "mse":
-        return F.mse_loss(logits.softmax(1), F.one_hot(labels, 10).float())
-    raise ValueError(f"unknown loss {kind!r}")
+        losses = F.cross_entropy(logits, labels, reduction="none")
+    elif kind == "mse":
+        losses = (logits.softmax(1) - F.one_hot(labels, 10).float()).square().mean(1)
+    else:
+        raise ValueError(f"unknown loss {kind!r}")
+    return losses.mean() if weights is None else (losses * weights).sum() / weights.sum()
 
 
 def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
@@ -138,10 +154,16 @@ class Step:
 
 
 def train_steps(
-    model: nn.Module, recipe: Recipe, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
+    model: nn.Module,
+    recipe: Recipe,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    generator: torch.Generator,
+    weights: torch.Tensor | None = None,
 ) -> Iterator[Step]:
     """Train ``model`` in place on ``images`` (N, 1, 28, 28, in the input contract) and their
-    ``labels`` as ``recipe`` says, yielding after every optimiser step.
+    ``labels`` as ``recipe`` says, yielding after every optimiser step. With ``weights`` (N,) each
+    image counts that much in the loss.
 
     ``generator`` draws each epoch's order and the augmentation; it, the model and the tensors share
     one device. The model is left in training mode. A new or a trained model, any images: the caller
@@ -169,7 +191,7 @@ def train_steps(
             if augmentation is not None:
                 x = augment_batch(x, generator, augmentation)
             logits = model(x)
-            loss = loss_fn(logits, y, recipe.loss)
+            loss = loss_fn(logits, y, recipe.loss, None if weights is None else weights[index])
             if recipe.smoothness:
                 loss = loss + recipe.smoothness * model.roughness()
             optimizer.zero_grad(set_to_none=True)
@@ -208,7 +230,8 @@ def train_model(
     correct = torch.zeros((), device=device, dtype=torch.long)
 
     start = time.perf_counter()
-    steps = train_steps(model, recipe, images, labels, generator)
+    weights = train.weights(recipe.mnist_weight) if isinstance(train, TrainingSet) else None
+    steps = train_steps(model, recipe, images, labels, generator, None if weights is None else weights.to(device))
     total = recipe.epochs * -(-len(train) // recipe.batch_size)
     for step in tqdm(steps, total=total, desc=name, leave=False, disable=not progress):
         loss_sum += step.loss * step.size
@@ -261,21 +284,23 @@ def train_model(
     return model, metrics
 
 
-def pen_training_data(pen: PenData, renderings: int = PEN_RENDERINGS, seed: int = PEN_SEED) -> PenSet:
+def pen_training_data(
+    pen: PenData, renderings: int = PEN_RENDERINGS, seed: int = PEN_SEED, writers=TRAINING_WRITERS
+) -> PenSet:
     """The training writers' digits, each drawn ``renderings`` times on the pad and preprocessed."""
-    return pen_set(pen.by_writers(TRAINING_WRITERS), renderings, seed)
+    return pen_set(pen.by_writers(writers), renderings, seed)
 
 
-def trained_on(mnist: MNISTSplit, pen: PenData | None, pen_train: PenSet | None) -> dict:
+def trained_on(mnist: MNISTSplit, pen: PenData | None, pen_train: PenSet | None, writers=TRAINING_WRITERS) -> dict:
     """What a model was trained on, for its metrics JSON: MNIST and, if used, the pen digits."""
     described = {"mnist_train": {"images": len(mnist), "sha256": mnist.sha256}, "pen": None}
     if pen is not None and pen_train is not None:
         described["pen"] = {
             "file": pen.path.name.removesuffix(".gz"),
             "sha256": pen.sha256,
-            "writers": list(TRAINING_WRITERS),
-            "digits": len(pen.by_writers(TRAINING_WRITERS)),
-            "renderings_per_digit": len(pen_train) // len(pen.by_writers(TRAINING_WRITERS)),
+            "writers": list(writers),
+            "digits": len(pen.by_writers(writers)),
+            "renderings_per_digit": len(pen_train) // len(pen.by_writers(writers)),
             "images": len(pen_train),
             "pen_width": PEN_WIDTH,
             "canvas": CANVAS,
@@ -313,12 +338,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weight-decay", type=float, help="default: the model's recipe")
     parser.add_argument("--smoothness", type=float, help="softmax: template smoothness penalty (default: the recipe's)")
     parser.add_argument(
+        "--mnist-weight", type=float, help="an MNIST image's weight in the loss, a pen digit's being 1 (default 1)"
+    )
+    parser.add_argument(
         "--batch-norm",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="MLP: batch normalisation (default: on)",
     )
     parser.add_argument("--dropout", type=float, help="MLP: dropout probability (default: the architecture's)")
+    parser.add_argument(
+        "--tuning",
+        action="store_true",
+        help=f"train on writers {TRAINING_WRITERS[0]}-{TUNING_WRITERS[0] - 1} and measure on writers "
+        f"{TUNING_WRITERS[0]}-{TUNING_WRITERS[-1]}, to choose a recipe without the validation writers",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
     parser.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $MNIST_DATA_DIR or ./data)")
@@ -336,8 +370,14 @@ def main(argv: list[str] | None = None) -> None:
             parser.exit(2, f"{error}\n")
         pen = None
         print(f"no pen-drawn digits, so no real-drawings figure: {error}")
-    pen_train = pen_training_data(pen, args.pen_renderings) if pen is not None and args.data != "mnist" else None
-    validation = validation_set(pen) if pen is not None else None
+    writers, measured = TRAINING_WRITERS, VALIDATION_WRITERS
+    if args.tuning:
+        writers, measured = tuple(w for w in TRAINING_WRITERS if w not in TUNING_WRITERS), TUNING_WRITERS
+    use_pen = pen is not None and args.data != "mnist"
+    pen_train = pen_training_data(pen, args.pen_renderings, writers=writers) if use_pen else None
+    validation = validation_set(pen, measured) if pen is not None else None
+    if pen is not None:
+        print(f"pen digits measured on writers {measured[0]}-{measured[-1]}")
     train = training_set(mnist, pen_train)
     print(f"data ready in {time.perf_counter() - start:.1f} s: {len(train)} training images")
 
@@ -355,6 +395,7 @@ def main(argv: list[str] | None = None) -> None:
             "augment",
             "weight_decay",
             "smoothness",
+            "mnist_weight",
         )
         if getattr(args, field) is not None
     }
@@ -383,7 +424,7 @@ def main(argv: list[str] | None = None) -> None:
             pen_validation=validation,
             mnist_train=mnist,
         )
-        metrics["trained_on"] = trained_on(mnist, pen, pen_train)
+        metrics["trained_on"] = trained_on(mnist, pen, pen_train, writers)
         save_checkpoint(model, name, metrics, out_dir)
         curves = curves_picture(
             metrics["curves"],

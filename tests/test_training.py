@@ -158,6 +158,26 @@ def test_mse_loss_is_zero_for_a_perfect_confident_answer():
     assert loss_fn(logits, torch.tensor([1]), "mse").item() == pytest.approx(0.2, abs=1e-6)
 
 
+@pytest.mark.parametrize("kind", ["cross_entropy", "mse"])
+def test_weighted_loss_counts_each_image_by_its_weight(kind):
+    logits, labels = torch.randn(4, 10, generator=torch.Generator().manual_seed(0)), torch.tensor([0, 1, 2, 3])
+    plain = loss_fn(logits, labels, kind)
+    assert loss_fn(logits, labels, kind, torch.full((4,), 3.0)).item() == pytest.approx(plain.item())
+    # Weight 2 on the first image is the same as that image appearing twice; weight 0 drops it.
+    twice = loss_fn(logits[[0, 0, 1, 2, 3]], labels[[0, 0, 1, 2, 3]], kind)
+    assert loss_fn(logits, labels, kind, torch.tensor([2.0, 1, 1, 1])).item() == pytest.approx(twice.item())
+    dropped = loss_fn(logits[1:], labels[1:], kind)
+    assert loss_fn(logits, labels, kind, torch.tensor([0.0, 1, 1, 1])).item() == pytest.approx(dropped.item())
+
+
+def test_mnist_weight_applies_to_the_mnist_part_of_a_training_set():
+    images, labels = torch.zeros(5, 1, 28, 28), torch.arange(5)
+    mixed = train.TrainingSet(images, labels, mnist_images=3)
+    assert mixed.weights(1.0) is None
+    assert mixed.weights(1.7).tolist() == pytest.approx([1.7, 1.7, 1.7, 1.0, 1.0])
+    assert train.TrainingSet(images, labels, mnist_images=5).weights(1.7) is None  # MNIST alone: nothing to weigh
+
+
 @pytest.mark.parametrize("kind", ["thickness", "full"])
 def test_augmentation_keeps_images_in_range_and_changes_them(kind):
     x = torch.zeros(64, 1, 28, 28)
