@@ -85,11 +85,11 @@ def test_the_loop_fine_tunes_a_trained_model_on_new_images_within_a_step_budget(
     assert torch.equal(load_model("softmax", "cpu").linear.weight, shipped)  # a copy was tuned, not the file
 
 
-def tiny_pen_file(folder) -> None:
-    """A pen file with one digit per label for a training writer (3) and a validation writer (27):
-    straight strokes, enough to exercise the pipeline without the real file."""
+def tiny_pen_file(folder, writers=(3, 27)) -> None:
+    """A pen file with one digit per label for each of ``writers`` (a training writer and a
+    validation writer): straight strokes, enough to exercise the pipeline without the real file."""
     lines = [".INCLUDE dene.doc", '.LEXICON "0" "1"', ".HIERARCHY DIGIT", ""]
-    for n, (label, writer) in enumerate((label, writer) for writer in (3, 27) for label in range(10)):
+    for n, (label, writer) in enumerate((label, writer) for writer in writers for label in range(10)):
         lines += [f'.SEGMENT DIGIT {n} ? "{label}"', f".COMMENT {label} {writer} {n}", ".PEN_DOWN"]
         lines += [f" {100 + 20 * label}  {400 - 30 * k}" for k in range(10)]
         lines += [".PEN_UP", ".DT 100", ""]
@@ -130,6 +130,23 @@ def test_the_cli_writes_weights_metrics_and_curves_and_what_it_trained_on(
     assert metrics["trained_on"]["mnist_train"]["images"] == 2000
     assert (tmp_path / "softmax.safetensors").stat().st_size > 30_000
     assert (tmp_path / "softmax.curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.mnist
+def test_the_cli_chooses_recipes_on_tuning_writers_without_the_validation_writers(
+    tmp_path, monkeypatch, mnist_train, mnist_test
+):
+    monkeypatch.setattr(
+        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+    )
+    tiny_pen_file(tmp_path, writers=(3, 22, 27))
+    argv = ["--model", "softmax", "--epochs", "1", "--tuning", "--mnist-weight", "2", "--pen-dir", str(tmp_path)]
+    main([*argv, "--out-dir", str(tmp_path), "--no-progress"])
+    metrics = json.loads((tmp_path / "softmax.json").read_text())
+    assert set(metrics["pen_per_writer_accuracy"]) == {"22"}  # measured on a tuning writer, never 27
+    assert metrics["trained_on"]["pen"]["writers"] == list(range(1, 21))
+    assert metrics["trained_on"]["pen"]["digits"] == 10  # writer 3's
+    assert metrics["recipe"]["mnist_weight"] == 2.0
 
 
 @pytest.mark.mnist
