@@ -32,7 +32,7 @@ from tests.live_app import LiveApp, live_app
 RESULTS = Path(__file__).resolve().parent / "results"
 NOOP_SERVER = Path(__file__).resolve().parent / "noop_server.py"
 # The servers a load benchmark can start: the app itself, or noop_server.py doing that much work.
-SERVERS = ("app", "none", "thread", "loop")
+SERVERS = ("app", "none", "thread", "loop", "busy", "sleep")
 
 
 # --------------------------------------------------------------------------- machine / output

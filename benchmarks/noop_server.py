@@ -1,8 +1,8 @@
 """A Gradio server with the app's two hot events and settings, doing as much of the app's work as
-``--work`` says: the floor that classroom.py compares the app to, and the same-run comparison of
-where the model runs.
+``--work`` says: the floor that classroom.py compares the app to, the same-run comparison of
+where the model runs, and what a handler as long as the app's costs a loaded server.
 
-    python benchmarks/noop_server.py [--work none|thread|loop] [--port P]   (port: $GRADIO_SERVER_PORT)
+    python benchmarks/noop_server.py [--work none|thread|loop|busy|sleep] [--port P]   (port: $GRADIO_SERVER_PORT)
 
 Its two events have the app's shapes: the API endpoint /classify (an image file, gr.Image with
 type="filepath" and preprocess=False, and a model name; JSON out) and the drawing page's pad
@@ -14,6 +14,10 @@ clean-up, analytics setting and frozen start-up heap. The work:
   thread  the app's own handlers (demo/student.py: read_upload, read_drawing, which call
           Classifier.classify) in plain functions, which Gradio runs in a worker thread (as the app)
   loop    the same handlers in ``async def`` functions: run on the server's event loop
+  busy    the floor's constant answer after WORK_MS of pure-Python work in the worker thread,
+          holding the interpreter's lock as most of a handler does
+  sleep   the floor's constant answer after sleeping WORK_MS in the worker thread: work that
+          took no CPU and no lock at all, the best any handler of that length could do
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import time
 
 import _common  # noqa: F401  (puts the repository on sys.path)
 import gradio as gr
@@ -46,16 +51,33 @@ def app_concurrency_limit() -> int:
     return int(match.group(1))
 
 
+# How long the "busy" and "sleep" kinds of work take per event: about the app's whole pad handler
+# (benchmarks/inference.py, "live-handler", MLP).
+WORK_MS = 2.3
+
+
+def spend(work: str) -> None:
+    """WORK_MS of work of the kind ``work`` names, or none."""
+    if work == "sleep":
+        time.sleep(WORK_MS / 1000)
+    elif work == "busy":
+        end = time.perf_counter() + WORK_MS / 1000
+        while time.perf_counter() < end:
+            pass
+
+
 def handlers(work: str):
     """(the API's function, the pad's function) for ``work``."""
-    if work == "none":
+    if work in ("none", "busy", "sleep"):
         answer = {"prediction": 0, "probabilities": [0.1] * 10, "model": "mlp", "device": "none"}
         blank = results.shown(None, "en")
 
         def classify(image, model, request: gr.Request):
+            spend(work)
             return answer
 
         def show_drawing(drawing, model, request: gr.Request):
+            spend(work)
             return blank
 
         return classify, show_drawing
@@ -110,7 +132,7 @@ def build(work: str = "none", concurrency_limit: int = 4) -> gr.Blocks:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", choices=["none", "thread", "loop"], default="none")
+    parser.add_argument("--work", choices=["none", "thread", "loop", "busy", "sleep"], default="none")
     parser.add_argument("--port", type=int, help="default: $GRADIO_SERVER_PORT or 7860")
     args = parser.parse_args()
     # demo/app.py main() does the same three things (see there).
