@@ -8,7 +8,7 @@ analytics    Gradio's queue rebuilds a pandas summary of its recent events (up t
              the default frequency (1) and the app's (1000).
 session      The first event of every visitor builds a per-session copy of the page's component
              configs (gradio.state_holder.SessionState), for every component of the Blocks,
-             both pages. Timed here for the app and the no-op floor's page.
+             both pages. Timed here for the app (and each page's part of it) and the no-op floor's page.
 gc           One full garbage collection of a process holding the app's server (both pages, the
              models, Gradio): how long the event loop stops, before and after gc.freeze() as
              demo/app.py does at start-up.
@@ -68,6 +68,24 @@ def session_ms(blocks, repeats: int) -> float:
     return (time.perf_counter() - t) / repeats * 1000
 
 
+def session_ms_by_page(blocks, repeats: int) -> dict[str, tuple[int, float]]:
+    """How the per-session copy splits between the pages of one Blocks: per page (its route, "" for
+    the first), its components and the ms the copy of their configs takes."""
+    config = blocks.default_config
+    pages: dict[str, list] = {}
+    for key, block in config.blocks.items():
+        if key in blocks.blocks:
+            pages.setdefault(getattr(block, "page", "") or "", []).append((key, block))
+    split = {}
+    for page, members in pages.items():
+        t = time.perf_counter()
+        for _ in range(repeats):
+            for key, block in members:
+                config.config_for_block(key, [], block)
+        split[page] = (len(members), (time.perf_counter() - t) / repeats * 1000)
+    return split
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=20, help="session states built per page (default 20)")
@@ -95,6 +113,9 @@ def main(argv: list[str] | None = None) -> None:
         {"page": name, "components": len(blocks.blocks), "ms_per_new_session": session_ms(blocks, args.repeats)}
         for name, blocks in pages.items()
     ]
+    for page, (count, ms) in session_ms_by_page(demo, args.repeats).items():
+        name = f"the app: {'the classroom' if page else 'the drawing page'}'s part"
+        sessions.append({"page": name, "components": count, "ms_per_new_session": ms})
     print("\nA visitor's first event: Gradio's per-session copy of the page's component configs:")
     print_table(sessions, ["page", "components", "ms_per_new_session"])
 
