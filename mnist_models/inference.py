@@ -1,11 +1,15 @@
-"""Classify drawings with the shipped models: preprocessing, then a forward pass.
+"""Classify drawings with the shipped models: preprocessing, then a forward pass, then the verdict.
 
 Models are loaded once, when a ``Classifier`` is made, and run under ``torch.inference_mode``
-on the picked device.
+on the picked device. Each model's metrics JSON may carry a ``verdict``: the temperature that
+makes its probabilities calibrated, and the top probability below which it says that a drawing
+does not look like a digit (chosen on drawings it was not trained on; see ``train.fit_verdict``).
+A model without one calls everything a digit, at temperature 1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,16 +35,24 @@ class UnknownModelError(KeyError):
 
 @dataclass(frozen=True)
 class Prediction:
-    digit: int
-    probabilities: list[float]  # digit order 0-9, sums to 1
+    digit: int  # the most probable digit: the answer, or for a non-digit the closest digit
+    probabilities: list[float]  # calibrated, digit order 0-9, sums to 1
     model: str
     device: str
-    image: np.ndarray  # the 28x28 input the model saw
+    image: np.ndarray  # the 28x28 input the model saw (deskewed, for a model that deskews)
+    is_digit: bool = True  # whether the model takes the drawing for a digit at all
+    threshold: float = 0.0  # the top probability from which the model calls a drawing a digit
+
+    @property
+    def verdict(self) -> str:
+        return "digit" if self.is_digit else "not-a-digit"
 
     def as_json(self) -> dict:
         return {
             "prediction": self.digit,
             "probabilities": self.probabilities,
+            "is_digit": self.is_digit,
+            "digit_threshold": self.threshold,
             "model": self.model,
             "device": self.device,
         }
@@ -54,6 +66,9 @@ class Classifier:
         self.device_label = describe_device(self.device)
         self.models = {name: load_model(name, self.device, weights_dir) for name in MODEL_NAMES}
         self.metrics = {name: load_metrics(name, weights_dir) for name in MODEL_NAMES}
+        verdicts = {name: self.metrics[name].get("verdict", {}) for name in MODEL_NAMES}
+        self.temperatures = {name: float(verdicts[name].get("temperature", 1.0)) for name in MODEL_NAMES}
+        self.thresholds = {name: float(verdicts[name].get("threshold", 0.0)) for name in MODEL_NAMES}
 
     def model(self, name: str) -> torch.nn.Module:
         if not isinstance(name, str) or name not in self.models:
@@ -62,24 +77,42 @@ class Classifier:
 
     @torch.inference_mode()
     def probabilities(self, images: np.ndarray, name: str) -> np.ndarray:
-        """Softmax probabilities (N, 10) for preprocessed images (N, 28, 28)."""
+        """Calibrated probabilities (N, 10) for preprocessed images (N, 28, 28)."""
         model = self.model(name)
         x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(self.device)
-        return model(x.unsqueeze(1)).float().softmax(1).cpu().numpy()
+        return (model(x.unsqueeze(1)).float() / self.temperatures[name]).softmax(1).cpu().numpy()
 
     def classify(self, image: Any, name: str) -> Prediction:
         """Preprocess ``image`` (see ``preprocess``) and classify it with model ``name``."""
         self.model(name)  # an unknown name fails before any work is done
+        return self.prediction(preprocess(image), name)
+
+    def classify_each(self, image: Any, names: Sequence[str] = MODEL_NAMES) -> dict[str, Prediction]:
+        """``classify`` with each model of ``names``, preprocessing ``image`` once."""
+        for name in names:
+            self.model(name)
         x = preprocess(image)
-        return self.prediction(x, self.probabilities(x[None], name)[0], name)
+        return {name: self.prediction(x, name) for name in names}
 
     def classify_photo(self, photo: Any, name: str) -> Prediction:
         """Find the digit in a photo of paper (see ``photo.read_photo``) and classify it with model ``name``."""
         self.model(name)
-        x = read_photo(photo)
-        return self.prediction(x, self.probabilities(x[None], name)[0], name)
+        return self.prediction(read_photo(photo), name)
 
-    def prediction(self, image: np.ndarray, probabilities: np.ndarray, name: str) -> Prediction:
-        probabilities = probabilities.astype(np.float64)
+    @torch.inference_mode()
+    def prediction(self, image: np.ndarray, name: str) -> Prediction:
+        """Model ``name``'s prediction for one preprocessed 28x28 ``image``."""
+        seen = self.model(name).sees(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None])
+        seen = seen.view(28, 28).cpu().numpy()
+        probabilities = self.probabilities(image[None], name)[0].astype(np.float64)
         probabilities /= probabilities.sum()
-        return Prediction(int(probabilities.argmax()), probabilities.tolist(), name, self.device_label, image)
+        threshold = self.thresholds[name]
+        return Prediction(
+            int(probabilities.argmax()),
+            probabilities.tolist(),
+            name,
+            self.device_label,
+            seen,
+            is_digit=bool(probabilities.max() >= threshold),
+            threshold=threshold,
+        )

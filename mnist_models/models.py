@@ -4,12 +4,18 @@ Input contract (stable; the app, the tests and outside checks rely on it): a flo
 shape (N, 1, 28, 28) or (N, 784) with ink = 1.0 and paper = 0.0 - MNIST pixels divided by 255,
 no other normalisation outside the model. Output: logits of shape (N, 10); softmax is applied
 by the loss (cross-entropy) or by the caller, never inside the model.
+
+A model made with ``deskew=True`` straightens the slant of every image it reads
+(``preprocess.deskew``) before its first layer, in training and serving alike; ``sees`` gives
+that picture, for showing what the model reads.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from .preprocess import deskew as straighten
 
 PIXELS = 28 * 28
 CLASSES = 10
@@ -23,15 +29,28 @@ def flatten_input(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-class SoftmaxRegression(nn.Module):
+class DigitModel(nn.Module):
+    """What both models share: the optional deskewing of their input."""
+
+    def __init__(self, deskew: bool = False) -> None:
+        super().__init__()
+        self.deskew = deskew
+
+    def sees(self, x: torch.Tensor) -> torch.Tensor:
+        """The images as the model's first layer reads them, (N, 784): deskewed if the model is."""
+        x = flatten_input(x)
+        return straighten(x.reshape(-1, 28, 28)).reshape(-1, PIXELS) if self.deskew else x
+
+
+class SoftmaxRegression(DigitModel):
     """Multinomial logistic regression: one linear map from 784 pixels to 10 logits."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, deskew: bool = False) -> None:
+        super().__init__(deskew)
         self.linear = nn.Linear(PIXELS, CLASSES)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(flatten_input(x))
+        return self.linear(self.sees(x))
 
     def roughness(self) -> torch.Tensor:
         """Sum of squared differences between neighbouring pixels' weights, over the ten templates.
@@ -42,7 +61,7 @@ class SoftmaxRegression(nn.Module):
         return templates.diff(dim=1).square().sum() + templates.diff(dim=2).square().sum()
 
 
-class MLP(nn.Module):
+class MLP(DigitModel):
     """A fully connected network with ReLU and dropout; by default tutorial 001's
     784-256-256-256-128-128-10 (the shipped model's sizes are in its metrics JSON's config).
 
@@ -53,9 +72,13 @@ class MLP(nn.Module):
     TUTORIAL_SIZES = (256, 256, 256, 128, 128)
 
     def __init__(
-        self, dropout: float = 0.2, batch_norm: bool = True, hidden_sizes: tuple[int, ...] = TUTORIAL_SIZES
+        self,
+        dropout: float = 0.2,
+        batch_norm: bool = True,
+        hidden_sizes: tuple[int, ...] = TUTORIAL_SIZES,
+        deskew: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(deskew)
         self.hidden_sizes = tuple(hidden_sizes)
         layers: list[nn.Module] = []
         width = PIXELS
@@ -69,12 +92,12 @@ class MLP(nn.Module):
         self.out = nn.Linear(width, CLASSES)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.hidden(flatten_input(x)))
+        return self.out(self.hidden(self.sees(x)))
 
     def hidden_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The output of each hidden block (after ReLU), for looking inside the network."""
         activations = []
-        h = flatten_input(x)
+        h = self.sees(x)
         for layer in self.hidden:
             h = layer(h)
             if isinstance(layer, nn.ReLU):

@@ -6,7 +6,9 @@ centre of mass is at the field's centre. A model trained on MNIST only reads dig
 through the same steps, so every input - a sketchpad canvas, a transparent PNG, a photo of
 paper - is reduced to an ink map and put through them.
 
-The result follows the models' input contract: float32, ink 1.0, paper 0.0.
+The result follows the models' input contract: float32, ink 1.0, paper 0.0. A model trained on
+deskewed digits also straightens the slant of what it reads (``deskew``, applied by the model
+itself, so training and serving can never disagree about it).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FIELD = 28
@@ -340,3 +344,45 @@ def place_centred(box: np.ndarray, cy: float, cx: float) -> np.ndarray:
         + fy * fx * padded[:-1, :-1]
     )
     return np.clip(field, 0.0, 1.0, dtype=np.float32)
+
+
+# A shear steeper than this (45 degrees) is not a slanted digit but a stroke lying almost flat.
+MAX_SLANT = 1.0
+
+
+def deskew(images: torch.Tensor) -> torch.Tensor:
+    """Straighten the slant of each 28x28 image in ``images`` (..., 28, 28), the classic MNIST step
+    (LeCun et al.'s table lists it for linear classifiers).
+
+    With the ink's centre of mass (cx, cy) and its second moments about it,
+
+        mu11 = mean of (x - cx)(y - cy),    mu02 = mean of (y - cy)^2    (weighted by ink),
+
+    the slant is alpha = mu11 / mu02: how far x moves per row down. Shearing each row by it,
+
+        out(x, y) = in(x + alpha (y - cy), y),
+
+    makes the ink's principal axis vertical and leaves the centre of mass where it was.
+    """
+    shape = images.shape
+    x = images.reshape(-1, 1, FIELD, FIELD).float()
+    ink = x[:, 0]
+    mass = ink.sum((1, 2)).clamp(min=1e-6)
+    ys = torch.arange(FIELD, dtype=x.dtype, device=x.device).view(1, FIELD, 1)
+    xs = torch.arange(FIELD, dtype=x.dtype, device=x.device).view(1, 1, FIELD)
+    cy = (ink * ys).sum((1, 2)) / mass
+    cx = (ink * xs).sum((1, 2)) / mass
+    dy, dx = ys - cy.view(-1, 1, 1), xs - cx.view(-1, 1, 1)
+    mu11 = (ink * dx * dy).sum((1, 2)) / mass
+    mu02 = (ink * dy * dy).sum((1, 2)) / mass
+    alpha = (mu11 / mu02.clamp(min=1e-6)).clamp(-MAX_SLANT, MAX_SLANT)
+    # affine_grid maps each output pixel to the input point it samples, in units where the field
+    # spans [-1, 1] both ways (so the shear's slope is the same as in pixels).
+    cy_unit = (2 * cy + 1) / FIELD - 1
+    theta = torch.zeros(len(x), 2, 3, dtype=x.dtype, device=x.device)
+    theta[:, 0, 0] = 1
+    theta[:, 0, 1] = alpha
+    theta[:, 0, 2] = -alpha * cy_unit
+    theta[:, 1, 1] = 1
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False).reshape(shape)
