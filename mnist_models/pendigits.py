@@ -162,7 +162,18 @@ def place_on_pad(
 ) -> list[np.ndarray]:
     """The digit's strokes in pad pixels (y down), scaled so its ink is ``height`` of the canvas
     tall (narrowed if it would not fit across) and put at a random place where all of it fits."""
-    points = np.concatenate(digit.strokes)
+    return place_strokes_on_pad(digit.strokes, height, rng, canvas, pen_width)
+
+
+def place_strokes_on_pad(
+    strokes: tuple[np.ndarray, ...],
+    height: float,
+    rng: np.random.Generator,
+    canvas: int = CANVAS,
+    pen_width: float = PEN_WIDTH,
+) -> list[np.ndarray]:
+    """``place_on_pad`` for any pen strokes of (x, y) points with y pointing up."""
+    points = np.concatenate(strokes)
     low, high = points.min(0), points.max(0)
     span = np.maximum(high - low, 1.0)
     # The ink reaches half a pen beyond the path on every side.
@@ -170,12 +181,12 @@ def place_on_pad(
     scale = min(scale, (canvas - 1.0 - pen_width) / span[0])
     size = span * scale + pen_width
     corner = rng.uniform(0, 1, 2) * (canvas - size) + pen_width / 2
-    strokes = []
-    for stroke in digit.strokes:
+    placed = []
+    for stroke in strokes:
         x = (stroke[:, 0] - low[0]) * scale + corner[0]
         y = (high[1] - stroke[:, 1]) * scale + corner[1]  # the tablet's y points up, a canvas's down
-        strokes.append(np.stack([x, y], 1))
-    return strokes
+        placed.append(np.stack([x, y], 1))
+    return placed
 
 
 def rendering_rng(digit: PenDigit, seed: int, rendering: int) -> np.random.Generator:
