@@ -32,7 +32,7 @@ from .preprocess import DrawingError, preprocess
 LATIN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 CYRILLIC_LETTERS = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
 # Letters that look like a digit in some font or hand, decided by looking at them all rendered.
-DIGIT_LIKE_LETTERS = frozenset("BDGIOQSZbgijloqsz" + "БВЗОбвзоЧч")
+DIGIT_LIKE_LETTERS = frozenset("BDGIJOQSZbgijloqsz" + "БВЗОЧЪЬЭбвдзочъьэ")
 LETTERS = {
     "latin letter": "".join(c for c in LATIN_LETTERS if c not in DIGIT_LIKE_LETTERS),
     "cyrillic letter": "".join(c for c in CYRILLIC_LETTERS if c not in DIGIT_LIKE_LETTERS),

@@ -1,5 +1,5 @@
 """Shared fixtures. The real MNIST files are found through MNIST_DATA_DIR, the pen-drawn digits
-through PENDIGITS_DIR (CI sets both)."""
+through PENDIGITS_DIR, Omniglot's characters through OMNIGLOT_DIR (CI sets all three)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 
 from mnist_models.data import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
 from mnist_models.inference import Classifier
+from mnist_models.omniglot import OMNIGLOT_DIR_ENV, find_omniglot_file, load_omniglot
 from mnist_models.pendigits import PENDIGITS_DIR_ENV, find_pen_file, load_pendigits, validation_set
 from mnist_models.preprocess import preprocess
 from tests.live_app import ROOT
@@ -33,6 +34,11 @@ def _pen_dir() -> Path | None:
     return Path(value) if value and Path(value).is_dir() else None
 
 
+def _omniglot_dir() -> Path | None:
+    value = os.environ.get(OMNIGLOT_DIR_ENV)
+    return Path(value) if value and Path(value).is_dir() else None
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip what this machine cannot run, saying why. With REQUIRE_ALL_TESTS set (CI), a missing
     data set or browser fails instead of skipping; a missing GPU always skips (CI has none)."""
@@ -43,6 +49,10 @@ def pytest_collection_modifyitems(config, items):
         if _pen_dir() is None:
             reasons["pendigits"] = (
                 f"pen-drawn digits not found: set {PENDIGITS_DIR_ENV} to the folder with pendigits-orig.tra[.gz]"
+            )
+        if _omniglot_dir() is None:
+            reasons["omniglot"] = (
+                f"Omniglot's characters not found: set {OMNIGLOT_DIR_ENV} to the folder with omniglot-strokes-dev.zip"
             )
         if not Path("/usr/bin/chromium").exists():
             reasons["browser"] = "no /usr/bin/chromium (apt-get install chromium)"
@@ -68,6 +78,12 @@ def mnist_train():
 def pen_data():
     find_pen_file(_pen_dir())  # says what is missing, with REQUIRE_ALL_TESTS set
     return load_pendigits(_pen_dir())
+
+
+@pytest.fixture(scope="session")
+def omniglot_data():
+    find_omniglot_file(_omniglot_dir())  # says what is missing, with REQUIRE_ALL_TESTS set
+    return load_omniglot(_omniglot_dir())
 
 
 @pytest.fixture(scope="session")
