@@ -23,6 +23,7 @@ from .data import MNISTSplit, load_split
 from .device import pick_device
 from .drawings import redraw_mnist
 from .models import SoftmaxRegression
+from .omniglot import OmniglotData, is_digit_like, nondigit_images
 from .pendigits import (
     PENDIGITS_DIR_ENV,
     VALIDATION_RENDERINGS,
@@ -36,6 +37,17 @@ from .pendigits import (
     validation_set,
 )
 from .preprocess import preprocess
+from .verdict import (
+    DIGITS_FLAGGED,
+    auroc,
+    calibrated,
+    choose_threshold,
+    energy,
+    expected_calibration_error,
+    fit_temperature,
+    histogram,
+    reliability,
+)
 
 
 @torch.inference_mode()
@@ -87,13 +99,95 @@ def pen_metrics(model: nn.Module, pen: PenSet) -> dict:
     }
 
 
+# Each non-digit of a measuring set is drawn this many times (sizes and places differ).
+NONDIGIT_RENDERINGS = 2
+# Digits kept (1 - the share of digits flagged) at which the "not a digit" curve is reported.
+CURVE_DIGITS_FLAGGED = (0.005, 0.01, 0.02, 0.05, 0.10, 0.20)
+# The key of the digit-like characters (Latin O, I, S, ...) among the non-digit sets: reported apart.
+DIGIT_LIKE_SET = "digit-like"
+
+
+def nondigit_sets(
+    data: OmniglotData, alphabets, drawers=None, renderings: int = NONDIGIT_RENDERINGS, seed: int = VALIDATION_SEED
+) -> dict[str, torch.Tensor]:
+    """The drawings of ``alphabets`` (by ``drawers``, if given) on the pad, preprocessed: one set
+    per alphabet, and the digit-like characters of all of them in DIGIT_LIKE_SET."""
+    sets, digit_like = {}, []
+    for alphabet in alphabets:
+        characters = data.select([alphabet], drawers)
+        sets[alphabet] = nondigit_images([c for c in characters if not is_digit_like(c)], renderings, seed)
+        digit_like += [c for c in characters if is_digit_like(c)]
+    sets[DIGIT_LIKE_SET] = nondigit_images(digit_like, renderings, seed)
+    return sets
+
+
+def fit_verdict(model: nn.Module, calibration: PenSet, digits_flagged: float = DIGITS_FLAGGED) -> dict:
+    """The temperature and the "not a digit" threshold of ``model``, fit on ``calibration``:
+    pen digits of writers it was not trained on (see ``verdict``)."""
+    logits = predict_logits(model, calibration.images)
+    temperature = fit_temperature(logits, calibration.labels)
+    threshold = choose_threshold(calibrated(logits, temperature).max(1).values, digits_flagged)
+    return {
+        "score": "top_probability",
+        "temperature": temperature,
+        "threshold": threshold,
+        "fit_on": {"writers": sorted(set(calibration.writers.tolist())), "digits_flagged": digits_flagged},
+    }
+
+
+def verdict_metrics(model: nn.Module, verdict: dict, digits: PenSet, nondigits: dict[str, torch.Tensor]) -> dict:
+    """How ``verdict`` (from ``fit_verdict``) does on ``digits`` (pen digits of other writers) and
+    ``nondigits`` (name -> images, the DIGIT_LIKE_SET reported apart): digits flagged, non-digits
+    flagged per set, AUROC of the top probability (and of the energy score, for comparison), the
+    curve of non-digits flagged against digits flagged, calibration error before and after, and
+    the histogram of top probabilities the classroom shows."""
+    temperature, threshold = verdict["temperature"], verdict["threshold"]
+    logits = predict_logits(model, digits.images)
+    raw, probabilities = logits.softmax(1), calibrated(logits, temperature)
+    top = probabilities.max(1).values
+    result = {
+        "digits_flagged": (top < threshold).float().mean().item(),
+        "ece_before": expected_calibration_error(raw, digits.labels),
+        "ece_after": expected_calibration_error(probabilities, digits.labels),
+        "reliability_before": reliability(raw, digits.labels),
+        "reliability_after": reliability(probabilities, digits.labels),
+    }
+    others, other_logits, flagged = [], [], {}
+    for name, images in nondigits.items():
+        if not len(images):
+            continue
+        set_logits = predict_logits(model, images)
+        set_top = calibrated(set_logits, temperature).max(1).values
+        flagged[name] = (set_top < threshold).float().mean().item()
+        if name != DIGIT_LIKE_SET:
+            others.append(set_top)
+            other_logits.append(set_logits)
+    result["non_digits_flagged"] = flagged
+    if others:
+        other_top, other_logits = torch.cat(others), torch.cat(other_logits)
+        result["non_digits_flagged_all"] = (other_top < threshold).float().mean().item()
+        result["auroc"] = auroc(top, other_top)
+        result["energy_auroc"] = auroc(energy(logits, temperature), energy(other_logits, temperature))
+        result["curve"] = [
+            {
+                "digits_flagged": share,
+                "non_digits_flagged": (other_top < choose_threshold(top, share)).float().mean().item(),
+            }
+            for share in CURVE_DIGITS_FLAGGED
+        ]
+        result["histogram"] = histogram(top, other_top)
+    return result
+
+
 def template_correlation(model: SoftmaxRegression, train: MNISTSplit) -> list[float]:
     """Per digit, how much the softmax's template looks like the digit: the Pearson correlation
     of its weight row (centred across the ten digits, which changes no prediction) with the
-    digit's mean training image minus the mean of all training images."""
+    digit's mean training image minus the mean of all training images, the images as the model
+    sees them (deskewed, if it deskews)."""
     weights = model.linear.weight.detach().float().cpu().numpy()
     weights = weights - weights.mean(0)
-    images = train.as_float().flatten(1).numpy()
+    with torch.inference_mode():
+        images = model.sees(train.as_float()).numpy()
     labels = train.labels.numpy()
     overall = images.mean(0)
     return [float(np.corrcoef(weights[d], images[labels == d].mean(0) - overall)[0, 1]) for d in range(10)]

@@ -169,6 +169,32 @@ def curves_picture(
     return _render(fig)
 
 
+def reliability_picture(before: dict, after: dict) -> np.ndarray:
+    """Two reliability diagrams (``verdict.reliability``), before and after temperature scaling:
+    per confidence bin, accuracy (bars) against confidence (the diagonal, where a calibrated model
+    sits), with the share of predictions in each bin as a thin grey line."""
+    fig = _figure(8.6, 3.6)
+    for panel, (rows, title) in enumerate(((before, "T = 1"), (after, "T fitted")), start=1):
+        ax = fig.add_subplot(1, 2, panel)
+        edges = np.asarray(rows["edges"])
+        centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
+        accuracy = np.array([np.nan if a is None else a for a in rows["accuracy"]])
+        confidence = np.array([np.nan if c is None else c for c in rows["confidence"]])
+        ax.bar(centres, accuracy * 100, width=width * 0.9, color="#8fa3b8")
+        ax.plot(centres, confidence * 100, "o", color="#e4572e", markersize=6)
+        ax.plot([0, 1], [0, 100], "--", color="#555555", linewidth=1)
+        share = np.asarray(rows["count"], dtype=float) / max(1, sum(rows["count"]))
+        ax.plot(centres, share * 100, "-", color="#bbbbbb", linewidth=1.5)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 101)
+        ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+        ax.tick_params(labelsize=FONT - 2)
+        ax.set_ylabel("%", fontsize=FONT)
+        ax.set_title(title, fontsize=FONT)
+        ax.grid(alpha=0.3)
+    return _render(fig)
+
+
 def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
     """A uint8 or [0, 1] 28x28 digit as dark ink on white, enlarged with nearest-neighbour."""
     image = np.asarray(image)

@@ -3,7 +3,13 @@
     python -m mnist_models.train --model all --out-dir mnist_models/weights
 
 Each model is written as NAME.safetensors with NAME.json (test accuracy, per-class accuracy,
-confusion matrix, per-epoch curves, recipe, timings, versions, checksums) and NAME.curves.png.
+confusion matrix, per-epoch curves, recipe, timings, versions, checksums, and the verdict: the
+temperature and the "not a digit" threshold) and NAME.curves.png, NAME.reliability.png.
+
+By default a model deskews what it reads and trains on MNIST, the pen-drawn digits of writers
+1-20 and drawings that are not digits (outlier exposure: Omniglot's training alphabets, letters
+and shapes, each pushed towards equal probabilities for all ten digits). Writers 21-24 are kept
+out of training: the temperature and the threshold are fit on them (``fit_verdict``).
 """
 
 from __future__ import annotations
@@ -26,7 +32,27 @@ from .augment import AUGMENTATIONS, augment_batch
 from .checkpoints import MODEL_NAMES, build_model, save_checkpoint
 from .data import MNISTSplit, load_split
 from .device import describe_device, pick_device
-from .evaluate import evaluate_model, pen_metrics, template_correlation
+from .evaluate import (
+    NONDIGIT_RENDERINGS,
+    evaluate_model,
+    fit_verdict,
+    nondigit_sets,
+    pen_metrics,
+    template_correlation,
+    verdict_metrics,
+)
+from .omniglot import (
+    OMNIGLOT_DIR_ENV,
+    TRAINING_ALPHABETS,
+    TRAINING_DRAWERS,
+    TUNING_DRAWERS,
+    VALIDATION_ALPHABETS,
+    OmniglotData,
+    OmniglotDataError,
+    is_digit_like,
+    load_omniglot,
+    nondigit_images,
+)
 from .pad import CANVAS, PEN_WIDTH
 from .pendigits import (
     FILE_NAME,
@@ -42,7 +68,7 @@ from .pendigits import (
     pen_set,
     validation_set,
 )
-from .pictures import curves_picture
+from .pictures import curves_picture, reliability_picture
 
 
 @dataclass(frozen=True)
@@ -57,25 +83,30 @@ class Recipe:
     schedule: str = "cosine"  # or "constant" (the tutorials)
     smoothness: float = 0.0  # softmax: weight of SoftmaxRegression.roughness() in the loss
     mnist_weight: float = 1.0  # an MNIST image's share of the loss against a pen digit's
+    # A non-digit's share of the loss against a digit's (outlier exposure, Hendrycks et al. 2019).
+    outlier_weight: float = 1.0
+
+
+# The label of a training image that is not a digit: its target is equal probabilities for all ten.
+NOT_A_DIGIT = -1
 
 
 @dataclass(frozen=True)
 class TrainingSet:
     """Training images in the input contract (N, 1, 28, 28) with their labels: MNIST's, maybe
-    with pen-drawn digits after them."""
+    with pen-drawn digits after them, maybe with non-digits (label NOT_A_DIGIT) after those."""
 
     images: torch.Tensor
     labels: torch.Tensor
     mnist_images: int  # the first this many are MNIST's
 
-    def weights(self, mnist_weight: float) -> torch.Tensor | None:
-        """Each image's weight in the loss: ``mnist_weight`` for MNIST's, 1 for the pen digits;
-        None when they are all equal."""
-        if mnist_weight == 1.0 or self.mnist_images == len(self):
-            return None
+    def weights(self, mnist_weight: float = 1.0, outlier_weight: float = 1.0) -> torch.Tensor | None:
+        """Each image's weight in the loss: ``mnist_weight`` for MNIST's, ``outlier_weight`` for
+        a non-digit, 1 for the pen digits; None when they are all equal."""
         weights = torch.ones(len(self))
         weights[: self.mnist_images] = mnist_weight
-        return weights
+        weights[self.labels == NOT_A_DIGIT] = outlier_weight
+        return None if bool((weights == 1).all()) else weights
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -84,10 +115,16 @@ class TrainingSet:
         return self.images
 
 
-def training_set(mnist: MNISTSplit, pen: PenSet | None = None) -> TrainingSet:
-    if pen is None:
-        return TrainingSet(mnist.as_float(), mnist.labels, len(mnist))
-    return TrainingSet(torch.cat([mnist.as_float(), pen.images]), torch.cat([mnist.labels, pen.labels]), len(mnist))
+def training_set(mnist: MNISTSplit, pen: PenSet | None = None, nondigits: torch.Tensor | None = None) -> TrainingSet:
+    """MNIST's training images, then the pen digits, then the non-digits (N, 1, 28, 28), if given."""
+    images, labels = [mnist.as_float()], [mnist.labels]
+    if pen is not None:
+        images.append(pen.images)
+        labels.append(pen.labels)
+    if nondigits is not None:
+        images.append(nondigits)
+        labels.append(torch.full((len(nondigits),), NOT_A_DIGIT, dtype=torch.long))
+    return TrainingSet(torch.cat(images), torch.cat(labels), len(mnist))
 
 
 RECIPES = {
@@ -112,14 +149,26 @@ MLP_ARCHITECTURES = {
 # Each training writer's digit is drawn on the pad this many times (sizes and places differ).
 PEN_RENDERINGS = 2
 PEN_SEED = 0
+# The pen writers trained on: the training writers but those the verdict is fit on (TUNING_WRITERS).
+FIT_WRITERS = tuple(w for w in TRAINING_WRITERS if w not in TUNING_WRITERS)
+# Generated non-digits (letters from fonts, shapes, scribbles) added to Omniglot's for training.
+GENERATED_NONDIGITS = 3000
+# Metrics of the verdict that describe calibration rather than "not a digit".
+CALIBRATION_KEYS = ("ece_before", "ece_after", "reliability_before", "reliability_after")
 
 
 def loss_fn(logits: torch.Tensor, labels: torch.Tensor, kind: str, weights: torch.Tensor | None = None) -> torch.Tensor:
-    """The batch's mean loss, or its ``weights``-weighted mean (one weight per image)."""
+    """The batch's mean loss, or its ``weights``-weighted mean (one weight per image).
+
+    A digit's target is its one-hot vector; a non-digit's (label NOT_A_DIGIT) is 1/10 for every
+    digit, so cross-entropy against it is the mean of -log p over the ten (outlier exposure).
+    """
+    digit = labels != NOT_A_DIGIT
+    target = torch.where(digit[:, None], F.one_hot(labels.clamp(min=0), 10).float(), torch.full_like(logits, 0.1))
     if kind == "cross_entropy":
-        losses = F.cross_entropy(logits, labels, reduction="none")
+        losses = -(target * logits.log_softmax(1)).sum(1)
     elif kind == "mse":
-        losses = (logits.softmax(1) - F.one_hot(labels, 10).float()).square().mean(1)
+        losses = (logits.softmax(1) - target).square().mean(1)
     else:
         raise ValueError(f"unknown loss {kind!r}")
     return losses.mean() if weights is None else (losses * weights).sum() / weights.sum()
@@ -142,7 +191,7 @@ class Step:
     batches: int  # per epoch
     size: int  # images in the batch
     loss: torch.Tensor  # the batch's loss (with any smoothness penalty), detached, on the device
-    correct: torch.Tensor  # how many of the batch the model read right before this step, on the device
+    correct: torch.Tensor  # how many of the batch's digits the model read right before this step, on the device
 
     @property
     def epochs_done(self) -> float:
@@ -199,7 +248,9 @@ def train_steps(
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            yield Step(epoch, batch, batches, len(y), loss.detach(), (logits.argmax(1) == y).sum())
+            yield Step(
+                epoch, batch, batches, len(y), loss.detach(), (logits.argmax(1) == y).sum()
+            )  # a non-digit is never "right"
 
 
 def train_model(
@@ -213,11 +264,15 @@ def train_model(
     config: dict | None = None,
     pen_validation: PenSet | None = None,
     mnist_train: MNISTSplit | None = None,
+    calibration: PenSet | None = None,
+    nondigit_validation: dict[str, torch.Tensor] | None = None,
 ) -> tuple[nn.Module, dict]:
     """Train a new model ``name`` with ``recipe``; return it with its per-epoch history and final metrics.
 
     With ``pen_validation`` the metrics include its accuracy overall, per digit and per writer;
-    with ``mnist_train`` (or when ``train`` is MNIST's split) a softmax's template correlation.
+    with ``mnist_train`` (or when ``train`` is MNIST's split) a softmax's template correlation;
+    with ``calibration`` (pen digits not trained on) its verdict (``evaluate.fit_verdict``),
+    measured on ``pen_validation`` and ``nondigit_validation``.
     """
     torch.manual_seed(seed)
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -233,6 +288,7 @@ def train_model(
     weights = train.weights(recipe.mnist_weight) if isinstance(train, TrainingSet) else None
     steps = train_steps(model, recipe, images, labels, generator, None if weights is None else weights.to(device))
     total = recipe.epochs * -(-len(train) // recipe.batch_size)
+    digits = int((train.labels != NOT_A_DIGIT).sum())
     for step in tqdm(steps, total=total, desc=name, leave=False, disable=not progress):
         loss_sum += step.loss * step.size
         correct += step.correct
@@ -240,7 +296,7 @@ def train_model(
             continue
         result = evaluate_model(model, test_images, test.labels)
         history["train_loss"].append(loss_sum.item() / len(train))
-        history["train_accuracy"].append(correct.item() / len(train))
+        history["train_accuracy"].append(correct.item() / digits)
         history["test_loss"].append(result["loss"])
         history["test_accuracy"].append(result["accuracy"])
         loss_sum.zero_()
@@ -263,6 +319,12 @@ def train_model(
     }
     if pen_validation is not None:
         metrics.update(pen_metrics(model, pen_validation))
+    if calibration is not None:
+        metrics["verdict"] = fit_verdict(model, calibration)
+        if pen_validation is not None:
+            measured = verdict_metrics(model, metrics["verdict"], pen_validation, nondigit_validation or {})
+            metrics["calibration"] = {key: measured.pop(key) for key in CALIBRATION_KEYS}
+            metrics["verdict"].update(measured)
     mnist_train = mnist_train if mnist_train is not None else train if isinstance(train, MNISTSplit) else None
     if name == "softmax" and mnist_train is not None:
         metrics["template_correlation"] = template_correlation(model, mnist_train)
@@ -285,15 +347,43 @@ def train_model(
 
 
 def pen_training_data(
-    pen: PenData, renderings: int = PEN_RENDERINGS, seed: int = PEN_SEED, writers=TRAINING_WRITERS
+    pen: PenData, renderings: int = PEN_RENDERINGS, seed: int = PEN_SEED, writers=FIT_WRITERS
 ) -> PenSet:
     """The training writers' digits, each drawn ``renderings`` times on the pad and preprocessed."""
     return pen_set(pen.by_writers(writers), renderings, seed)
 
 
-def trained_on(mnist: MNISTSplit, pen: PenData | None, pen_train: PenSet | None, writers=TRAINING_WRITERS) -> dict:
-    """What a model was trained on, for its metrics JSON: MNIST and, if used, the pen digits."""
-    described = {"mnist_train": {"images": len(mnist), "sha256": mnist.sha256}, "pen": None}
+def nondigit_training_data(omniglot: OmniglotData, generated: int = GENERATED_NONDIGITS, seed: int = PEN_SEED):
+    """The non-digits trained on (N, 1, 28, 28): Omniglot's training alphabets by the training
+    drawers, digit-like characters left out, and ``generated`` letters, shapes and scribbles."""
+    from .nondigits import generated_images
+
+    characters = [c for c in omniglot.select(TRAINING_ALPHABETS, TRAINING_DRAWERS) if not is_digit_like(c)]
+    return torch.cat([nondigit_images(characters, NONDIGIT_RENDERINGS, seed), generated_images(generated, seed)])
+
+
+def trained_on(
+    mnist: MNISTSplit,
+    pen: PenData | None,
+    pen_train: PenSet | None,
+    writers=FIT_WRITERS,
+    omniglot: OmniglotData | None = None,
+    nondigits: torch.Tensor | None = None,
+) -> dict:
+    """What a model was trained on, for its metrics JSON: MNIST and, if used, the pen digits and
+    the non-digits."""
+    described = {"mnist_train": {"images": len(mnist), "sha256": mnist.sha256}, "pen": None, "nondigits": None}
+    if omniglot is not None and nondigits is not None:
+        described["nondigits"] = {
+            "omniglot": {
+                "file": omniglot.path.name,
+                "sha256": omniglot.sha256,
+                "alphabets": list(TRAINING_ALPHABETS),
+                "drawers": list(TRAINING_DRAWERS),
+            },
+            "generated": GENERATED_NONDIGITS,
+            "images": len(nondigits),
+        }
     if pen is not None and pen_train is not None:
         described["pen"] = {
             "file": pen.path.name.removesuffix(".gz"),
@@ -314,11 +404,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", choices=[*MODEL_NAMES, "all"], default="all")
     parser.add_argument(
         "--data",
-        choices=["mnist+pen", "mnist"],
-        default="mnist+pen",
-        help="MNIST and the pen-drawn digits of the training writers (default), or MNIST alone (the tutorials)",
+        choices=["mnist+pen+nondigits", "mnist+pen", "mnist"],
+        default="mnist+pen+nondigits",
+        help="MNIST, the pen-drawn digits of the training writers and drawings that are not digits (default); "
+        "without the non-digits; or MNIST alone (the tutorials)",
     )
     parser.add_argument("--pen-dir", help=f"folder with {FILE_NAME}[.gz] (default: ${PENDIGITS_DIR_ENV})")
+    parser.add_argument("--omniglot-dir", help=f"folder with the Omniglot strokes zip (default: ${OMNIGLOT_DIR_ENV})")
+    parser.add_argument(
+        "--deskew",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="straighten each digit's slant before the model reads it (default: on)",
+    )
     parser.add_argument(
         "--pen-renderings", type=int, default=PEN_RENDERINGS, help="pad drawings per pen digit (default %(default)s)"
     )
@@ -341,6 +439,9 @@ def main(argv: list[str] | None = None) -> None:
         "--mnist-weight", type=float, help="an MNIST image's weight in the loss, a pen digit's being 1 (default 1)"
     )
     parser.add_argument(
+        "--outlier-weight", type=float, help="a non-digit's weight in the loss, a digit's being 1 (default 1)"
+    )
+    parser.add_argument(
         "--batch-norm",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -350,8 +451,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--tuning",
         action="store_true",
-        help=f"train on writers {TRAINING_WRITERS[0]}-{TUNING_WRITERS[0] - 1} and measure on writers "
-        f"{TUNING_WRITERS[0]}-{TUNING_WRITERS[-1]}, to choose a recipe without the validation writers",
+        help=f"measure on writers {TUNING_WRITERS[0]}-{TUNING_WRITERS[-1]} and Omniglot's tuning drawers "
+        "instead of the validation writers and alphabets, to choose a recipe without them",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
@@ -369,16 +470,30 @@ def main(argv: list[str] | None = None) -> None:
         if args.data != "mnist":
             parser.exit(2, f"{error}\n")
         pen = None
-        print(f"no pen-drawn digits, so no real-drawings figure: {error}")
-    writers, measured = TRAINING_WRITERS, VALIDATION_WRITERS
-    if args.tuning:
-        writers, measured = tuple(w for w in TRAINING_WRITERS if w not in TUNING_WRITERS), TUNING_WRITERS
+        print(f"no pen-drawn digits, so no real-drawings figure and no verdict: {error}")
+    try:
+        omniglot = load_omniglot(args.omniglot_dir)
+    except OmniglotDataError as error:
+        if args.data == "mnist+pen+nondigits":
+            parser.exit(2, f"{error}\n")
+        omniglot = None
+        print(f"no Omniglot drawings, so no non-digit figures: {error}")
+    measured = TUNING_WRITERS if args.tuning else VALIDATION_WRITERS
     use_pen = pen is not None and args.data != "mnist"
-    pen_train = pen_training_data(pen, args.pen_renderings, writers=writers) if use_pen else None
+    pen_train = pen_training_data(pen, args.pen_renderings) if use_pen else None
     validation = validation_set(pen, measured) if pen is not None else None
+    calibration = validation_set(pen, TUNING_WRITERS) if pen is not None and pen.by_writers(TUNING_WRITERS) else None
+    nondigits = nondigit_training_data(omniglot) if args.data == "mnist+pen+nondigits" else None
+    nondigit_validation = None
+    if omniglot is not None:
+        alphabets, drawers = (TRAINING_ALPHABETS, TUNING_DRAWERS) if args.tuning else (VALIDATION_ALPHABETS, None)
+        nondigit_validation = nondigit_sets(omniglot, alphabets, drawers)
     if pen is not None:
-        print(f"pen digits measured on writers {measured[0]}-{measured[-1]}")
-    train = training_set(mnist, pen_train)
+        print(
+            f"pen digits measured on writers {measured[0]}-{measured[-1]}, verdict fit on writers "
+            f"{TUNING_WRITERS[0]}-{TUNING_WRITERS[-1]}"
+        )
+    train = training_set(mnist, pen_train, nondigits)
     print(f"data ready in {time.perf_counter() - start:.1f} s: {len(train)} training images")
 
     out_dir = Path(args.out_dir)
@@ -396,13 +511,14 @@ def main(argv: list[str] | None = None) -> None:
             "weight_decay",
             "smoothness",
             "mnist_weight",
+            "outlier_weight",
         )
         if getattr(args, field) is not None
     }
     print(f"training {', '.join(names)} on {describe_device(device)} (torch {torch.__version__})")
     for name in names:
         recipe = dataclasses.replace(RECIPES[name], **overrides)
-        config = {}
+        config = {"deskew": args.deskew}
         if name == "mlp":
             config = dict(MLP_ARCHITECTURES[args.arch])
             config.update(
@@ -423,8 +539,11 @@ def main(argv: list[str] | None = None) -> None:
             config=config,
             pen_validation=validation,
             mnist_train=mnist,
+            calibration=calibration,
+            nondigit_validation=nondigit_validation,
         )
-        metrics["trained_on"] = trained_on(mnist, pen, pen_train, writers)
+        metrics["trained_on"] = trained_on(mnist, pen, pen_train, FIT_WRITERS, omniglot, nondigits)
+        metrics["preprocessing"] = {"deskew": args.deskew}
         save_checkpoint(model, name, metrics, out_dir)
         curves = curves_picture(
             metrics["curves"],
@@ -432,7 +551,19 @@ def main(argv: list[str] | None = None) -> None:
             legend=("train", "test"),
         )
         Image.fromarray(curves).save(out_dir / f"{name}.curves.png")
+        if "calibration" in metrics:
+            picture = reliability_picture(
+                metrics["calibration"]["reliability_before"], metrics["calibration"]["reliability_after"]
+            )
+            Image.fromarray(picture).save(out_dir / f"{name}.reliability.png")
         pen_figure = f", real pen digits {metrics['pen_accuracy']:.2%}" if "pen_accuracy" in metrics else ""
+        if "non_digits_flagged_all" in metrics.get("verdict", {}):
+            verdict = metrics["verdict"]
+            pen_figure += (
+                f", non-digits flagged {verdict['non_digits_flagged_all']:.1%} with {verdict['digits_flagged']:.2%} "
+                f"of digits (AUROC {verdict['auroc']:.3f}), ECE {metrics['calibration']['ece_before']:.2%} -> "
+                f"{metrics['calibration']['ece_after']:.2%}"
+            )
         print(
             f"{name}: MNIST test accuracy {metrics['test_accuracy']:.2%}{pen_figure}, "
             f"trained in {metrics['train_seconds']:.1f} s -> {out_dir}"

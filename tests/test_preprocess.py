@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
@@ -19,9 +20,11 @@ from mnist_models.preprocess import (
     DrawingError,
     EmptyDrawingError,
     decode_data_url,
+    deskew,
     preprocess,
     read_file,
 )
+from mnist_models.pad import render_strokes
 from tests.conftest import draw_digit
 
 
@@ -180,3 +183,37 @@ def test_only_png_jpeg_and_webp_are_decoded():
     draw_digit(7).convert("RGB").save(buffer, "BMP")  # a picture PIL reads, but not one a browser sends us
     with pytest.raises(DrawingError, match="not an image"):
         preprocess(buffer.getvalue())
+
+
+def slant(x: np.ndarray) -> float:
+    """mu11 / mu02 of the ink: how far x moves per row down."""
+    ys, xs = np.indices(x.shape)
+    cy, cx = centre_of_mass(x)
+    return float(((xs - cx) * (ys - cy) * x).sum() / ((ys - cy) ** 2 * x).sum())
+
+
+@pytest.mark.parametrize("lean", [-60.0, -25.0, 25.0, 60.0])
+def test_deskewing_stands_a_slanted_stroke_upright_and_keeps_its_centre(lean):
+    x = preprocess(render_strokes([[(140 + lean, 40), (140 - lean, 240)]]))
+    assert abs(slant(x)) > 0.05
+    straight = deskew(torch.from_numpy(x)).numpy()
+    assert abs(slant(straight)) < 0.01
+    assert centre_of_mass(straight) == pytest.approx(centre_of_mass(x), abs=0.1)
+    assert straight.sum() == pytest.approx(x.sum(), rel=0.02)  # no ink lost
+
+
+def test_deskewing_leaves_an_upright_digit_as_it_is_and_works_on_batches():
+    upright = preprocess(render_strokes([[(140, 40), (140, 240)]]))
+    leaning = preprocess(render_strokes([[(180, 40), (100, 240)]]))
+    batch = torch.from_numpy(np.stack([upright, leaning]))
+    straight = deskew(batch)
+    assert straight.shape == batch.shape
+    assert np.abs(straight[0].numpy() - upright).max() < 0.02
+    assert torch.equal(straight[1], deskew(batch[1]))
+
+
+def test_deskewing_a_flat_stroke_does_not_tear_it_apart():
+    flat = preprocess(render_strokes([[(40, 140), (240, 150)]]))  # a dash: almost no height to shear along
+    straight = deskew(torch.from_numpy(flat)).numpy()
+    assert np.isfinite(straight).all()
+    assert straight.sum() == pytest.approx(flat.sum(), rel=0.05)

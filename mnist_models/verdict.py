@@ -1,0 +1,103 @@
+"""Whether a drawing is a digit at all, and how sure a model is: temperature and threshold.
+
+A softmax always spreads its probability over the ten digits, so a smiley still gets a "most
+likely digit". Two numbers, both fit on drawings the model was not trained on, turn its output
+into a verdict a person can trust:
+
+- the **temperature** T (Guo et al. 2017, "On calibration of modern neural networks"): the
+  probabilities are softmax(logits / T), with T chosen to minimise the negative log-likelihood
+  of held-out digits, so that "90 % sure" is right about nine times in ten;
+- the **threshold**: the top calibrated probability below which the model says "this does not
+  look like a digit" (the max-softmax baseline of Hendrycks & Gimpel 2017), set so that only a
+  small, chosen share of held-out digits falls below it. Models trained with outlier exposure
+  (``train.py``: non-digits pushed towards equal probabilities) keep non-digits below it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+# The share of held-out digits the threshold is allowed to call "not a digit".
+DIGITS_FLAGGED = 0.005
+# Temperatures tried when fitting, evenly spaced in log T.
+TEMPERATURES = np.exp(np.linspace(np.log(0.2), np.log(10.0), 400))
+HISTOGRAM_BINS = 20
+CALIBRATION_BINS = 15
+
+
+def calibrated(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """The probabilities softmax(logits / T), (N, 10)."""
+    return (logits.float() / temperature).softmax(1)
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """The temperature T that minimises the mean negative log-likelihood of ``labels``."""
+    logits, labels = logits.float(), labels.long()
+    losses = [torch.nn.functional.cross_entropy(logits / t, labels).item() for t in TEMPERATURES]
+    return float(TEMPERATURES[int(np.argmin(losses))])
+
+
+def choose_threshold(top_probabilities: torch.Tensor, digits_flagged: float = DIGITS_FLAGGED) -> float:
+    """The top probability below which ``digits_flagged`` of these (held-out) digits fall."""
+    return float(torch.quantile(top_probabilities.double(), digits_flagged))
+
+
+def expected_calibration_error(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = CALIBRATION_BINS):
+    """The mean gap between confidence and accuracy, over equal-width confidence bins weighted by
+    how many predictions fall in each (Guo et al. 2017)."""
+    confidence, predicted = probabilities.max(1)
+    correct = (predicted == labels).double()
+    index = (confidence.double() * bins).long().clamp(max=bins - 1)
+    error = 0.0
+    for b in range(bins):
+        members = index == b
+        if members.any():
+            error += members.double().mean().item() * abs(
+                confidence[members].double().mean().item() - correct[members].mean().item()
+            )
+    return error
+
+
+def reliability(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = 10) -> dict:
+    """Per equal-width confidence bin: mean confidence, accuracy and count (a reliability diagram)."""
+    confidence, predicted = probabilities.max(1)
+    correct = (predicted == labels).double()
+    index = (confidence.double() * bins).long().clamp(max=bins - 1)
+    rows = {"edges": np.linspace(0, 1, bins + 1).round(3).tolist(), "confidence": [], "accuracy": [], "count": []}
+    for b in range(bins):
+        members = index == b
+        count = int(members.sum())
+        rows["count"].append(count)
+        rows["confidence"].append(confidence[members].double().mean().item() if count else None)
+        rows["accuracy"].append(correct[members].mean().item() if count else None)
+    return rows
+
+
+def auroc(digit_scores: torch.Tensor, other_scores: torch.Tensor) -> float:
+    """The chance that a random digit scores higher than a random non-digit (ties count half)."""
+    digits, others = digit_scores.double().flatten(), other_scores.double().flatten()
+    ranks = torch.cat([digits, others]).argsort().argsort().double()
+    # Average ranks over ties, so equal scores count half either way.
+    values = torch.cat([digits, others])
+    unique, inverse = values.unique(return_inverse=True)
+    mean_rank = torch.zeros(len(unique), dtype=torch.double).index_add_(0, inverse, ranks)
+    mean_rank /= torch.bincount(inverse, minlength=len(unique)).double()
+    digit_ranks = mean_rank[inverse[: len(digits)]]
+    return float((digit_ranks.sum() - len(digits) * (len(digits) - 1) / 2) / (len(digits) * len(others)))
+
+
+def histogram(digit_scores: torch.Tensor, other_scores: torch.Tensor, bins: int = HISTOGRAM_BINS) -> dict:
+    """The share of digits and of non-digits in each equal-width bin of top probability, 0 to 1."""
+    edges = np.linspace(0, 1, bins + 1)
+
+    def shares(scores: torch.Tensor) -> list[float]:
+        counts, _ = np.histogram(scores.double().clamp(0, 1).numpy(), edges)
+        return (counts / max(1, counts.sum())).round(4).tolist()
+
+    return {"edges": edges.round(3).tolist(), "digits": shares(digit_scores), "not_digits": shares(other_scores)}
+
+
+def energy(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """The (negative) energy score T logsumexp(logits / T) of Liu et al. 2020: higher for digits."""
+    return temperature * torch.logsumexp(logits.float() / temperature, 1)
