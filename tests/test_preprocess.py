@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
+from mnist_models.pad import render_strokes
 from mnist_models.preprocess import (
     CENTRE,
     MAX_DATA_URL_CHARS,
@@ -24,7 +25,6 @@ from mnist_models.preprocess import (
     preprocess,
     read_file,
 )
-from mnist_models.pad import render_strokes
 from tests.conftest import draw_digit
 
 
