@@ -62,21 +62,31 @@ def font(name: str) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_folder() / name), FONT_POINTS)
 
 
-def letter_picture(letter: str, font_name: str, size: float, rng: np.random.Generator) -> Image.Image:
-    """``letter`` in ``font_name`` as the pad's picture: black on transparent, the ink in alpha, its
-    longer side ``size`` of the canvas, on a slant and sheared a little, at a random place."""
+def letter_glyph(letter: str, font_name: str, angle: float, shear: float) -> Image.Image:
+    """``letter`` in ``font_name``, large, sheared by ``shear`` and turned ``angle`` degrees clockwise,
+    as an ink map ("L", 255 full ink) with room around it for any turn and shear up to
+    MAX_ROTATION and MAX_SHEAR."""
     face = font(font_name)
-    side = FONT_POINTS * 2
+    left, top, right, bottom = face.getbbox(letter, anchor="mm")
+    # Room for the glyph turned and sheared, and no more: a larger picture costs time to transform.
+    side = int(1.6 * max(right - left, bottom - top)) + 8
     glyph = Image.new("L", (side, side), 0)
-    ImageDraw.Draw(glyph).text((side / 2, side / 2), letter, fill=255, font=face, anchor="mm")
-    angle = np.radians(rng.uniform(-MAX_ROTATION, MAX_ROTATION))
-    shear = rng.uniform(-MAX_SHEAR, MAX_SHEAR)
+    # The ink's centre at the picture's centre (a letter's anchor is its line's middle, not its ink's).
+    origin = (side / 2 - (left + right) / 2, side / 2 - (top + bottom) / 2)
+    ImageDraw.Draw(glyph).text(origin, letter, fill=255, font=face, anchor="mm")
     # The inverse map (output pixel -> glyph pixel) of a shear then a rotation about the centre.
-    cos, sin = np.cos(angle), np.sin(angle)
+    cos, sin = np.cos(np.radians(angle)), np.sin(np.radians(angle))
     a, b, d, e = cos, sin - shear * cos, -sin, cos + shear * sin
     centre = side / 2
     c, f = centre - a * centre - b * centre, centre - d * centre - e * centre
-    glyph = glyph.transform(glyph.size, Image.Transform.AFFINE, (a, b, c, d, e, f), Image.Resampling.BICUBIC)
+    return glyph.transform(glyph.size, Image.Transform.AFFINE, (a, b, c, d, e, f), Image.Resampling.BICUBIC)
+
+
+def letter_picture(letter: str, font_name: str, size: float, rng: np.random.Generator) -> Image.Image:
+    """``letter`` in ``font_name`` as the pad's picture: black on transparent, the ink in alpha, its
+    longer side ``size`` of the canvas, on a slant and sheared a little, at a random place."""
+    angle, shear = rng.uniform(-MAX_ROTATION, MAX_ROTATION), rng.uniform(-MAX_SHEAR, MAX_SHEAR)
+    glyph = letter_glyph(letter, font_name, angle, shear)
     glyph = glyph.crop(glyph.getbbox())
     scale = size * CANVAS / max(glyph.size)
     width, height = max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))
@@ -208,7 +218,7 @@ def cloud(rng: np.random.Generator) -> list[np.ndarray]:
 
 def scribble(rng: np.random.Generator) -> list[np.ndarray]:
     """A jittery line of many random segments back and forth across a patch of the pad."""
-    segments = int(rng.integers(6, 16))
+    segments = int(rng.integers(10, 20))
     aspect = rng.uniform(0.4, 1.0)
     return [rng.uniform(-1, 1, (segments + 1, 2)) * (1.0, aspect)]
 
@@ -262,14 +272,14 @@ KINDS = (*SHAPES, *LETTERS)
 
 
 def hand_drawn(strokes: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
-    """``strokes`` as a hand draws them: points every few hundredths of the shape's size, a slow
+    """``strokes`` as a hand draws them: points a few hundredths of the shape's size apart, a slow
     wobble along each stroke and a small tremor, and each stroke a little off where it belongs."""
     drawn = []
     for stroke in strokes:
         if len(stroke) > 1:
             steps = np.hypot(*np.diff(stroke, axis=0).T)
             along = np.concatenate([[0.0], np.cumsum(steps)])
-            t = np.linspace(0, along[-1], max(2, int(along[-1] / 0.04)))
+            t = np.linspace(0, along[-1], max(2, int(along[-1] / 0.06)))
             stroke = np.stack([np.interp(t, along, stroke[:, 0]), np.interp(t, along, stroke[:, 1])], 1)
             # A random walk smoothed over a few points: a wobble, not a jitter.
             walk = np.cumsum(rng.normal(0, 0.012, stroke.shape), 0)

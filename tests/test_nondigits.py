@@ -18,6 +18,8 @@ from mnist_models.nondigits import (
     FONT_FILES,
     KINDS,
     LETTERS,
+    MAX_ROTATION,
+    MAX_SHEAR,
     generated_images,
     generated_picture,
     generated_pictures,
@@ -63,6 +65,19 @@ def test_a_letter_is_the_size_asked_and_all_of_it_is_on_the_pad():
         picture = nondigits.letter_picture(letter, FONT_FILES[seed], 0.7, np.random.default_rng(seed))
         rows, cols = np.nonzero(np.asarray(picture)[:, :, 3])
         assert max(np.ptp(rows), np.ptp(cols)) + 1 == pytest.approx(0.7 * CANVAS, abs=3)
+
+
+def test_no_letter_is_cut_off_however_far_it_is_turned_and_sheared():
+    extremes = [(angle, shear) for angle in (-MAX_ROTATION, MAX_ROTATION) for shear in (-MAX_SHEAR, MAX_SHEAR)]
+    for name in FONT_FILES:
+        # Letters with long tails below or above the line, and a spread of the rest.
+        for letter in set("pyрущЙ") | set("".join(LETTERS.values())[::6]):
+            for angle, shear in extremes:
+                ink = np.asarray(nondigits.letter_glyph(letter, name, angle, shear))
+                assert ink.max() > 0 and not (ink[0].any() or ink[-1].any() or ink[:, 0].any() or ink[:, -1].any()), (
+                    name,
+                    letter,
+                )
 
 
 def test_shapes_are_drawn_with_the_pads_pen_as_a_hand_draws_them():
