@@ -4,7 +4,11 @@
 
 Per model it prints MNIST test accuracy with the confusion matrix; accuracy on the validation
 writers' pen digits (mnist_models/pendigits.py) overall, per digit and per writer, and writes a
-contact sheet of those misses; and for the softmax, how much its templates look like digits.
+contact sheet of those misses; for the softmax, how much its templates look like digits; and the
+verdict (mnist_models/verdict.py): the validation writers' digits it calls "not a digit", the
+non-digits of the validation alphabets (mnist_models/omniglot.py) it calls "not a digit", per
+alphabet, the AUROC, the calibration error before and after temperature scaling, and a contact
+sheet of the non-digits it took for digits.
 """
 
 from __future__ import annotations
@@ -18,12 +22,19 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 from torch import nn
 
-from .checkpoints import MODEL_NAMES, load_model
+from .checkpoints import MODEL_NAMES, load_metrics, load_model
 from .data import MNISTSplit, load_split
 from .device import pick_device
 from .drawings import redraw_mnist
 from .models import SoftmaxRegression
-from .omniglot import OmniglotData, is_digit_like, nondigit_images
+from .omniglot import (
+    VALIDATION_ALPHABETS,
+    OmniglotData,
+    OmniglotDataError,
+    is_digit_like,
+    load_omniglot,
+    nondigit_images,
+)
 from .pendigits import (
     PENDIGITS_DIR_ENV,
     VALIDATION_RENDERINGS,
@@ -237,6 +248,55 @@ def miss_sheet(pen: PenData, predictions: torch.Tensor, columns: int = 12) -> Im
     return sheet
 
 
+def nondigit_miss_sheet(
+    model: nn.Module, verdict: dict, sets: dict[str, torch.Tensor], columns: int = 16
+) -> Image.Image | None:
+    """A contact sheet of the non-digits (DIGIT_LIKE_SET left out) that ``model`` took for digits:
+    each the 28x28 picture it saw, with its alphabet's initial, the digit it read and how sure."""
+    misses = []
+    for name, images in sets.items():
+        if name == DIGIT_LIKE_SET or not len(images):
+            continue
+        probabilities = calibrated(predict_logits(model, images), verdict["temperature"])
+        top, digit = probabilities.max(1)
+        for i in torch.flatnonzero(top >= verdict["threshold"]).tolist():
+            with torch.inference_mode():
+                seen = model.sees(images[i : i + 1]).view(28, 28).cpu().numpy()
+            misses.append((seen, f"{name[:3]} {int(digit[i])} {top[i].item():.0%}"))
+    if not misses:
+        return None
+    cell, side = 84, 64
+    rows = -(-len(misses) // columns)
+    sheet = Image.new("RGB", (columns * cell, rows * (side + 18)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for n, (seen, caption) in enumerate(misses):
+        x, y = (n % columns) * cell, (n // columns) * (side + 18)
+        picture = Image.fromarray((255 - np.clip(seen, 0, 1) * 255).astype(np.uint8))
+        sheet.paste(picture.resize((side, side), Image.Resampling.NEAREST), (x + 2, y + 2))
+        draw.text((x + 2, y + side + 3), caption, fill="#c0392b")
+    return sheet
+
+
+def print_verdict_figures(name: str, verdict: dict, measured: dict) -> None:
+    print(
+        f"{name}: not a digit below a top probability of {verdict['threshold']:.3f} (temperature "
+        f"{verdict['temperature']:.3f}, fit on writers {verdict['fit_on']['writers']})"
+    )
+    print(f"  validation writers' digits called not a digit: {measured['digits_flagged']:.2%}")
+    flagged = measured["non_digits_flagged"]
+    print("  non-digits called not a digit: " + ", ".join(f"{k} {v:.1%}" for k, v in flagged.items()))
+    if "auroc" in measured:
+        print(
+            f"  all validation non-digits {measured['non_digits_flagged_all']:.1%}; AUROC top probability "
+            f"{measured['auroc']:.3f}, energy {measured['energy_auroc']:.3f}"
+        )
+        print(
+            "  non-digits flagged when this share of digits is: "
+            + ", ".join(f"{p['digits_flagged']:.1%} -> {p['non_digits_flagged']:.1%}" for p in measured["curve"])
+        )
+    print(f"  expected calibration error: {measured['ece_before']:.2%} at T = 1, {measured['ece_after']:.2%} fitted")
+
+
 def print_pen_figures(name: str, metrics: dict, count: int) -> None:
     print(f"{name}: real pen digits (validation writers) {metrics['pen_accuracy']:.2%} ({count} pad drawings)")
     print("  per digit:  " + " ".join(f"{d}:{a:.1%}" for d, a in enumerate(metrics["pen_per_class_accuracy"])))
@@ -255,6 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", choices=[*MODEL_NAMES, "all"], default="all")
     parser.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $MNIST_DATA_DIR or ./data)")
     parser.add_argument("--pen-dir", help=f"folder with the pen-drawn digits file (default: ${PENDIGITS_DIR_ENV})")
+    parser.add_argument("--omniglot-dir", help="folder with the Omniglot strokes zip (default: $OMNIGLOT_DIR)")
     parser.add_argument(
         "--weights-dir", help="folder with NAME.safetensors and NAME.json (default: the shipped weights)"
     )
@@ -275,10 +336,16 @@ def main(argv: list[str] | None = None) -> None:
     except PenDataError as error:
         pen = validation = None
         print(f"no real-drawings figure: {error}")
+    try:
+        nondigits = nondigit_sets(load_omniglot(args.omniglot_dir), VALIDATION_ALPHABETS)
+    except OmniglotDataError as error:
+        nondigits = None
+        print(f"no non-digit figures: {error}")
     redrawn, redrawn_labels = redrawn_mnist(test, args.redrawn)
     names = MODEL_NAMES if args.model == "all" else (args.model,)
     for name in names:
         model = load_model(name, device, args.weights_dir)
+        verdict = load_metrics(name, args.weights_dir).get("verdict")
         result = evaluate_model(model, test.as_float(), test.labels)
         print(f"\n{name}: MNIST test accuracy {result['accuracy']:.2%} ({len(test)} images, {device})")
         print(format_confusion(result["confusion_matrix"]))
@@ -291,6 +358,16 @@ def main(argv: list[str] | None = None) -> None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 sheet.save(path)
                 print(f"  misses: {path}")
+            if verdict is None:
+                print(f"{name}: no verdict in its metrics (trained without pen digits to fit one on)")
+            else:
+                print_verdict_figures(name, verdict, verdict_metrics(model, verdict, validation, nondigits or {}))
+                sheet = nondigit_miss_sheet(model, verdict, nondigits or {})
+                if sheet is not None:
+                    path = Path(args.misses) / f"{name}-nondigits-taken-for-digits.png"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    sheet.save(path)
+                    print(f"  non-digits taken for digits: {path}")
         if name == "softmax":
             correlation = template_correlation(model, train)
             print(

@@ -106,7 +106,7 @@ class TrainingSet:
         weights = torch.ones(len(self))
         weights[: self.mnist_images] = mnist_weight
         weights[self.labels == NOT_A_DIGIT] = outlier_weight
-        return None if bool((weights == 1).all()) else weights
+        return None if bool((weights == weights[0]).all()) else weights  # equal weights weigh nothing
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -369,6 +369,7 @@ def trained_on(
     writers=FIT_WRITERS,
     omniglot: OmniglotData | None = None,
     nondigits: torch.Tensor | None = None,
+    generated: int = GENERATED_NONDIGITS,
 ) -> dict:
     """What a model was trained on, for its metrics JSON: MNIST and, if used, the pen digits and
     the non-digits."""
@@ -381,7 +382,7 @@ def trained_on(
                 "alphabets": list(TRAINING_ALPHABETS),
                 "drawers": list(TRAINING_DRAWERS),
             },
-            "generated": GENERATED_NONDIGITS,
+            "generated": generated,
             "images": len(nondigits),
         }
     if pen is not None and pen_train is not None:
@@ -411,6 +412,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--pen-dir", help=f"folder with {FILE_NAME}[.gz] (default: ${PENDIGITS_DIR_ENV})")
     parser.add_argument("--omniglot-dir", help=f"folder with the Omniglot strokes zip (default: ${OMNIGLOT_DIR_ENV})")
+    parser.add_argument(
+        "--generated-nondigits",
+        type=int,
+        default=GENERATED_NONDIGITS,
+        help="letters, shapes and scribbles generated as non-digits, besides Omniglot's (default %(default)s)",
+    )
     parser.add_argument(
         "--deskew",
         action=argparse.BooleanOptionalAction,
@@ -483,7 +490,9 @@ def main(argv: list[str] | None = None) -> None:
     pen_train = pen_training_data(pen, args.pen_renderings) if use_pen else None
     validation = validation_set(pen, measured) if pen is not None else None
     calibration = validation_set(pen, TUNING_WRITERS) if pen is not None and pen.by_writers(TUNING_WRITERS) else None
-    nondigits = nondigit_training_data(omniglot) if args.data == "mnist+pen+nondigits" else None
+    nondigits = (
+        nondigit_training_data(omniglot, args.generated_nondigits) if args.data == "mnist+pen+nondigits" else None
+    )
     nondigit_validation = None
     if omniglot is not None:
         alphabets, drawers = (TRAINING_ALPHABETS, TUNING_DRAWERS) if args.tuning else (VALIDATION_ALPHABETS, None)
@@ -542,7 +551,9 @@ def main(argv: list[str] | None = None) -> None:
             calibration=calibration,
             nondigit_validation=nondigit_validation,
         )
-        metrics["trained_on"] = trained_on(mnist, pen, pen_train, FIT_WRITERS, omniglot, nondigits)
+        metrics["trained_on"] = trained_on(
+            mnist, pen, pen_train, FIT_WRITERS, omniglot, nondigits, args.generated_nondigits
+        )
         metrics["preprocessing"] = {"deskew": args.deskew}
         save_checkpoint(model, name, metrics, out_dir)
         curves = curves_picture(

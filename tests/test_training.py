@@ -14,6 +14,7 @@ from mnist_models.augment import AUGMENTATIONS, augment_batch
 from mnist_models.checkpoints import build_model, load_model
 from mnist_models.data import MNISTSplit
 from mnist_models.train import RECIPES, Recipe, loss_fn, main, train_model, train_steps
+from tests.test_omniglot import ELL, ROOT, write_zip
 
 
 def subset(split: MNISTSplit, count: int) -> MNISTSplit:
@@ -85,9 +86,10 @@ def test_the_loop_fine_tunes_a_trained_model_on_new_images_within_a_step_budget(
     assert torch.equal(load_model("softmax", "cpu").linear.weight, shipped)  # a copy was tuned, not the file
 
 
-def tiny_pen_file(folder, writers=(3, 27)) -> None:
-    """A pen file with one digit per label for each of ``writers`` (a training writer and a
-    validation writer): straight strokes, enough to exercise the pipeline without the real file."""
+def tiny_pen_file(folder, writers=(3, 22, 27)) -> None:
+    """A pen file with one digit per label for each of ``writers`` (a training writer, a writer the
+    verdict is fit on, and a validation writer): straight strokes, enough to exercise the pipeline
+    without the real file."""
     lines = [".INCLUDE dene.doc", '.LEXICON "0" "1"', ".HIERARCHY DIGIT", ""]
     for n, (label, writer) in enumerate((label, writer) for writer in writers for label in range(10)):
         lines += [f'.SEGMENT DIGIT {n} ? "{label}"', f".COMMENT {label} {writer} {n}", ".PEN_DOWN"]
@@ -104,9 +106,9 @@ def test_the_cli_writes_weights_metrics_and_curves_and_what_it_trained_on(
         train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
     )
     tiny_pen_file(tmp_path)
-    main(
-        ["--model", "softmax", "--epochs", "1", "--pen-dir", str(tmp_path), "--out-dir", str(tmp_path), "--no-progress"]
-    )
+    tiny_omniglot_file(tmp_path)
+    argv = ["--model", "softmax", "--epochs", "1", "--pen-dir", str(tmp_path), "--omniglot-dir", str(tmp_path)]
+    main([*argv, "--generated-nondigits", "20", "--out-dir", str(tmp_path), "--no-progress"])
     metrics = json.loads((tmp_path / "softmax.json").read_text())
     for key in (
         "test_accuracy",
@@ -121,15 +123,37 @@ def test_the_cli_writes_weights_metrics_and_curves_and_what_it_trained_on(
         "pen_accuracy",
         "pen_per_class_accuracy",
         "template_correlation",
+        "verdict",
+        "calibration",
     ):
         assert key in metrics
     assert set(metrics["pen_per_writer_accuracy"]) == {"27"}  # validation writers only
     pen = metrics["trained_on"]["pen"]
-    assert pen["writers"] == list(range(1, 25)) and pen["digits"] == 10
+    assert pen["writers"] == list(range(1, 21)) and pen["digits"] == 10  # writer 22 fits the verdict
     assert pen["images"] == 10 * train.PEN_RENDERINGS
     assert metrics["trained_on"]["mnist_train"]["images"] == 2000
+    nondigits = metrics["trained_on"]["nondigits"]
+    assert nondigits["images"] == 2 * 2 + 20  # two training-alphabet drawings drawn twice, and the generated
+    assert metrics["verdict"]["fit_on"]["writers"] == [22] and metrics["verdict"]["temperature"] > 0
+    assert 0 < metrics["verdict"]["threshold"] < 1
+    assert set(metrics["verdict"]["non_digits_flagged"]) == {"Greek", "Early_Aramaic"}  # no digit-like one here
+    assert metrics["config"]["deskew"] and metrics["preprocessing"] == {"deskew": True}
     assert (tmp_path / "softmax.safetensors").stat().st_size > 30_000
-    assert (tmp_path / "softmax.curves.png").read_bytes()[:4] == b"\x89PNG"
+    for picture in ("curves", "reliability"):
+        assert (tmp_path / f"softmax.{picture}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def tiny_omniglot_file(folder) -> None:
+    """An Omniglot zip with one drawing of each of two training alphabets and of the validation
+    alphabets (an L, scaled to differ)."""
+    drawings = {("Latin", 5, 2), ("Korean", 3, 4), ("Greek", 10, 1), ("Early_Aramaic", 1, 9), ("Latin", 6, 18)}
+    write_zip(
+        folder,
+        {
+            f"{ROOT}/{alphabet}/character{number:02d}/0001_{drawer:02d}.txt": ELL.replace("60.0", f"{40 + number}.0")
+            for alphabet, number, drawer in drawings
+        },
+    )
 
 
 @pytest.mark.mnist
@@ -141,7 +165,7 @@ def test_the_cli_chooses_recipes_on_tuning_writers_without_the_validation_writer
     )
     tiny_pen_file(tmp_path, writers=(3, 22, 27))
     argv = ["--model", "softmax", "--epochs", "1", "--tuning", "--mnist-weight", "2", "--pen-dir", str(tmp_path)]
-    main([*argv, "--out-dir", str(tmp_path), "--no-progress"])
+    main([*argv, "--data", "mnist+pen", "--out-dir", str(tmp_path), "--no-progress"])
     metrics = json.loads((tmp_path / "softmax.json").read_text())
     assert set(metrics["pen_per_writer_accuracy"]) == {"22"}  # measured on a tuning writer, never 27
     assert metrics["trained_on"]["pen"]["writers"] == list(range(1, 21))
@@ -161,6 +185,19 @@ def test_the_cli_trains_on_mnist_alone_or_says_where_the_pen_digits_are(tmp_path
     main(["--model", "softmax", "--epochs", "1", "--data", "mnist", "--out-dir", str(tmp_path), "--no-progress"])
     metrics = json.loads((tmp_path / "softmax.json").read_text())
     assert metrics["trained_on"]["pen"] is None and "pen_accuracy" not in metrics
+    assert "verdict" not in metrics  # nothing to fit it on: the model calls everything a digit
+
+
+@pytest.mark.mnist
+def test_the_tutorial_recipe_trains_without_deskewing_for_the_lesson(tmp_path, monkeypatch, mnist_train, mnist_test):
+    monkeypatch.setattr(
+        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+    )
+    argv = ["--model", "softmax", "--data", "mnist", "--optimizer", "sgd", "--lr", "0.1", "--loss", "cross_entropy"]
+    main([*argv, "--epochs", "1", "--no-deskew", "--out-dir", str(tmp_path), "--no-progress"])
+    metrics = json.loads((tmp_path / "softmax.json").read_text())
+    assert metrics["preprocessing"] == {"deskew": False}
+    assert not load_model("softmax", "cpu", tmp_path).deskew
 
 
 def test_the_tutorial_mlp_is_one_flag_away():
@@ -193,6 +230,13 @@ def test_mnist_weight_applies_to_the_mnist_part_of_a_training_set():
     assert mixed.weights(1.0) is None
     assert mixed.weights(1.7).tolist() == pytest.approx([1.7, 1.7, 1.7, 1.0, 1.0])
     assert train.TrainingSet(images, labels, mnist_images=5).weights(1.7) is None  # MNIST alone: nothing to weigh
+
+
+def test_outlier_weight_applies_to_the_non_digits_of_a_training_set():
+    labels = torch.tensor([3, 4, 5, train.NOT_A_DIGIT, train.NOT_A_DIGIT])
+    mixed = train.TrainingSet(torch.zeros(5, 1, 28, 28), labels, mnist_images=2)
+    assert mixed.weights(outlier_weight=1.0) is None
+    assert mixed.weights(2.0, 0.5).tolist() == pytest.approx([2.0, 2.0, 1.0, 0.5, 0.5])
 
 
 @pytest.mark.parametrize("kind", ["thickness", "full"])
