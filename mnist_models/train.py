@@ -285,7 +285,7 @@ def train_model(
     correct = torch.zeros((), device=device, dtype=torch.long)
 
     start = time.perf_counter()
-    weights = train.weights(recipe.mnist_weight) if isinstance(train, TrainingSet) else None
+    weights = train.weights(recipe.mnist_weight, recipe.outlier_weight) if isinstance(train, TrainingSet) else None
     steps = train_steps(model, recipe, images, labels, generator, None if weights is None else weights.to(device))
     total = recipe.epochs * -(-len(train) // recipe.batch_size)
     digits = int((train.labels != NOT_A_DIGIT).sum())
@@ -456,6 +456,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--dropout", type=float, help="MLP: dropout probability (default: the architecture's)")
     parser.add_argument(
+        "--hidden-sizes",
+        type=lambda text: tuple(int(size) for size in text.split(",")),
+        help="MLP: hidden layer sizes, e.g. 512,512,256 (default: the architecture's)",
+    )
+    parser.add_argument(
         "--tuning",
         action="store_true",
         help=f"measure on writers {TUNING_WRITERS[0]}-{TUNING_WRITERS[-1]} and Omniglot's tuning drawers "
@@ -533,7 +538,11 @@ def main(argv: list[str] | None = None) -> None:
             config.update(
                 {
                     key: value
-                    for key, value in (("batch_norm", args.batch_norm), ("dropout", args.dropout))
+                    for key, value in (
+                        ("batch_norm", args.batch_norm),
+                        ("dropout", args.dropout),
+                        ("hidden_sizes", args.hidden_sizes),
+                    )
                     if value is not None
                 }
             )

@@ -248,3 +248,22 @@ def test_augmentation_keeps_images_in_range_and_changes_them(kind):
     changed = (out - x).abs().flatten(1).amax(1) > 0.05
     assert 0.3 < changed.float().mean() <= 1.0  # most images change, each in its own way
     assert len({round(v, 3) for v in out.sum((1, 2, 3)).tolist()}) > 10
+
+
+def test_the_outlier_weight_reaches_the_training_loss():
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (200, 28, 28), dtype=torch.uint8, generator=generator)
+    mnist = MNISTSplit(images, torch.arange(200) % 10, "random")
+    mixed = train.training_set(mnist, None, torch.rand(50, 1, 28, 28, generator=generator))
+    trained = [
+        train_model(
+            "softmax",
+            Recipe(epochs=1, batch_size=50, lr=0.1, optimizer="sgd", outlier_weight=weight),
+            mixed,
+            mnist,
+            torch.device("cpu"),
+            progress=False,
+        )[0]
+        for weight in (1.0, 5.0)
+    ]
+    assert not torch.allclose(trained[0].linear.weight, trained[1].linear.weight)
