@@ -20,7 +20,8 @@ import gradio as gr
 import torch
 
 from demo import classroom, drawing_pad, student
-from demo.texts import pad_texts, translations
+from demo.classroom.room import Classroom
+from demo.language import translations
 from mnist_models.classwall import ClassWall
 from mnist_models.inference import Classifier
 from mnist_models.preprocess import MAX_FILE_BYTES
@@ -30,6 +31,14 @@ MAX_FILE_SIZE = MAX_FILE_BYTES
 CLASSROOM_PATH = "/classroom"
 TEACHER_PASSWORD_ENV = "MNIST_TEACHER_PASSWORD"
 CSS = (Path(__file__).resolve().parent / "app.css").read_text() + drawing_pad.STYLE
+QUEUE_CONCURRENCY = 4
+# Gradio keeps a session per visitor (its state and a copy of the drawing page's config, about
+# SESSION_KIB each) and drops the oldest past this many. A class of 100 makes a few hundred
+# (a page reloaded, a phone woken up, a second tab); students lose nothing when theirs is dropped
+# (the page keeps no state on the server), and the teacher's, which holds the classroom page,
+# stays among the newest as its wall's timer touches it every 2 s. So made-up sessions cost at
+# most this many times a session's memory (benchmarks/sessions.py).
+SESSION_CAPACITY = 1_000
 
 
 def build_demo(classifier: Classifier, i18n: gr.I18n, teacher_password: str | None = None) -> gr.Blocks:
@@ -43,23 +52,37 @@ def build_demo(classifier: Classifier, i18n: gr.I18n, teacher_password: str | No
     with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as demo:
         gr.Navbar(visible=False)  # each page links to the other in its own words
         student.build(classifier, i18n, wall)
-    with demo.route("Classroom", CLASSROOM_PATH, show_in_navbar=False) as page:
-        gr.Markdown(i18n("classroom_title"))
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=300):
-                pad = drawing_pad.drawing_pad(pad_texts(), elem_id="sketch")
-                gr.Markdown(i18n("to_draw"), elem_id="to-draw")
-                password = gr.Textbox(
-                    label=i18n("teacher_password"),
-                    type="password",
-                    max_length=200,
-                    visible=bool(teacher_password),
-                    elem_id="teacher-password",
-                )
-            with gr.Column(scale=2, min_width=300), gr.Tabs():
-                classroom.build_tabs(classifier, i18n, pad, page, wall, password, teacher_password)
-    demo.queue(default_concurrency_limit=4)
+    with demo.route("Classroom", CLASSROOM_PATH, show_in_navbar=False):
+        classroom.build(Classroom(classifier, wall=wall, teacher_password=teacher_password), i18n)
+    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY)
     return demo
+
+
+def serve(demo: gr.Blocks, i18n: gr.I18n, host: str | None = None, port: int | None = None, share: bool = False) -> str:
+    """Start ``demo`` with the app's settings, without blocking; returns its address. The
+    benchmarks' floor starts the same way."""
+    # Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event, for a
+    # monitoring page this app does not enable; every 1000th event keeps it (benchmarks/README.md).
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+    # Start-up leaves a large heap (Gradio, torch, pandas, the pages) that lives as long as the
+    # server; frozen, full garbage collections skip it instead of pausing the server to walk it.
+    gc.collect()
+    gc.freeze()
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=share or None,
+        max_file_size=MAX_FILE_SIZE,
+        css=CSS,
+        i18n=i18n,
+        footer_links=["api", "gradio"],
+        # Callers see why a call failed (a path that was never uploaded, a value that is not one
+        # of a control's choices), not a bare "Error"; the app's own errors say what to send.
+        show_error=True,
+        state_session_capacity=SESSION_CAPACITY,  # launch() sets it, over any value the Blocks had
+        prevent_thread_lock=True,
+    )
+    return (demo.share_url or demo.local_url).rstrip("/")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,30 +101,10 @@ def main(argv: list[str] | None = None) -> None:
     # One drawing is a tiny forward pass; intra-op threads only fight the server's own threads for
     # two cores (benchmarks/README.md).
     torch.set_num_threads(1)
-    # Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event, for a
-    # monitoring page this app does not enable; every 1000th event keeps it (benchmarks/README.md).
-    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     classifier = Classifier(args.device)
     i18n = translations(classifier.metrics, classifier.device_label)
     demo = build_demo(classifier, i18n, teacher_password)
-    # Start-up leaves a large heap (Gradio, torch, pandas, the pages) that lives as long as the
-    # server; frozen, full garbage collections skip it instead of pausing the server to walk it.
-    gc.collect()
-    gc.freeze()
-    demo.launch(
-        server_name=args.host,
-        server_port=args.port,
-        share=args.share or None,
-        max_file_size=MAX_FILE_SIZE,
-        css=CSS,
-        i18n=i18n,
-        footer_links=["api", "gradio"],
-        # Callers see why a call failed (a path that was never uploaded, a value that is not one
-        # of a control's choices), not a bare "Error"; the app's own errors say what to send.
-        show_error=True,
-        prevent_thread_lock=True,
-    )
-    root = (demo.share_url or demo.local_url).rstrip("/")
+    root = serve(demo, i18n, args.host, args.port, args.share)
     print(f"Drawing page: {root}/  Classroom: {root}{CLASSROOM_PATH}", flush=True)
     demo.block_thread()
 

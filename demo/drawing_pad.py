@@ -5,7 +5,7 @@ Strokes stay in the browser, and each finished stroke sets the pad's value to th
 ``data:image/png;base64,...`` URL of a CANVAS x CANVAS picture, black ink on a transparent
 background, or "" when the pad is blank. Setting the value fires the pad's change event, so a
 drawing costs one small event a stroke and no uploads (Gradio's own sketchpad uploads its layers
-several times a stroke: benchmarks/requests_per_drawing.py).
+several times a stroke: benchmarks/RESULTS.md).
 
 The server can set the value too: "" clears the pad, and a picture's data URL puts it on the pad
 to draw over (gr.Examples does this). It draws with pointer events, so a mouse, a finger and a

@@ -1,5 +1,6 @@
-"""How a prediction is shown: the bar chart, the answer (a big digit, announced to screen readers),
-the 28x28 picture the model read, and the API's JSON and label."""
+"""How a prediction is shown: the bar chart, the answer (a big digit, announced to screen readers;
+or, for a drawing the model does not take for a digit, a sentence saying so), the 28x28 picture
+the model read, and the API's label."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from demo.texts import say
+from demo.language import LOCALES, say
 from mnist_models import pictures
 from mnist_models.inference import Prediction
 
@@ -22,23 +23,24 @@ DIGITS = [str(d) for d in range(10)]
 # screen reader reads each new answer out. With no value yet, it asks for a drawing in the
 # browser's language (a page that has not drawn has asked the server nothing).
 ANSWER_TEMPLATE = (
-    '<div class="result-live" role="status" aria-live="polite">${value || `<div class="result empty">'
-    '<div class="result-message">${(navigator.language || "en").toLowerCase().startsWith("ko") ? prompt.ko : prompt.en}'
-    "</div></div>`}</div>"
+    '<div class="result-live" role="status" aria-live="polite">${value || `<div class="result empty" '
+    'data-verdict="empty"><div class="result-message">'
+    '${prompt[(navigator.language || "en").toLowerCase().split("-")[0]] || prompt.en}</div></div>`}</div>'
 )
 
 
-def answer(i18n_prompt: dict[str, str], elem_id: str) -> gr.HTML:
+def answer(elem_id: str) -> gr.HTML:
     """The answer: empty (a prompt to draw) until the first drawing."""
-    return gr.HTML("", html_template=ANSWER_TEMPLATE, apply_default_css=False, prompt=i18n_prompt, elem_id=elem_id)
+    prompt = {language: say("draw_prompt", language) for language in LOCALES}
+    return gr.HTML("", html_template=ANSWER_TEMPLATE, apply_default_css=False, prompt=prompt, elem_id=elem_id)
 
 
-def chart_frame(probabilities: list[float] | None, digit: int | None = None) -> pd.DataFrame:
+def chart_frame(prediction: Prediction | None) -> pd.DataFrame:
     """The bar chart's data: one row per digit 0-9, the predicted one marked for highlighting."""
-    probabilities = probabilities if probabilities is not None else [0.0] * 10
+    probabilities = prediction.probabilities if prediction is not None else [0.0] * 10
     # Both kinds must be present in every frame, the empty one included: the chart fixes its
     # colour scale from the first frame it gets, and a kind missing then is never drawn later.
-    digit = digit if digit is not None else 0
+    digit = prediction.digit if prediction is not None else 0
     kinds = ["prediction" if d == digit else "other" for d in range(10)]
     return pd.DataFrame({"digit": DIGITS, "probability": probabilities, "kind": kinds})
 
@@ -63,14 +65,24 @@ def probability_chart(label, elem_id: str, height: int = 240) -> gr.BarPlot:
 
 
 def answer_html(prediction: Prediction | None, language: str, message: str | None = None) -> str:
-    """The big digit and its probability, with a sentence for screen readers; or ``message``."""
+    """The big digit and its probability, with a sentence for screen readers; for a drawing the
+    model does not take for a digit, a sentence naming the closest digit instead; or ``message``.
+    ``data-verdict`` says which: "digit", "not-a-digit" or "empty"."""
     if prediction is None:
-        message = message or say("draw_prompt", language)
-        return f'<div class="result empty"><div class="result-message">{html.escape(message)}</div></div>'
+        message = html.escape(message or say("draw_prompt", language))
+        return f'<div class="result empty" data-verdict="empty"><div class="result-message">{message}</div></div>'
     p = prediction.probabilities[prediction.digit]
+    if not prediction.is_digit:
+        spoken = say("not_a_digit_spoken", language, model=prediction.model, digit=prediction.digit, probability=p)
+        shown = say("not_a_digit", language, digit=prediction.digit, probability=p)
+        return (
+            f'<div class="result not-a-digit" data-verdict="not-a-digit">'
+            f'<span class="visually-hidden">{html.escape(spoken)}</span>'
+            f'<div class="result-message" aria-hidden="true">{html.escape(shown)}</div></div>'
+        )
     spoken = say("answer", language, model=prediction.model, digit=prediction.digit, probability=p)
     return (
-        f'<div class="result"><span class="visually-hidden">{html.escape(spoken)}</span>'
+        f'<div class="result" data-verdict="digit"><span class="visually-hidden">{html.escape(spoken)}</span>'
         f'<div class="result-digit" aria-hidden="true">{prediction.digit}</div>'
         f'<div class="result-probability" aria-hidden="true">{p:.0%}</div></div>'
     )
@@ -90,12 +102,10 @@ def seen_html(image: np.ndarray | None) -> str:
 
 def shown(prediction: Prediction | None, language: str, message: str | None = None):
     """(chart data, answer HTML, 28x28 HTML) for a prediction, or for a message."""
-    if prediction is None:
-        return chart_frame(None), answer_html(None, language, message), seen_html(None)
     return (
-        chart_frame(prediction.probabilities, prediction.digit),
-        answer_html(prediction, language),
-        seen_html(prediction.image),
+        chart_frame(prediction),
+        answer_html(prediction, language, message),
+        seen_html(prediction.image if prediction is not None else None),
     )
 
 

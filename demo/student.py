@@ -1,10 +1,12 @@
 """The drawing page: draw, and see the chosen model's answer as you draw; and the public API.
 
-A drawing's whole path: the pad's change event -> ``read_drawing`` -> ``Classifier.classify``
-(mnist_models: preprocessing, then the model) -> ``results.shown`` (what the page shows).
+A drawing's whole path: the pad's change event -> ``read_drawing`` -> ``reading.read_pad``
+(mnist_models: the pad's value decoded, preprocessed, then the model) -> ``results.shown`` (what
+the page shows).
 A photo of paper's: the photo input's change event -> ``read_photo`` -> ``Classifier.classify_photo``
 (mnist_models.photo finds the digit's ink, then the same preprocessing and model) -> ``results.shown``.
-A tap on "what I meant" -> ``label_drawing`` -> ``ClassWall.add_drawing`` (the class wall).
+A tap on "what I meant" -> ``label_drawing`` -> ``ClassWall.add_drawing`` (``read_pad`` with both
+models, then the class wall).
 """
 
 from __future__ import annotations
@@ -21,14 +23,21 @@ from gradio.utils import get_upload_folder
 
 from demo import results
 from demo.drawing_pad import drawing_pad
-from demo.texts import pad_texts, reading_error, say, viewer_language
+from demo.language import pad_texts, reading_error, say, viewer_language
 from mnist_models.checkpoints import MODEL_NAMES
 from mnist_models.classwall import ClassWall, WallError, check_digit
 from mnist_models.inference import Classifier, Prediction, UnknownModelError
 from mnist_models.pad import CANVAS, render_strokes
-from mnist_models.preprocess import DrawingError, EmptyDrawingError, decode_data_url
+from mnist_models.preprocess import DrawingError, EmptyDrawingError
+from mnist_models.reading import read_pad
 
 EXAMPLES = Path(__file__).resolve().parent / "example_drawings.json"
+# The pad back on screen, without a jump when it is already in view.
+SHOW_PAD = """() => {
+  const pad = document.querySelector("#sketch");
+  const box = pad && pad.getBoundingClientRect();
+  if (box && (box.top < 0 || box.bottom > window.innerHeight)) pad.scrollIntoView({behavior: "smooth", block: "start"});
+}"""
 
 
 def example_drawings() -> list[tuple[int, str]]:
@@ -43,14 +52,11 @@ def example_drawings() -> list[tuple[int, str]]:
     return drawings
 
 
-def read_drawing(classifier: Classifier, drawing: Any, model: Any, language: str = "en"):
+def read_drawing(classifier: Classifier, pad_value: Any, model: Any, language: str = "en"):
     """What the page shows for the pad's value (a PNG data URL, "" while blank): (chart data,
-    answer HTML, 28x28 HTML). A blank pad is the normal state before drawing, not an error.
-
-    Only a data URL is read: the value comes from the browser, and a path in it is never opened.
-    """
+    answer HTML, 28x28 HTML). A blank pad is the normal state before drawing, not an error."""
     try:
-        prediction = classifier.classify(decode_data_url(drawing) if drawing else None, model)
+        prediction = read_pad(classifier, pad_value, [model])[model]
     except EmptyDrawingError:
         return results.shown(None, language)
     except (DrawingError, UnknownModelError) as error:
@@ -110,7 +116,7 @@ def read_upload(classifier: Classifier, file: Any, model: Any, language: str = "
 
 
 def label_drawing(
-    classifier: Classifier, wall: ClassWall, drawing: Any, digit: Any, session: str, language: str = "en"
+    classifier: Classifier, wall: ClassWall, pad_value: Any, digit: Any, session: str, language: str = "en"
 ) -> tuple[bool, str]:
     """Put the pad's drawing on the class wall as the digit the student meant: (sent, message).
 
@@ -120,9 +126,9 @@ def label_drawing(
     """
     try:
         digit = check_digit(digit)
-        if not drawing:
+        if not pad_value:
             return False, say("wall_draw_first", language)
-        entry = wall.add_drawing(classifier, decode_data_url(drawing), digit, session)
+        entry = wall.add_drawing(classifier, pad_value, digit, session)
     except WallError as error:
         key = "wall_too_fast" if error.reason == "rate" else "wall_bad_digit"
         return False, say(key, language, **error.details)
@@ -140,18 +146,20 @@ def build_meant_row(classifier: Classifier, wall: ClassWall, i18n: gr.I18n, pad:
         buttons = [gr.Button(str(d), elem_classes=["meant-digit"], min_width=0, size="lg") for d in range(10)]
     status = gr.Markdown(elem_id="meant-status")
 
-    def send(drawing: Any, digit: Any, request: gr.Request):
+    def send(pad_value: Any, digit: Any, request: gr.Request):
         sent, message = label_drawing(
-            classifier, wall, drawing, digit, getattr(request, "session_hash", None) or "", viewer_language(request)
+            classifier, wall, pad_value, digit, getattr(request, "session_hash", None) or "", viewer_language(request)
         )
         # A drawing on the wall leaves the pad blank for the next one.
         return ("" if sent else gr.skip()), message
 
     for button in buttons:
-        # The button's own value (its digit) is the input: what the client sends is checked.
+        # The button's own value (its digit) is the input: what the client sends is checked. On a
+        # phone the buttons sit below the pad: after a tap the pad comes back into view, to draw
+        # the next digit (in the browser, no request).
         button.click(
             send, inputs=[pad, button], outputs=[pad, status], show_progress="hidden", api_visibility="private"
-        )
+        ).then(None, js=SHOW_PAD, api_visibility="private")
 
 
 def build(classifier: Classifier, i18n: gr.I18n, wall: ClassWall | None = None) -> gr.HTML:
@@ -193,7 +201,7 @@ def build(classifier: Classifier, i18n: gr.I18n, wall: ClassWall | None = None) 
             )
         # On a phone the columns stack: the answer comes right under the drawing.
         with gr.Column(scale=1, min_width=300):
-            answer = results.answer({lang: say("draw_prompt", lang) for lang in ("en", "ko")}, "result")
+            answer = results.answer("result")
             if wall is not None:  # right under the answer: draw, see the answer, say what you meant
                 build_meant_row(classifier, wall, i18n, pad)
             chart = results.probability_chart(i18n("chart_label"), "chart")
@@ -207,8 +215,8 @@ def build(classifier: Classifier, i18n: gr.I18n, wall: ClassWall | None = None) 
     gr.Markdown(i18n("device"), elem_id="device")
     gr.Markdown(i18n("to_classroom"), elem_id="to-classroom")
 
-    def show_drawing(drawing: str | None, model: str, request: gr.Request):
-        return read_drawing(classifier, drawing, model, viewer_language(request))
+    def show_drawing(pad_value: str | None, model: str, request: gr.Request):
+        return read_drawing(classifier, pad_value, model, viewer_language(request))
 
     pad.change(
         show_drawing,
@@ -220,10 +228,10 @@ def build(classifier: Classifier, i18n: gr.I18n, wall: ClassWall | None = None) 
         api_visibility="private",
     )
 
-    def show_photo_or_drawing(photo: str | None, drawing: str | None, model: str, request: gr.Request):
+    def show_photo_or_drawing(photo: str | None, pad_value: str | None, model: str, request: gr.Request):
         language = viewer_language(request)
         if photo is None:
-            return read_drawing(classifier, drawing, model, language)
+            return read_drawing(classifier, pad_value, model, language)
         return read_photo(classifier, photo, model, language)
 
     # What is read is the last thing given: a photo until the pad is drawn on, which puts the
@@ -256,8 +264,9 @@ def build_api(classifier: Classifier) -> None:
     def classify(image: dict, model: str, request: gr.Request) -> dict:
         """Read the digit in an image (PNG, JPEG or WebP; ink on a transparent background or
         on plain paper) with the softmax regression ("softmax") or the MLP ("mlp"). Returns
-        the predicted digit, the probability of each digit 0-9 in order, the model, and the
-        device it ran on."""
+        the predicted digit, the probability of each digit 0-9 in order, whether the model
+        takes the image for a digit at all (``is_digit``, from its top probability and
+        ``digit_threshold``), the model, and the device it ran on."""
         return read_upload(classifier, image, model, viewer_language(request)).as_json()
 
     def classify_label(image: dict, model: str, request: gr.Request) -> dict[str, float]:

@@ -1,22 +1,21 @@
 """The class wall: drawings students labelled with the digit they meant, kept in memory.
 
 Each entry holds the 28x28 image both models read, a small PNG of the drawing, the digit the
-student meant, both models' answers, when it came and an opaque key for the page it came from
-(no names). The wall is bounded (``capacity`` entries, oldest dropped first) and each page may
-add only so fast (a token bucket per key). From the wall: counts per digit, each model's
-accuracy and confusion matrix, a ZIP of PNGs plus a CSV, and a fine-tuned copy of a model.
+student meant, both models' answers (and whether each took it for a digit at all), when it came
+and an opaque key for the page it came from (no names). The wall is bounded (``capacity``
+entries, oldest dropped first) and each page may add only so fast (a token bucket per key). From
+the wall: counts per digit, each model's accuracy and confusion matrix, and a ZIP of PNGs plus a
+CSV. A fine-tuned copy of a model trained on the wall: ``fine_tuning``.
 
 All of it is safe to call from several threads at once (the web server runs events in threads).
 """
 
 from __future__ import annotations
 
-import copy
 import csv
 import hashlib
 import hmac
 import io
-import os
 import secrets
 import threading
 import time
@@ -26,16 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
-import torch
 from PIL import Image
-from torch import nn
 
 from .checkpoints import MODEL_NAMES
-from .data import MNISTSplit
-from .evaluate import predict_logits
 from .inference import Classifier
-from .preprocess import open_image, preprocess
-from .train import Recipe, train_steps
+from .preprocess import decode_data_url, open_image
+from .reading import read_pad
 
 # README "The class wall" says why these numbers.
 CAPACITY = 1000
@@ -63,6 +58,10 @@ class Entry:
     answers: dict[str, int]  # model name -> its answer
     time: float  # seconds since the epoch
     key: str  # opaque: a keyed hash of the page's session, not the session itself
+    digit_like: dict[str, bool] | None = None  # model name -> whether it took the drawing for a digit
+
+    def taken_for_digit(self, model: str) -> bool:
+        return self.digit_like is None or self.digit_like[model]
 
     def missed_by(self, model: str) -> bool:
         return self.answers[model] != self.label
@@ -160,25 +159,37 @@ class ClassWall:
         with self._lock:
             self._take_token(self.key(session), self._clock())
 
-    def add(self, image: np.ndarray, thumbnail: bytes, label: object, answers: dict[str, int], session: str) -> Entry:
+    def add(
+        self,
+        image: np.ndarray,
+        thumbnail: bytes,
+        label: object,
+        answers: dict[str, int],
+        session: str,
+        digit_like: dict[str, bool] | None = None,
+    ) -> Entry:
         """Put one labelled drawing on the wall; WallError for a digit not 0-9 or a page over its rate."""
         label = check_digit(label)
         self.admit(session)
-        return self._append(image, thumbnail, label, answers, session)
+        return self._append(image, thumbnail, label, answers, session, digit_like)
 
-    def add_drawing(self, classifier: Classifier, picture: bytes, label: object, session: str) -> Entry:
-        """Read ``picture`` (an image file's bytes: the pad's PNG) with both models and put it on
-        the wall as ``label``. Raises WallError, or DrawingError for a picture with no digit."""
+    def add_drawing(self, classifier: Classifier, pad_value: object, label: object, session: str) -> Entry:
+        """Read the pad's value (``reading.read_pad``: both models) and put it on the wall as
+        ``label``. Raises WallError, or DrawingError for a value with no digit in it."""
         label = check_digit(label)
         # The token is spent before the decoding: a page sending pictures with no digit in them
         # costs the server decoding work too, and is held to the same rate.
         self.admit(session)
-        drawing = open_image(picture)
-        image = preprocess(drawing)
-        answers = {name: int(classifier.probabilities(image[None], name)[0].argmax()) for name in MODEL_NAMES}
-        return self._append(image, thumbnail_png(drawing), label, answers, session)
+        predictions = read_pad(classifier, pad_value)
+        # The card shows the drawing as it was sent, not the 28x28 the models read: a second
+        # decoding of a small PNG that has already been read once.
+        thumbnail = thumbnail_png(open_image(decode_data_url(pad_value)))
+        image = next(iter(predictions.values())).image
+        answers = {name: p.digit for name, p in predictions.items()}
+        digit_like = {name: p.is_digit for name, p in predictions.items()}
+        return self._append(image, thumbnail, label, answers, session, digit_like)
 
-    def _append(self, image, thumbnail: bytes, label: int, answers: dict[str, int], session: str) -> Entry:
+    def _append(self, image, thumbnail: bytes, label: int, answers: dict[str, int], session: str, digit_like=None):
         if set(answers) != set(MODEL_NAMES):
             raise ValueError(f"answers must name {', '.join(MODEL_NAMES)}")
         with self._lock:
@@ -191,6 +202,7 @@ class ClassWall:
                 {name: int(answers[name]) for name in MODEL_NAMES},
                 time.time(),
                 self.key(session),
+                None if digit_like is None else {name: bool(digit_like[name]) for name in MODEL_NAMES},
             )
             self._entries.append(entry)
             self._version += 1
@@ -244,174 +256,3 @@ class ClassWall:
                 writer.writerow([name, entry.label, entry.answers["softmax"], entry.answers["mlp"], when])
             archive.writestr("labels.csv", table.getvalue())
         return buffer.getvalue()
-
-
-# Fine-tuning a copy --------------------------------------------------------------------------------
-
-# Small batches keep each step short, so the server's other threads get the interpreter often;
-# a constant, small learning rate nudges the shipped weights rather than retraining them.
-FINE_TUNE_RECIPES = {
-    "softmax": Recipe(epochs=10**6, batch_size=32, lr=1e-3, optimizer="adamw", schedule="constant"),
-    "mlp": Recipe(epochs=10**6, batch_size=32, lr=1e-4, optimizer="adamw", schedule="constant"),
-}
-MIN_DRAWINGS = 10
-HELD_BACK = 0.25
-MNIST_PER_DRAWING = 10
-MNIST_MAX = 4000
-MNIST_TEST_SAMPLE = 2000
-# README "The class wall": how long a fine-tuning trains, and the share of one core it may take.
-SECONDS = 5.0
-DUTY = 0.1
-
-
-class FineTuneBusyError(RuntimeError):
-    """Another fine-tuning is running in this process."""
-
-
-@dataclass(frozen=True)
-class FineTuneResult:
-    model: str
-    tuned: nn.Module  # the copy; the shipped model is untouched
-    trained_on: int  # class drawings trained on
-    held_back: int  # class drawings kept out, for the figures
-    mnist_images: int  # MNIST training images mixed in (0 without MNIST)
-    before: float  # shipped model's accuracy on the held-back drawings
-    after: float  # the copy's
-    steps: int
-    seconds: float
-    mnist_before: float | None = None  # on the MNIST test set, when there is one
-    mnist_after: float | None = None
-
-
-def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
-    was_training = model.training
-    model.eval()
-    predictions = predict_logits(model, images).argmax(1)
-    model.train(was_training)
-    return float((predictions == labels).float().mean()) if len(labels) else 0.0
-
-
-def split_held_back(entries: list[Entry], fraction: float = HELD_BACK, seed: int = 0) -> tuple[list, list]:
-    """(train, held back): a random ``fraction`` of the drawings (at least one) kept out."""
-    order = np.random.default_rng(seed).permutation(len(entries))
-    count = max(1, round(fraction * len(entries)))
-    held = {int(i) for i in order[:count]}
-    return [e for i, e in enumerate(entries) if i not in held], [e for i, e in enumerate(entries) if i in held]
-
-
-def as_tensors(entries: list[Entry]) -> tuple[torch.Tensor, torch.Tensor]:
-    images = (
-        torch.from_numpy(np.stack([e.image for e in entries])).unsqueeze(1) if entries else torch.empty(0, 1, 28, 28)
-    )
-    return images.float(), torch.tensor([e.label for e in entries], dtype=torch.long)
-
-
-_FINE_TUNE_SLOT = threading.Lock()
-
-
-def lower_this_threads_priority() -> None:
-    """Make the calling thread the machine's least urgent work (nice 19), where the system lets a
-    thread have its own priority (Linux); elsewhere nothing changes. For a thread started only to
-    fine-tune: the drawings' threads then get a busy core first."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):
-        pass
-
-
-def fine_tune(
-    shipped: nn.Module,
-    name: str,
-    entries: list[Entry],
-    mnist_train: MNISTSplit | None = None,
-    mnist_test: MNISTSplit | None = None,
-    seconds: float = SECONDS,
-    max_steps: int | None = None,
-    duty: float = DUTY,
-    seed: int = 0,
-    progress=None,
-) -> FineTuneResult:
-    """Train a copy of ``shipped`` for about ``seconds`` on the wall's drawings (all but a
-    held-back quarter), mixed with MNIST training images when ``mnist_train`` is given; report
-    both models' accuracy on the held-back drawings (and on 2000 digits of ``mnist_test``).
-
-    It runs in the caller's thread on one CPU thread, and rests after every step for as long as
-    the step took times (1 - duty) / duty, so a busy server keeps (1 - duty) of a core for the
-    drawings. One fine-tuning at a time: FineTuneBusyError otherwise. ``progress(steps, elapsed)``
-    is called after every step when given.
-    """
-    if name not in FINE_TUNE_RECIPES:
-        raise KeyError(f"unknown model {name!r}")
-    if len(entries) < MIN_DRAWINGS:
-        raise WallError(
-            f"The wall needs at least {MIN_DRAWINGS} labelled drawings to fine-tune (it has {len(entries)}).",
-            "too_few",
-            needed=MIN_DRAWINGS,
-            count=len(entries),
-        )
-    if not _FINE_TUNE_SLOT.acquire(blocking=False):
-        raise FineTuneBusyError("another fine-tuning is running; try again when it has finished")
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)  # process-wide: the drawings' forward passes are one thread too
-        return _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_steps, duty, seed, progress)
-    finally:
-        torch.set_num_threads(threads)
-        _FINE_TUNE_SLOT.release()
-
-
-def _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_steps, duty, seed, progress):
-    generator = torch.Generator().manual_seed(seed)
-    device = next(shipped.parameters()).device
-    tuned = copy.deepcopy(shipped).cpu()
-    for module in tuned.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            # The running statistics that 60,000 training digits set are kept: a few dozen
-            # drawings would move them for every digit, not only for the class's.
-            module.momentum = 0.0
-    train, held = split_held_back(entries, seed=seed)
-    images, labels = as_tensors(train)
-    held_images, held_labels = as_tensors(held)
-    mixed = 0
-    if mnist_train is not None and len(mnist_train):
-        mixed = min(MNIST_MAX, MNIST_PER_DRAWING * len(train), len(mnist_train))
-        chosen = torch.randperm(len(mnist_train), generator=generator)[:mixed]
-        images = torch.cat([images, mnist_train.images[chosen].unsqueeze(1).float().div(255.0)])
-        labels = torch.cat([labels, mnist_train.labels[chosen]])
-    recipe = FINE_TUNE_RECIPES[name]
-    if len(labels) % recipe.batch_size == 1:
-        # A last batch of one image would stop batch normalisation (it needs two to train).
-        images, labels = torch.cat([images, images[:1]]), torch.cat([labels, labels[:1]])
-    with torch.no_grad():
-        before = accuracy(shipped, held_images.to(device), held_labels.to(device))
-    test_images = test_labels = None
-    if mnist_test is not None and len(mnist_test):
-        # A fixed sample, not all 10,000: the figure moves by tenths of a point, and each
-        # evaluation is a burst of work the drawings wait behind.
-        sample = torch.randperm(len(mnist_test), generator=torch.Generator().manual_seed(seed))[:MNIST_TEST_SAMPLE]
-        test_images, test_labels = mnist_test.images[sample].unsqueeze(1).float().div(255.0), mnist_test.labels[sample]
-    mnist_before = (
-        accuracy(shipped, test_images.to(device), test_labels.to(device)) if test_images is not None else None
-    )
-
-    steps, start = 0, time.perf_counter()
-    deadline = start + seconds
-    rest = (1.0 - duty) / duty if 0 < duty < 1 else 0.0
-    step_start = start
-    for _ in train_steps(tuned, recipe, images, labels, generator):
-        steps += 1
-        step_end = time.perf_counter()
-        if progress is not None:
-            progress(steps, step_end - start)
-        if step_end >= deadline or (max_steps is not None and steps >= max_steps):
-            break
-        if rest:
-            time.sleep(min(0.1, (step_end - step_start) * rest))
-        step_start = time.perf_counter()
-    tuned.eval()
-    elapsed = time.perf_counter() - start
-    after = accuracy(tuned, held_images, held_labels)
-    mnist_after = accuracy(tuned, test_images, test_labels) if test_images is not None else None
-    return FineTuneResult(
-        name, tuned.to(device), len(train), len(held), mixed, before, after, steps, elapsed, mnist_before, mnist_after
-    )

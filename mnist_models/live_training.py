@@ -4,10 +4,10 @@
         show(snapshot.curves, snapshot.weights)
 
 The batches run in ``train.train_steps``, the loop the shipped models were trained with; this
-module decides what to show between them. It never touches the shipped weights. One live
-training runs at a time per process (a second one raises ``TrainingBusyError`` at once instead of
-queueing), and it uses one CPU thread, so a classroom server on two cores keeps answering
-drawings while it trains.
+module decides what to show between them. It never touches the shipped weights. One training
+runs at a time per process, a live one or a fine-tuning (``training_slot``: a second one raises
+``TrainingBusyError`` at once instead of queueing), and it uses one CPU thread, so a classroom
+server on two cores keeps answering drawings while it trains.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,24 @@ _SLOT = threading.Lock()
 
 
 class TrainingBusyError(RuntimeError):
-    """Another live training is running in this process."""
+    """Another training (a live one or a fine-tuning) is running in this process."""
+
+
+@contextmanager
+def training_slot() -> Iterator[None]:
+    """Hold the process's one training slot, shared by live training and fine-tuning, with torch
+    on one thread meanwhile (process-wide: inference elsewhere in the app runs on one thread too,
+    and on a two-core server the other core is left to the web server). TrainingBusyError at once
+    when another training holds it."""
+    if not _SLOT.acquire(blocking=False):
+        raise TrainingBusyError("another training is running on this server; try again when it has finished")
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        _SLOT.release()
 
 
 @dataclass(frozen=True)
@@ -81,17 +99,11 @@ def train_live(
     yielding a Snapshot first (untrained), ``updates_per_epoch`` times an epoch, then at the end.
 
     Setting ``stop`` ends the training after the current batch, with a last "stopped" snapshot.
-    Raises TrainingBusyError (at the first ``next``) when another live training holds the slot.
+    Raises TrainingBusyError (at the first ``next``) when another training holds the slot.
     """
     if model not in LIVE_RECIPES:
         raise KeyError(f"unknown model {model!r}; choose one of {', '.join(LIVE_RECIPES)}")
-    if not _SLOT.acquire(blocking=False):
-        raise TrainingBusyError("another live training is running; try again when it has finished")
-    threads = torch.get_num_threads()
-    try:
-        # Process-wide, so inference elsewhere in the app also runs on one thread meanwhile;
-        # on a two-core server that leaves the other core to the web server.
-        torch.set_num_threads(1)
+    with training_slot():
         yield from _train(
             train,
             test,
@@ -103,9 +115,6 @@ def train_live(
             test_size,
             seed,
         )
-    finally:
-        torch.set_num_threads(threads)
-        _SLOT.release()
 
 
 def _train(train, test, name, epochs, subset, stop, updates_per_epoch, test_size, seed) -> Iterator[Snapshot]:

@@ -230,6 +230,19 @@ class GradioHTTP:
             return event, (payload or {}).get("error") if isinstance(payload, dict) else payload
         return event, payload
 
+    def open_page(self, page: str, session: str) -> dict:
+        """Open a page as a browser does: run its load events for ``session``, and return the
+        page's config with what they rendered (``gr.render``: components and events made for that
+        session alone) added to its components and dependencies."""
+        config = self.config()
+        own = set(config["page"][page]["dependencies"])
+        loads = [d for d in config["dependencies"] if d["id"] in own and [0, "load"] in d["targets"]]
+        for dependency in loads:
+            rendered = self.event(dependency["id"], [], 0, session)["output"].get("render_config") or {}
+            config["components"] += rendered.get("components", [])
+            config["dependencies"] += rendered.get("dependencies", [])
+        return config
+
     def classify(self, png: bytes, model: str = "mlp") -> tuple[str, object]:
         return self.call("classify", [file_data(self.upload(png)), model])
 

@@ -101,3 +101,21 @@ def test_both_pages_answer_with_or_without_a_trailing_slash(app_url):
             assert "<gradio-app" in page.text or "gradio" in page.text.lower()
         assert str(http.get(app_url + "classroom/").url).rstrip("/").endswith("/classroom")
         assert http.get(app_url + "docs").status_code == 404  # no FastAPI docs pages
+
+
+def test_a_students_session_carries_the_drawing_page_alone(classifier):
+    """Gradio copies the config of every component of the Blocks into each new session: the
+    classroom's are made for each classroom page as it opens (gr.render), so a session made by
+    the drawing page holds the drawing page's components and the classroom's empty frame."""
+    from gradio.state_holder import SessionState
+
+    from demo.app import build_demo
+    from demo.language import translations
+
+    demo = build_demo(classifier, translations(classifier.metrics, "CPU"))
+    home, classroom = demo.config["page"][""]["components"], demo.config["page"]["classroom"]["components"]
+    copied = SessionState(demo).config_values
+    assert set(home) <= set(copied) and len(copied) <= len(home) + 5
+    assert len(classroom) <= 3
+    kinds = {c["type"] for c in demo.config["components"]}
+    assert not {"tabs", "timer", "gallery"} & kinds  # none of the classroom's tabs is built up front

@@ -1,5 +1,5 @@
-"""The class wall as a library: what it keeps, how it bounds itself, its figures, its ZIP, and the
-fine-tuned copy of a model."""
+"""The class wall as a library: what it keeps, how it bounds itself, its figures, its ZIP; and the
+fine-tuned copy of a model (mnist_models.fine_tuning)."""
 
 from __future__ import annotations
 
@@ -15,19 +15,13 @@ import pytest
 import torch
 from PIL import Image
 
-from mnist_models.classwall import (
-    _FINE_TUNE_SLOT,
-    MNIST_PER_DRAWING,
-    ClassWall,
-    FineTuneBusyError,
-    WallError,
-    check_digit,
-    fine_tune,
-    lower_this_threads_priority,
-)
+from mnist_models import live_training
+from mnist_models.classwall import ClassWall, WallError, check_digit
 from mnist_models.drawings import render_digit
+from mnist_models.fine_tuning import MNIST_PER_DRAWING, fine_tune, lower_this_threads_priority
+from mnist_models.live_training import TrainingBusyError
 from mnist_models.preprocess import DrawingError, EmptyDrawingError
-from tests.conftest import draw_digit, png_bytes
+from tests.conftest import draw_digit, pad_value
 
 
 class Clock:
@@ -54,8 +48,9 @@ def wall():
 
 
 def test_a_drawing_goes_on_the_wall_with_both_answers(wall, classifier):
-    entry = wall.add_drawing(classifier, png_bytes(draw_digit(7)), 7, "page-1")
+    entry = wall.add_drawing(classifier, pad_value(draw_digit(7)), 7, "page-1")
     assert entry.label == 7 and entry.answers == {"softmax": 7, "mlp": 7}
+    assert entry.taken_for_digit("softmax") and entry.taken_for_digit("mlp")
     assert entry.image.shape == (28, 28) and entry.image.min() == 0.0 and entry.image.max() > 0.5
     thumbnail = Image.open(io.BytesIO(entry.thumbnail))
     assert thumbnail.format == "PNG" and max(thumbnail.size) <= 64
@@ -77,9 +72,9 @@ def test_a_digit_may_come_as_text():
 
 def test_a_picture_with_no_digit_is_refused(wall, classifier):
     with pytest.raises(EmptyDrawingError):
-        wall.add_drawing(classifier, png_bytes(Image.new("RGBA", (400, 400))), 3, "page")
+        wall.add_drawing(classifier, pad_value(Image.new("RGBA", (400, 400))), 3, "page")
     with pytest.raises(DrawingError):
-        wall.add_drawing(classifier, b"not a picture", 3, "page")
+        wall.add_drawing(classifier, "not a picture", 3, "page")
     assert len(wall) == 0
 
 
@@ -171,7 +166,7 @@ def test_filters_by_digit_and_by_model_missed(wall):
 
 def test_the_zip_holds_the_wall(wall, classifier):
     for digit in (0, 1, 7):
-        wall.add_drawing(classifier, png_bytes(draw_digit(digit)), digit, "page")
+        wall.add_drawing(classifier, pad_value(draw_digit(digit)), digit, "page")
     add(wall, 4, 9, 4)
     entries = wall.entries()
     with zipfile.ZipFile(io.BytesIO(wall.export_zip())) as archive:
@@ -199,7 +194,7 @@ def swapped_wall(classifier, count: int = 40) -> ClassWall:
     wall = ClassWall(rate_per_s=1000.0, burst=1000)
     for i in range(count):
         digit = (1, 7)[i % 2]
-        wall.add_drawing(classifier, png_bytes(render_digit(digit, np.random.default_rng(i))), 8 - digit, "page")
+        wall.add_drawing(classifier, pad_value(render_digit(digit, np.random.default_rng(i))), 8 - digit, "page")
     return wall
 
 
@@ -233,13 +228,16 @@ def test_fine_tuning_mixes_in_mnist_when_there_is_some(classifier):
     assert result.mnist_before is not None and result.mnist_after is not None
 
 
-def test_fine_tuning_needs_enough_drawings_and_runs_one_at_a_time(classifier):
+def test_fine_tuning_needs_enough_drawings_and_shares_one_slot_with_live_training(classifier):
     wall = swapped_wall(classifier, 9)
     with pytest.raises(WallError, match="at least 10"):
         fine_tune(classifier.model("mlp"), "mlp", wall.entries())
     wall = swapped_wall(classifier, 12)
-    with _FINE_TUNE_SLOT, pytest.raises(FineTuneBusyError):
+    with live_training.training_slot(), pytest.raises(TrainingBusyError):  # a fine-tuning or a live training
         fine_tune(classifier.model("mlp"), "mlp", wall.entries())
+    assert not live_training.is_busy()
+    result = fine_tune(classifier.model("mlp"), "mlp", wall.entries(), max_steps=1, duty=1.0)
+    assert result.steps == 1 and not live_training.is_busy()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority is a Linux feature")

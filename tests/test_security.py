@@ -228,10 +228,14 @@ CONTROLS = [
 
 
 def test_every_event_of_both_pages_survives_hostile_inputs(app, uploads):
-    """Every event in the pages' config - the private ones too - called with values no page
-    would send: each completes with an answer or an error (never a traceback, never a hang),
-    reads no file, and the app answers the next drawing at once."""
-    config = app.config()
+    """Every event in the pages' config - the private ones too, and those the classroom page
+    renders for each visitor - called with values no page would send: each completes with an
+    answer or an error (never a traceback, never a hang), reads no file, and the app answers the
+    next drawing at once."""
+    classroom = "hostile-classroom"  # the classroom's events exist in the session that opened it
+    home = {c["id"] for c in app.config()["components"]}
+    config = app.open_page("classroom", classroom)
+    rendered = {c["id"] for c in config["components"]} - home
     assert set(config["page"]) == {"", "classroom"}
     targets = {target for dependency in config["dependencies"] for target, _ in dependency["targets"]}
     ids = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
@@ -246,12 +250,12 @@ def test_every_event_of_both_pages_survives_hostile_inputs(app, uploads):
         variants = [[value] * len(inputs) for value in HOSTILE] if inputs else [[]]
         for position in range(len(inputs)):  # one hostile value among the page's own
             variants += [[value if i == position else defaults[c] for i, c in enumerate(inputs)] for value in HOSTILE]
+        session = classroom if {t for t, _ in dependency["targets"]} & rendered else f"hostile-{dependency['id']}"
         for data in variants:
-            session = f"hostile-{dependency['id']}"
             completed = app.event(dependency["id"], data, trigger, session, queue=dependency.get("queue", True))
             assert completed["msg"] == "process_completed"
             assert "Traceback" not in str(completed.get("output")), (dependency.get("api_name"), data)
         if stop is not None:  # a live training must not outlast its test
-            app.event(stop, [], session=f"hostile-{dependency['id']}")
+            app.event(stop, [], session=classroom)
         assert_still_answering(app)
     assert not {"passwd", "zero"} & files_in(uploads)

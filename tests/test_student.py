@@ -75,8 +75,24 @@ def uploaded(folder, image: Image.Image, name: str = "one.png") -> dict:
 
 def test_api_returns_the_documented_json(classifier, upload_folder):
     result = student.read_upload(classifier, uploaded(upload_folder, draw_digit(1)), "mlp").as_json()
-    assert set(result) == {"prediction", "probabilities", "model", "device"}
-    assert result["prediction"] == 1 and result["device"] == "CPU"
+    assert set(result) == {"prediction", "probabilities", "model", "device", "is_digit", "digit_threshold"}
+    assert result["prediction"] == 1 and result["device"] == "CPU" and result["is_digit"] is True
+
+
+def test_a_drawing_the_model_does_not_take_for_a_digit_is_said_so_without_a_big_digit(classifier):
+    import dataclasses
+
+    from demo import results
+
+    seven = classifier.classify(draw_digit(7), "mlp")
+    assert 'data-verdict="digit"' in results.answer_html(seven, "en")
+    doubtful = dataclasses.replace(seven, is_digit=False, threshold=0.999)
+    english, korean = results.answer_html(doubtful, "en"), results.answer_html(doubtful, "ko")
+    p = seven.probabilities[7]
+    assert 'data-verdict="not-a-digit"' in english and "result-digit" not in english
+    assert f"This does not look like a digit to me — closest: 7, {p:.0%}" in english
+    assert "숫자로 보이지 않습니다" in korean and "does not look" not in korean
+    assert 'data-verdict="empty"' in results.answer_html(None, "en")
 
 
 @pytest.mark.parametrize(

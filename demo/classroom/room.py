@@ -1,0 +1,190 @@
+"""What the classroom's tabs share: ``Classroom``, made once per process (the models, the MNIST
+files once read, the class wall and its fine-tuned copy, the live trainings' stop switches, the
+teacher password), and ``Context``, made for each visitor of the page (the components the tabs
+share, the viewer's language, and the tabs that follow the pad).
+
+Every event can be called from outside the page with any JSON in place of a component's value:
+``digit``, ``model`` and ``choice`` read a value as what the page would send, or fall back to a
+harmless default.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from demo.language import LOCALES, say, viewer_language
+from mnist_models import explain, pictures
+from mnist_models.checkpoints import MODEL_NAMES
+from mnist_models.classwall import ClassWall
+from mnist_models.data import MNISTFileError, MNISTSplit, default_data_dir, load_split
+from mnist_models.fine_tuning import FineTuneResult
+from mnist_models.inference import Classifier, Prediction
+from mnist_models.preprocess import DrawingError
+from mnist_models.reading import read_pad
+
+MAX_PASSWORD_CHARS = 1000
+PICTURE = {"interactive": False, "format": "png", "buttons": ["fullscreen"], "show_label": False}
+
+
+class LazyMNIST:
+    """The MNIST splits, read on first use - never while the app starts - and kept.
+
+    A missing data set raises MNISTFileError each time it is asked for, so adding the files
+    later works without a restart; a failed download is not tried again.
+    """
+
+    def __init__(self, root: str | Path | None = None, download: bool = True) -> None:
+        self.root = Path(root) if root is not None else default_data_dir()
+        self.download = download
+        self._splits: dict[str, MNISTSplit] = {}
+        self._lock = threading.Lock()
+
+    def split(self, name: str) -> MNISTSplit:
+        with self._lock:  # two first visitors must not read (or download) the files twice
+            if name not in self._splits:
+                try:
+                    self._splits[name] = load_split(name, self.root, download=self.download)
+                except MNISTFileError:
+                    # Offline, a download attempt costs seconds each visit; look only for files from now on.
+                    self.download = False
+                    raise
+            return self._splits[name]
+
+
+class Classroom:
+    """The classroom's state for the whole process, shared by every teacher's page."""
+
+    def __init__(
+        self,
+        classifier: Classifier,
+        data: LazyMNIST | None = None,
+        wall: ClassWall | None = None,
+        teacher_password: str | None = None,
+    ) -> None:
+        self.classifier = classifier
+        self.data = data or LazyMNIST()
+        self.wall = wall if wall is not None else ClassWall()
+        self.teacher_password = teacher_password or None
+        self.tuned: FineTuneResult | None = None
+        self.export_dir: Path | None = None  # made on the first export of the wall
+        self.stops: dict[str, threading.Event] = {}  # a page's session -> its live training's stop switch
+        self._test_predictions: explain.TestSetPredictions | None = None
+        self._predictions_lock = threading.Lock()
+
+    def read(self, pad_value: object) -> dict[str, Prediction] | None:
+        """Both models' predictions for the pad's value; None while blank or unreadable (the
+        tabs then ask for a drawing)."""
+        try:
+            return read_pad(self.classifier, pad_value)
+        except DrawingError:
+            return None
+
+    def teacher_ok(self, password: object) -> bool:
+        """True when no teacher password is set, or ``password`` is it (compared in constant time)."""
+        if self.teacher_password is None:
+            return True
+        if not isinstance(password, str) or len(password) > MAX_PASSWORD_CHARS:
+            return False
+        return hmac.compare_digest(password.encode(), self.teacher_password.encode())
+
+    @cached_property
+    def templates_picture(self) -> np.ndarray:
+        return pictures.templates_picture(explain.softmax_templates(self.classifier.model("softmax")))
+
+    def test_predictions(self) -> explain.TestSetPredictions:
+        """Both models' answers for the whole test set, worked out once; raises MNISTFileError."""
+        with self._predictions_lock:
+            if self._test_predictions is None:
+                split = self.data.split("test")
+                self._test_predictions = explain.TestSetPredictions.compute(split, self.classifier.models)
+            return self._test_predictions
+
+    def no_data(self, language: str) -> str:
+        return say("no_data", language, root=self.data.root)
+
+
+@dataclass
+class Follower:
+    """A tab that follows the pad: ``show(pad_value, *values of inputs, language)`` -> its outputs."""
+
+    tab: str
+    show: Callable
+    inputs: list
+    outputs: list
+
+
+@dataclass
+class Context:
+    """One visitor's classroom page: what its tabs share."""
+
+    room: Classroom
+    request: gr.Request | None  # the page's request as it opened: its language, its address
+    pad: gr.HTML | None = None  # the page's drawing pad
+    password: gr.Textbox | None = None  # the box the teacher types the password in
+    followers: list[Follower] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return viewer_language(self.request)
+
+    def text(self, key: str) -> str:
+        """One of the page's fixed strings, in this viewer's language."""
+        return LOCALES[self.language]["page"][key]
+
+    def follow(self, tab: str, show: Callable, inputs: list, outputs: list) -> None:
+        """Have tab ``tab`` recompute ``outputs`` on every new drawing while it is on screen."""
+        self.followers.append(Follower(tab, show, inputs, outputs))
+
+    def caption(self, key: str) -> None:
+        # The caption goes above a picture, not in its label: Gradio draws an image's label over
+        # the picture's top edge, where the titles are, and in a small type.
+        gr.Markdown(self.text(key), elem_classes=["picture-caption"])
+
+    def picture(self, caption: str, elem_id: str, **options) -> gr.Image:
+        self.caption(caption)
+        return gr.Image(elem_id=elem_id, **{**PICTURE, **options})
+
+    def model_choice(self, label: str, value: str, **options) -> gr.Radio:
+        choices = [(self.text(f"model_{name}"), name) for name in MODEL_NAMES]
+        return gr.Radio(choices, value=value, label=self.text(label), **options)
+
+    def digit_choices(self, any_digit: bool = False) -> list:
+        return ([(self.text("any_digit"), -1)] if any_digit else []) + [(str(d), d) for d in range(10)]
+
+
+def session_of(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "local"
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def digit(value: object) -> int | None:
+    """A digit 0-9 (a dropdown's value), or None for anything else, "any" (-1) included."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = int(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if 0 <= number <= 9 else None
+
+
+def model(value: object, default: str = "softmax") -> str:
+    return value if isinstance(value, str) and value in MODEL_NAMES else default
+
+
+def choice(value: object, choices, default: int | None) -> int | None:
+    """One of ``choices`` (whole numbers; a slider may send 3.0 for 3), else ``default``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in choices:
+        return default
+    return int(value)

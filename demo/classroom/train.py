@@ -1,0 +1,107 @@
+"""Train live: a fresh model trains from scratch in front of the class, its curves and weights
+drawn as it learns. It is the page's own; the shipped models never change."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import gradio as gr
+
+from demo.classroom.room import Classroom, Context, choice, percent, session_of
+from demo.language import say
+from mnist_models import pictures
+from mnist_models.checkpoints import MODEL_NAMES
+from mnist_models.data import MNISTFileError
+from mnist_models.live_training import Snapshot, TrainingBusyError, train_live
+
+NAME = "train"
+SUBSETS = [5_000, 10_000, 30_000, 60_000]
+STATES = {"running": "training", "finished": "trained", "stopped": "stopped"}
+
+
+def run(
+    room: Classroom, name: object, epochs: object, subset: object, password: object, session: str, language: str = "en"
+):
+    """Stream (status, curves, weights) while a fresh model trains."""
+    if not room.teacher_ok(password):
+        yield say("wrong_password", language), None, None
+        return
+    epochs, subset = choice(epochs, range(1, 6), None), choice(subset, SUBSETS, None)
+    if not isinstance(name, str) or name not in MODEL_NAMES or epochs is None or subset is None:
+        yield say("choose_settings", language), None, None
+        return
+    try:
+        yield say("loading", language), None, None
+        train, test = room.data.split("train"), room.data.split("test")
+    except MNISTFileError:
+        yield room.no_data(language), None, None
+        return
+    stop = room.stops[session] = threading.Event()
+    # closing(): when the page goes away mid-training Gradio closes this generator, and the
+    # training's own generator must end with it to give the one training slot back.
+    try:
+        with contextlib.closing(train_live(train, test, name, epochs, subset, stop)) as training:
+            for snapshot in training:
+                yield (
+                    status(snapshot, language),
+                    pictures.curves_picture(snapshot.curves, snapshot.epochs),
+                    pictures.templates_picture(snapshot.weights),
+                )
+    except TrainingBusyError:
+        yield say("busy", language), None, None
+    finally:
+        if room.stops.get(session) is stop:
+            del room.stops[session]
+
+
+def status(snapshot: Snapshot, language: str) -> str:
+    return say(
+        STATES[snapshot.state],
+        language,
+        model=snapshot.model,
+        done=snapshot.done,
+        epochs=snapshot.epochs,
+        images=snapshot.images_seen,
+        seconds=snapshot.seconds,
+        accuracy=percent(snapshot.test_accuracy),
+    )
+
+
+def stop_training(room: Classroom, session: str, language: str = "en") -> str:
+    """Stop this page's live training after its current batch."""
+    switch = room.stops.get(session)
+    if switch is None:
+        return say("nothing_to_stop", language)
+    switch.set()
+    return say("stopping", language)
+
+
+def build(context: Context) -> gr.Tab:
+    room, language, hidden = context.room, context.language, {"api_visibility": "private", "show_progress": "hidden"}
+    with gr.Tab(context.text("tab_train"), id=NAME) as tab:
+        gr.Markdown(context.text("train_intro"))
+        with gr.Row():
+            name = context.model_choice("train_model", "softmax")
+            epochs = gr.Slider(1, 5, value=3, step=1, label=context.text("train_epochs"))
+            subset = gr.Dropdown([(f"{n:,}", n) for n in SUBSETS], value=10_000, label=context.text("train_subset"))
+        with gr.Row():
+            start = gr.Button(context.text("train_start"), variant="primary", elem_id="train-start")
+            stop_button = gr.Button(context.text("train_stop"), variant="stop", elem_id="train-stop")
+        message = gr.Markdown(elem_id="train-status", elem_classes=["classroom-message"])
+        with gr.Row(equal_height=False):
+            with gr.Column(min_width=300):
+                curves = context.picture("train_curves_label", "train-curves")
+            with gr.Column(min_width=300):
+                weights = context.picture("train_weights_label", "train-weights")
+
+    def stream(chosen, epoch_count, images, password, request: gr.Request):
+        yield from run(room, chosen, epoch_count, images, password, session_of(request), language)
+
+    def stop(request: gr.Request):
+        return stop_training(room, session_of(request), language)
+
+    start.click(stream, inputs=[name, epochs, subset, context.password], outputs=[message, curves, weights], **hidden)
+    # Its own event, so a Stop is never queued behind the training it should end.
+    stop_button.click(stop, outputs=message, **hidden)
+    return tab
