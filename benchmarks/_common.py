@@ -30,9 +30,10 @@ from mnist_models.pad import CANVAS
 from tests.live_app import LiveApp, live_app
 
 RESULTS = Path(__file__).resolve().parent / "results"
-NOOP_SERVER = Path(__file__).resolve().parent / "noop_server.py"
-# The servers a load benchmark can start: the app itself, or noop_server.py doing that much work.
-SERVERS = ("app", "none", "thread", "loop", "busy", "sleep")
+FLOOR = Path(__file__).resolve().parent / "floor.py"
+# The servers a load benchmark can start: the app itself, or the floor (the drawing page built by
+# its own builder, with a classifier that does nothing).
+SERVERS = ("app", "floor")
 
 
 # --------------------------------------------------------------------------- machine / output
@@ -240,16 +241,12 @@ def _png(digit: int, seed: int, index: int, canvas: int, background: str) -> byt
 
 @contextmanager
 def serve(kind: str = "app", env: dict | None = None) -> Iterator[LiveApp]:
-    """The app (``kind`` "app"), noop_server.py with ``--work kind``, or sketchpad_app.py
-    ("sketchpad"), on a free loopback port,
-    with an upload folder of its own ($GRADIO_TEMP_DIR, removed afterwards unless ``env`` names
-    one) so that nothing it stores mixes with other servers' files."""
-    if kind == "sketchpad":  # the drawing page as it first shipped, on Gradio's sketchpad
-        command = [sys.executable, str(Path(__file__).resolve().parent / "sketchpad_app.py")]
-    elif kind in SERVERS:
-        command = None if kind == "app" else [sys.executable, str(NOOP_SERVER), "--work", kind]
-    else:
-        raise ValueError(f"server must be one of {(*SERVERS, 'sketchpad')}, not {kind!r}")
+    """The app (``kind`` "app") or the floor (benchmarks/floor.py) on a free loopback port, with an
+    upload folder of its own ($GRADIO_TEMP_DIR, removed afterwards unless ``env`` names one) so
+    that nothing it stores mixes with other servers' files."""
+    if kind not in SERVERS:
+        raise ValueError(f"server must be one of {SERVERS}, not {kind!r}")
+    command = None if kind == "app" else [sys.executable, str(FLOOR)]
     with (
         tempfile.TemporaryDirectory(prefix="bench-uploads-", ignore_cleanup_errors=True) as uploads,
         live_app(command, {"GRADIO_TEMP_DIR": uploads, **(env or {})}) as app,

@@ -1,8 +1,7 @@
 """A classroom of students drawing at once, against the app and a no-op floor in the same run.
 
     python benchmarks/classroom.py [--students 100] [--duration 30] [--interval 2] [--rounds 3]
-                                   [--path api|pad|both] [--servers app,none]
-    python benchmarks/classroom.py --servers thread,loop,none   # where the model runs
+                                   [--path api|pad|both] [--servers app,floor]
     python benchmarks/classroom.py --smoke      # 10 students, 2 s, one round: small enough for CI
 
 Each student sends drawings by one of two paths (--path; "both" runs each in turn):
@@ -12,14 +11,14 @@ Each student sends drawings by one of two paths (--path; "both" runs each in tur
         /gradio_api/queue/join with the pad's value (a PNG data URL) and the model, fn_index and
         trigger_id from the page's /config, then read /gradio_api/queue/data until
         process_completed
-For each server (--servers: "app" is `python -m demo`; "none", "thread" and "loop" are
-benchmarks/noop_server.py with that --work) and each path it runs:
+For each server (--servers: "app" is `python -m demo`, "floor" benchmarks/floor.py, the drawing
+page built by its own builder with a classifier that does nothing) and each path it runs:
   burst   every student sends one drawing at the same moment
   steady  each student sends a drawing about every --interval s (uniformly jittered +-50%,
           random start) for --duration s; requests still running then are awaited (bounded by
           --timeout)
-Every other server's throughput and p95 are reported as ratios to "none", the floor: Gradio with
-the app's events and settings and no work; with both "thread" and "loop", loop's to thread's too. A p95 on a 2-core machine moves a lot from run to run,
+The app's throughput and p95 are reported as ratios to the floor's. A p95 on a 2-core machine
+moves a lot from run to run,
 so --rounds runs the servers in turns (the order reversed every other round) and reports each
 round's ratios and their median.
 
@@ -305,8 +304,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--path", default="both", choices=[*PATHS, "both"], help="api, pad or both (default)")
     parser.add_argument(
         "--servers",
-        default="app,none",
-        help=f"comma-separated, from {', '.join(SERVERS)} (default app,none); ratios are to none",
+        default="app,floor",
+        help=f"comma-separated, from {', '.join(SERVERS)} (default app,floor); ratios are to the floor",
     )
     parser.add_argument(
         "--app-env",
@@ -388,9 +387,7 @@ def main(argv: list[str] | None = None) -> None:
     print_table(rows, list(rows[0]))
 
     # Each server against the floor; and the model on the event loop against it in a worker thread.
-    pairs = [(label, "none") for label in servers if label != "none" and "none" in servers]
-    if "thread" in servers and "loop" in servers:
-        pairs.append(("loop", "thread"))
+    pairs = [(label, "floor") for label in servers if label != "floor" and "floor" in servers]
     ratios = {}
     if pairs:
         print()
@@ -411,7 +408,7 @@ def main(argv: list[str] | None = None) -> None:
                     ratios[f"{label}/{base} {path} {phase}"] = {"rounds": per_round, "median": median}
                     each = ", ".join(f"{r['throughput_ratio']:.2f}/{r['p95_ratio']:.2f}" for r in per_round)
                     print(
-                        f"{label} / {'floor' if base == 'none' else base}, {path} {phase}: throughput {median['throughput_ratio']:.2f}, "
+                        f"{label} / {base}, {path} {phase}: throughput {median['throughput_ratio']:.2f}, "
                         f"p95 {median['p95_ratio']:.2f} (median of {len(per_round)} rounds; "
                         f"each round throughput/p95: {each})"
                     )

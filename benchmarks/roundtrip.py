@@ -8,8 +8,9 @@ Starts `python -m demo` on a free loopback port and measures:
   raw HTTP     httpx, one keep-alive connection: POST /gradio_api/upload, POST
                /gradio_api/call/classify, GET the result stream; split into those three phases
   client       gradio_client.Client.predict(handle_file(png), model, api_name="/classify")
-  floor        raw HTTP against benchmarks/noop_server.py (the app's endpoint and settings, a
-               function that does nothing), in the same run: the framework's own round trip
+  floor        raw HTTP against benchmarks/floor.py (the drawing page's own builder and the
+               app's settings, a classifier that does nothing), with and without a session, in
+               the same run: the framework's own round trip
   memory       the whole app's resident set size (the process and any children, psutil) after
                warm-up and after the runs
 Drawings are distinct synthetic 280x280 PNGs (black ink on white paper).
@@ -140,13 +141,14 @@ def main(argv: list[str] | None = None) -> None:
         client = run_client(app.url, pngs, args.requests, args.model)
         client["other_cores_busy"] = load.cores_used_by_others()
         memory_after = rss_bytes(pid)
-    with serve("none") as floor_app:
+    with serve("floor") as floor_app:
         with httpx.Client(base_url=floor_app.url, timeout=30) as http:
             for i in range(args.warmup):
                 classify_raw(http, pngs[i % len(pngs)][0], args.model)
         cpu0 = cpu_seconds(floor_app.process.pid)
         floor = run_raw(floor_app.url, pngs, args.requests, args.model)
         floor["server_cpu_ms_per_request"] = 1000 * (cpu_seconds(floor_app.process.pid) - cpu0) / args.requests
+        floor_fresh = run_raw(floor_app.url, pngs, args.requests, args.model, session=None)
 
     print(
         f"\ncold start to the first answer: {cold['until_first_classify_s']:.2f} s from process start "
@@ -159,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = [{"method": f"raw HTTP {k}", **v} for k, v in raw["phases"].items()]
     rows.append({"method": "raw HTTP total, no session", **fresh["phases"]["total"]})
     rows.append({"method": "floor: no-op, raw HTTP total", **floor["phases"]["total"]})
+    rows.append({"method": "floor: no-op, raw HTTP total, no session", **floor_fresh["phases"]["total"]})
     rows.append({"method": "gradio_client predict", **client["total"]})
     print_table(rows, ["method", "n", "p50_ms", "p95_ms", "mean_ms", "max_ms"])
     print(
@@ -169,6 +172,11 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"raw HTTP p50: {raw['phases']['total']['p50_ms']:.1f} ms, {ratio:.2f}x the no-op floor's "
         f"{floor['phases']['total']['p50_ms']:.1f} ms"
+    )
+    fresh_ratio = fresh["phases"]["total"]["p50_ms"] / floor["phases"]["total"]["p50_ms"]
+    print(
+        f"without a session: p50 {fresh['phases']['total']['p50_ms']:.1f} ms, {fresh_ratio:.2f}x the floor's with one "
+        f"({fresh['phases']['total']['p50_ms'] / floor_fresh['phases']['total']['p50_ms']:.2f}x the floor's without)"
     )
     print(
         f"server CPU per raw request: {raw['server_cpu_ms_per_request']:.1f} ms (floor {floor['server_cpu_ms_per_request']:.1f} ms)"
@@ -191,7 +199,9 @@ def main(argv: list[str] | None = None) -> None:
             "raw_http_no_session": fresh,
             "gradio_client": client,
             "floor_raw_http": floor,
+            "floor_raw_http_no_session": floor_fresh,
             "p50_ours_over_floor": ratio,
+            "p50_no_session_over_floor": fresh_ratio,
         },
     )
 
