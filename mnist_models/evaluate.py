@@ -26,6 +26,7 @@ from .checkpoints import MODEL_NAMES, load_metrics, load_model
 from .data import MNISTSplit, load_split
 from .device import pick_device
 from .drawings import redraw_mnist
+from .explain import softmax_templates
 from .models import SoftmaxRegression
 from .omniglot import (
     VALIDATION_ALPHABETS,
@@ -47,7 +48,8 @@ from .pendigits import (
     load_pendigits,
     validation_set,
 )
-from .preprocess import preprocess
+from .pictures import templates_picture
+from .preprocess import deskew, preprocess
 from .verdict import (
     DIGITS_FLAGGED,
     auroc,
@@ -277,6 +279,25 @@ def nondigit_miss_sheet(
     return sheet
 
 
+def deskew_sheet(pen: PenSet, count: int = 10) -> Image.Image:
+    """The ``count`` most slanted digits of ``pen`` as the model would see them without deskewing
+    (top row) and with it (bottom row)."""
+    images = pen.images[:, 0]
+    ys, xs = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    mass = images.sum((1, 2))
+    cy, cx = (images * ys).sum((1, 2)) / mass, (images * xs).sum((1, 2)) / mass
+    dy, dx = ys - cy.view(-1, 1, 1), xs - cx.view(-1, 1, 1)
+    slant = (images * dx * dy).sum((1, 2)) / (images * dy * dy).sum((1, 2))
+    chosen = slant.abs().argsort(descending=True)[:count]
+    side, gap = 84, 6
+    sheet = Image.new("L", (count * (side + gap), 2 * (side + gap)), 255)
+    for n, index in enumerate(chosen.tolist()):
+        for row, picture in enumerate((images[index], deskew(images[index]))):
+            ink = Image.fromarray((255 - picture.clamp(0, 1).numpy() * 255).astype(np.uint8))
+            sheet.paste(ink.resize((side, side), Image.Resampling.NEAREST), (n * (side + gap), row * (side + gap)))
+    return sheet
+
+
 def print_verdict_figures(name: str, verdict: dict, measured: dict) -> None:
     print(
         f"{name}: not a digit below a top probability of {verdict['threshold']:.3f} (temperature "
@@ -324,6 +345,9 @@ def main(argv: list[str] | None = None) -> None:
         "--misses", default="runs", help="folder for the contact sheets of misses, NAME-pen-misses.png (default: runs)"
     )
     parser.add_argument(
+        "--pictures", help="also write the pictures of docs/ here: deskew-examples.png, softmax-templates.png"
+    )
+    parser.add_argument(
         "--redrawn", type=int, default=1000, help="MNIST test digits redrawn as canvas pictures (default 1000)"
     )
     args = parser.parse_args(argv)
@@ -341,6 +365,14 @@ def main(argv: list[str] | None = None) -> None:
     except OmniglotDataError as error:
         nondigits = None
         print(f"no non-digit figures: {error}")
+    if args.pictures:
+        folder = Path(args.pictures)
+        folder.mkdir(parents=True, exist_ok=True)
+        if validation is not None:
+            deskew_sheet(validation).save(folder / "deskew-examples.png")
+        templates = softmax_templates(load_model("softmax", device, args.weights_dir))
+        Image.fromarray(templates_picture(templates)).save(folder / "softmax-templates.png")
+        print(f"pictures: {folder}")
     redrawn, redrawn_labels = redrawn_mnist(test, args.redrawn)
     names = MODEL_NAMES if args.model == "all" else (args.model,)
     for name in names:
