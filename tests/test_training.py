@@ -200,6 +200,18 @@ def test_the_tutorial_recipe_trains_without_deskewing_for_the_lesson(tmp_path, m
     assert not load_model("softmax", "cpu", tmp_path).deskew
 
 
+@pytest.mark.mnist
+@pytest.mark.parametrize("deskew", [True, False])
+def test_the_mlp_deskews_as_told_with_its_architecture(deskew, tmp_path, monkeypatch, mnist_train, mnist_test):
+    monkeypatch.setattr(
+        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 500)
+    )
+    argv = ["--model", "mlp", "--data", "mnist", "--epochs", "1", "--arch", "tutorial"]
+    main([*argv, "--deskew" if deskew else "--no-deskew", "--out-dir", str(tmp_path), "--no-progress"])
+    model = load_model("mlp", "cpu", tmp_path)
+    assert model.deskew is deskew and model.hidden_sizes == (256, 256, 256, 128, 128)
+
+
 def test_the_tutorial_mlp_is_one_flag_away():
     model = build_model("mlp", **train.MLP_ARCHITECTURES["tutorial"])
     assert model.hidden_sizes == (256, 256, 256, 128, 128)
