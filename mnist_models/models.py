@@ -66,7 +66,7 @@ class MLP(DigitModel):
     784-256-256-256-128-128-10 (the shipped model's sizes are in its metrics JSON's config).
 
     We add batch normalisation after each hidden linear layer: with it the same layer sizes
-    train to a higher test accuracy in fewer epochs (see the README's results table).
+    train to a higher test accuracy in fewer epochs (docs/models.md, "What was tried").
     """
 
     TUTORIAL_SIZES = (256, 256, 256, 128, 128)

@@ -1,5 +1,5 @@
 """The shipped weights on the real MNIST test set, on real pen-drawn digits and on drawings that are
-not digits - the numbers the README promises - and the metrics shipped beside them telling the truth."""
+not digits - the numbers benchmarks/RESULTS.md records - and the metrics shipped beside them telling the truth."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_shipped_weights_read_real_pen_digits_of_writers_never_trained_on(name, 
     assert result["pen_accuracy"] >= TARGETS[name][1]
     # No digit is left far behind, and no validation writer. Writers differ more than digits do:
     # one writes every digit slanted and looped, and one linear template per digit cannot bend to
-    # that, so the writer floor sits lower (README, "The models", has the worst writer).
+    # that, so the writer floor sits lower (benchmarks/RESULTS.md has the worst writer).
     assert min(result["pen_per_class_accuracy"]) >= TARGETS[name][1] - 0.15
     assert min(result["pen_per_writer_accuracy"].values()) >= TARGETS[name][1] - 0.2
     metrics = load_metrics(name)
