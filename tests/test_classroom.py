@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from demo import language
-from demo.classroom import cards, compare, explorer, fine_tune, inside_mlp, inside_softmax, train, wall
+from demo.classroom import cards, compare, digit_or_not, explorer, fine_tune, inside_mlp, inside_softmax, train, wall
 from demo.classroom.room import Classroom, LazyMNIST
 from mnist_models import data, explain
 from mnist_models.inference import Prediction
@@ -462,3 +462,26 @@ def test_the_join_box_shows_the_address_and_a_qr_code_of_it():
     [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(data))))
     assert code.text == "http://192.168.1.20:7860/"
     assert "<img" not in wall.join_html(SimpleNamespace(headers={"host": "<script>"}))
+
+
+def test_digit_or_not_shows_each_models_histogram_with_its_threshold_when_the_weights_carry_one(classifier):
+    import copy
+
+    room = Classroom(classifier)
+    for name in ("softmax", "mlp"):
+        if "histogram" not in classifier.metrics[name].get("verdict", {}):
+            shown, picture = digit_or_not.lesson(room, name)
+            assert "always answers with a digit" in shown and picture is None
+    fitted = copy.copy(classifier)
+    fitted.metrics = copy.deepcopy(classifier.metrics)
+    edges = [i / 20 for i in range(21)]
+    fitted.metrics["mlp"]["verdict"] = {
+        "score": "top_probability",
+        "threshold": 0.9,
+        "temperature": 1.3,
+        "histogram": {"edges": edges, "digits": [0.0] * 19 + [1.0], "not_digits": [0.05] * 20},
+    }
+    fitted.metrics["mlp"]["calibration"] = {"ece_before": 0.04, "ece_after": 0.01}
+    shown, _ = digit_or_not.lesson(Classroom(fitted), "mlp", "ko")
+    assert 'data-threshold="0.900"' in shown and shown.count("<rect") == 40 and 'class="threshold"' in shown
+    assert "문턱값 0.90" in shown and "4.0%" in shown and "1.0%" in shown

@@ -1,6 +1,6 @@
-"""The classroom page at /classroom, for the projector: a drawing pad beside seven tabs (the
-class wall, compare the models, inside softmax, inside the MLP, model cards, the test set, train
-live), one module a tab, each with its ``build(context)`` beside its handlers.
+"""The classroom page at /classroom, for the projector: a drawing pad beside eight tabs (the
+class wall, compare the models, inside softmax, inside the MLP, model cards, digit or not, the
+test set, train live), one module a tab, each with its ``build(context)`` beside its handlers.
 
 The page's content is built for each visitor of the page (``gr.render``), in their language, so
 only the classroom's own sessions carry its components: a student's session, made by the drawing
@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import gradio as gr
 
-from demo.classroom import cards, compare, explorer, inside_mlp, inside_softmax, train, wall
+from demo.classroom import cards, compare, digit_or_not, explorer, inside_mlp, inside_softmax, train, wall
 from demo.classroom.room import Classroom, Context
 from demo.drawing_pad import drawing_pad
 from demo.language import pad_texts
 
-TABS = (wall, compare, inside_softmax, inside_mlp, cards, explorer, train)
+TABS = (wall, compare, inside_softmax, inside_mlp, cards, digit_or_not, explorer, train)
 
 
 def build(room: Classroom, i18n: gr.I18n) -> None:

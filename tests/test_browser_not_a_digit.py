@@ -1,0 +1,88 @@
+"""Drawings that are not digits, drawn on the real page in headless Chromium: the shapes people draw
+for fun (tests/fun_drawings.json) and characters of alphabets no model was trained on (Omniglot's
+validation alphabets), stroke by stroke with the mouse; the page must say "not a digit" for most
+of them, with no big digit (``#result [data-verdict]``).
+
+These need weights that carry a verdict (the metrics' ``verdict``): the shipped weights before
+the retraining always answer with a digit, and the tests say so rather than fail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mnist_models.checkpoints import load_metrics
+from mnist_models.omniglot import VALIDATION_ALPHABETS, is_digit_like, pad_strokes
+from mnist_models.pad import CANVAS
+from tests.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+FUN_DRAWINGS = Path(__file__).resolve().parent / "fun_drawings.json"
+CHARACTERS = 24
+needs_a_verdict = pytest.mark.skipif(
+    "histogram" not in load_metrics("mlp").get("verdict", {}),
+    reason="the shipped MLP carries no verdict yet: it takes every drawing for a digit",
+)
+
+
+def verdict_after_drawing(page, strokes: list) -> str:
+    """Draw ``strokes`` (pad pixels) with the mouse, one stroke at a time, waiting for the page's
+    answer to each; then clear the pad. Returns the answer's data-verdict."""
+    box = page.locator("#sketch canvas").first.bounding_box()
+    at = lambda x, y: (box["x"] + x / CANVAS * box["width"], box["y"] + y / CANVAS * box["height"])
+    for stroke in strokes:
+        before = page.evaluate("() => document.querySelector('#seen img')?.getAttribute('src') || ''")
+        page.mouse.move(*at(*stroke[0]))
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(*at(x, y))
+        page.mouse.up()
+        page.wait_for_function(
+            "(before) => (document.querySelector('#seen img')?.getAttribute('src') || '') !== before",
+            arg=before,
+            timeout=20_000,
+        )
+    verdict = page.locator("#result [data-verdict]").first.get_attribute("data-verdict")
+    if verdict != "digit":
+        assert page.locator("#result .result-digit").count() == 0  # the big digit only for a digit
+    page.locator("#sketch .pad-clear").click()
+    page.wait_for_function("() => document.querySelector('#result [data-verdict=empty]')", timeout=20_000)
+    return verdict
+
+
+@pytest.fixture
+def page(browser, app_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.goto(app_url)
+    page.wait_for_selector("#result [data-verdict=empty]", timeout=30_000)
+    yield page
+    page.close()
+
+
+@needs_a_verdict
+def test_shapes_drawn_for_fun_are_not_taken_for_digits(page):
+    drawings = json.loads(FUN_DRAWINGS.read_text())
+    flagged: dict[str, list[bool]] = {}
+    for drawing in drawings:
+        strokes = [[(x * CANVAS, y * CANVAS) for x, y in stroke] for stroke in drawing["strokes"]]
+        flagged.setdefault(drawing["kind"], []).append(verdict_after_drawing(page, strokes) == "not-a-digit")
+    kinds = {kind: sum(marks) / len(marks) for kind, marks in flagged.items()}
+    print("not a digit, per kind:", kinds)
+    # The MLP says "not a digit" for at least five of six kinds (most drawings of each).
+    assert sum(share > 0.5 for share in kinds.values()) >= len(kinds) - 1, kinds
+
+
+@pytest.mark.omniglot
+@needs_a_verdict
+def test_characters_of_alphabets_never_trained_on_are_not_taken_for_digits(page, omniglot_data):
+    characters = [c for c in omniglot_data.select(VALIDATION_ALPHABETS) if not is_digit_like(c)]
+    chosen = characters[:: max(1, len(characters) // CHARACTERS)][:CHARACTERS]
+    assert len(chosen) >= 20
+    verdicts = [verdict_after_drawing(page, pad_strokes(c, 0, n % 4, 4)) for n, c in enumerate(chosen)]
+    share = verdicts.count("not-a-digit") / len(verdicts)
+    print(f"not a digit: {share:.0%} of {len(verdicts)} characters")
+    assert share > 0.5, verdicts
