@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mnist_models.checkpoints import load_metrics
 from tests.conftest import draw_digit
-from tests.live_app import running_app
+from tests.live_app import ROOT, running_app
 
 pytestmark = pytest.mark.app
 
@@ -119,3 +120,37 @@ def test_a_students_session_carries_the_drawing_page_alone(classifier):
     assert len(classroom) <= 3
     kinds = {c["type"] for c in demo.config["components"]}
     assert not {"tabs", "timer", "gallery"} & kinds  # none of the classroom's tabs is built up front
+
+
+def test_the_api_says_whether_the_model_takes_the_image_for_a_digit(app_url):
+    from tests.conftest import GradioHTTP, png_bytes
+
+    http = GradioHTTP(app_url)
+    try:
+        for model in ("softmax", "mlp"):
+            event, [result] = http.classify(png_bytes(draw_digit(7)), model)
+            assert event == "complete" and result["prediction"] == 7
+            threshold = load_metrics(model).get("verdict", {}).get("threshold", 0.0)
+            assert result["is_digit"] is True and result["digit_threshold"] == threshold
+            assert max(result["probabilities"]) >= result["digit_threshold"]
+    finally:
+        http.close()
+
+
+@pytest.mark.skipif(
+    "histogram" not in load_metrics("mlp").get("verdict", {}),
+    reason="the shipped MLP carries no verdict yet: it takes every drawing for a digit",
+)
+def test_the_api_says_a_smiley_is_not_a_digit(app_url):
+    from mnist_models.nondigits import load_stroke_drawings
+    from tests.conftest import GradioHTTP, png_bytes
+
+    smileys = [
+        picture for kind, picture in load_stroke_drawings(ROOT / "tests" / "fun_drawings.json") if kind == "smiley"
+    ]
+    http = GradioHTTP(app_url)
+    try:
+        answers = [http.classify(png_bytes(picture), "mlp")[1][0] for picture in smileys]
+    finally:
+        http.close()
+    assert sum(not answer["is_digit"] for answer in answers) > len(answers) / 2, answers
