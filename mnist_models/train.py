@@ -354,6 +354,19 @@ def train_model(
     return model, metrics
 
 
+def tuning_figures(model: nn.Module, verdict: dict, tuning: PenSet, nondigits: dict | None) -> dict:
+    """What a recipe is chosen by, recorded beside the validation figures: the accuracy on the
+    tuning writers' pen digits and the share of the tuning drawers' non-digits called so."""
+    figures = {
+        "writers": sorted(set(tuning.writers.tolist())),
+        "pen_accuracy": pen_metrics(model, tuning)["pen_accuracy"],
+    }
+    if nondigits:
+        measured = verdict_metrics(model, verdict, tuning, nondigits)
+        figures.update({key: measured[key] for key in ("non_digits_flagged_all", "auroc")})
+    return figures
+
+
 def pen_training_data(
     pen: PenData, renderings: int = PEN_RENDERINGS, seed: int = PEN_SEED, writers=FIT_WRITERS
 ) -> PenSet:
@@ -511,10 +524,10 @@ def main(argv: list[str] | None = None) -> None:
     nondigits = (
         nondigit_training_data(omniglot, args.generated_nondigits) if args.data == "mnist+pen+nondigits" else None
     )
-    nondigit_validation = None
+    nondigit_validation = nondigit_tuning = None
     if omniglot is not None:
-        alphabets, drawers = (TRAINING_ALPHABETS, TUNING_DRAWERS) if args.tuning else (VALIDATION_ALPHABETS, None)
-        nondigit_validation = nondigit_sets(omniglot, alphabets, drawers)
+        nondigit_tuning = nondigit_sets(omniglot, TRAINING_ALPHABETS, TUNING_DRAWERS)
+        nondigit_validation = nondigit_tuning if args.tuning else nondigit_sets(omniglot, VALIDATION_ALPHABETS)
     if pen is not None:
         print(
             f"pen digits measured on writers {measured[0]}-{measured[-1]}, verdict fit on writers "
@@ -574,6 +587,8 @@ def main(argv: list[str] | None = None) -> None:
             calibration=calibration,
             nondigit_validation=nondigit_validation,
         )
+        if calibration is not None and not args.tuning:
+            metrics["tuning"] = tuning_figures(model, metrics["verdict"], calibration, nondigit_tuning)
         metrics["trained_on"] = trained_on(
             mnist, pen, pen_train, FIT_WRITERS, omniglot, nondigits, args.generated_nondigits
         )

@@ -138,6 +138,7 @@ def test_the_cli_writes_weights_metrics_and_curves_and_what_it_trained_on(
     assert 0 < metrics["verdict"]["threshold"] < 1
     assert set(metrics["verdict"]["non_digits_flagged"]) == {"Greek", "Early_Aramaic"}  # no digit-like one here
     assert metrics["config"]["deskew"] and metrics["preprocessing"] == {"deskew": True}
+    assert metrics["tuning"]["writers"] == [22] and "pen_accuracy" in metrics["tuning"]  # what a recipe is chosen by
     assert (tmp_path / "softmax.safetensors").stat().st_size > 30_000
     for picture in ("curves", "reliability"):
         assert (tmp_path / f"softmax.{picture}.png").read_bytes()[:4] == b"\x89PNG"
