@@ -42,7 +42,7 @@ FUN_DRAWINGS = ROOT / "tests" / "fun_drawings.json"
 
 
 def hidden_features(model, images: torch.Tensor) -> torch.Tensor:
-    with torch.inference_mode():
+    with torch.no_grad():  # not inference mode: the detector is trained on these
         return torch.cat([model.hidden_activations(images[i : i + 4000])[-1] for i in range(0, len(images), 4000)])
 
 
@@ -121,7 +121,7 @@ def compare_scores(name, weights_dir, pen, omniglot, calibration, validation, ot
     detector = fit_detector(features, is_digit)
 
     def detected(images):
-        with torch.inference_mode():
+        with torch.no_grad():
             return detector(hidden_features(model, images)).squeeze(1)
 
     sets = {k: detected(v) for k, v in others.items()}
