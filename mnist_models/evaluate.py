@@ -261,7 +261,7 @@ def nondigit_miss_sheet(
             continue
         probabilities = calibrated(predict_logits(model, images), verdict["temperature"])
         top, digit = probabilities.max(1)
-        for i in torch.flatnonzero(top >= verdict["threshold"]).tolist():
+        for i in torch.nonzero(top >= verdict["threshold"]).flatten().tolist():
             with torch.inference_mode():
                 seen = model.sees(images[i : i + 1]).view(28, 28).cpu().numpy()
             misses.append((seen, f"{name[:3]} {int(digit[i])} {top[i].item():.0%}"))
