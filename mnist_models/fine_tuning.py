@@ -27,7 +27,7 @@ from .train import Recipe, train_steps
 # a constant, small learning rate nudges the shipped weights rather than retraining them.
 FINE_TUNE_RECIPES = {
     "softmax": Recipe(epochs=10**6, batch_size=32, lr=1e-3, optimizer="adamw", schedule="constant"),
-    "mlp": Recipe(epochs=10**6, batch_size=32, lr=1e-4, optimizer="adamw", schedule="constant"),
+    "mlp": Recipe(epochs=10**6, batch_size=32, lr=2e-4, optimizer="adamw", schedule="constant"),
 }
 MIN_DRAWINGS = 10
 HELD_BACK = 0.25

@@ -114,7 +114,8 @@ def test_inside_softmax_picks_a_digit_to_compare_with_when_none_is_chosen(classi
 def test_inside_mlp_names_its_answer(classifier):
     occlusion, activations, text = inside_mlp.show(Classroom(classifier), pad_value(draw_digit(0)))
     assert occlusion.shape[2] == 3 and activations.shape[2] == 3
-    assert "The MLP says **0**" in text and "of 1024 hidden units" in text
+    units = sum(classifier.model("mlp").hidden_sizes)
+    assert "The MLP says **0**" in text and f"of {units} hidden units" in text
 
 
 def test_model_cards_come_from_the_shipped_metrics_without_data(classifier):
