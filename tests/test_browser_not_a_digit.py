@@ -3,8 +3,8 @@ for fun (tests/fun_drawings.json) and characters of alphabets no model was train
 validation alphabets), stroke by stroke with the mouse; the page must say "not a digit" for most
 of them, with no big digit (``#result [data-verdict]``).
 
-These need weights that carry a verdict (the metrics' ``verdict``): the shipped weights before
-the retraining always answer with a digit, and the tests say so rather than fail."""
+These need weights that carry a verdict (the metrics' ``verdict``): weights trained before it
+always answer with a digit, and the tests then say so rather than fail."""
 
 from __future__ import annotations
 
@@ -72,8 +72,9 @@ def test_shapes_drawn_for_fun_are_not_taken_for_digits(page):
         flagged.setdefault(drawing["kind"], []).append(verdict_after_drawing(page, strokes) == "not-a-digit")
     kinds = {kind: sum(marks) / len(marks) for kind, marks in flagged.items()}
     print("not a digit, per kind:", kinds)
-    # The MLP says "not a digit" for at least five of six kinds (most drawings of each).
-    assert sum(share > 0.5 for share in kinds.values()) >= len(kinds) - 1, kinds
+    # For at least five of the kinds, most drawings are "not a digit" (as tests/test_accuracy.py asks
+    # of the model itself: a B is close to an 8 and may be read as one).
+    assert len(kinds) >= 6 and sum(share > 0.5 for share in kinds.values()) >= 5, kinds
 
 
 @pytest.mark.omniglot
