@@ -83,6 +83,23 @@ def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
     assert mlp.loc[mlp["kind"] == "prediction", "digit"].tolist() == ["8"]
 
 
+def test_compare_says_each_models_verdict_when_one_does_not_take_the_drawing_for_a_digit(classifier, monkeypatch):
+    import dataclasses
+
+    room = Classroom(classifier)
+    read = room.classifier.classify_each
+
+    def doubtful_mlp(image, names):
+        predictions = read(image, names)
+        predictions["mlp"] = dataclasses.replace(predictions["mlp"], is_digit=False)
+        return predictions
+
+    monkeypatch.setattr(room.classifier, "classify_each", doubtful_mlp)
+    _, _, verdict = compare.show(room, pad_value(draw_digit(7)))
+    assert "Softmax regression: **7**" in verdict and "MLP: not a digit (closest 7" in verdict
+    assert "숫자가 아님" in compare.show(room, pad_value(draw_digit(7)), "ko")[2]
+
+
 @pytest.mark.parametrize(
     "pad", [None, "", pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 0)))], ids=["none", "empty", "blank"]
 )

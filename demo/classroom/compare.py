@@ -28,7 +28,7 @@ def show(room: Classroom, pad_value: object, language: str = "en"):
             say(
                 "compare_digit" if p.is_digit else "compare_not_digit",
                 language,
-                model=model_name(name, language),
+                shown_name=model_name(name, language),
                 digit=p.digit,
                 probability=p.probabilities[p.digit],
             )
