@@ -100,7 +100,7 @@ def entry_html(entry: Entry, language: str) -> str:
         f'{"" if entry.taken_for_digit(name) else " wall-not-digit"}">'
         f"{html.escape(model_name(name, language, short=True))} {entry.answers[name]}"
         f"{' ✗' if name in missed else ' ✓'}"
-        f"{'' if entry.taken_for_digit(name) else ' · ' + html.escape(say('wall_not_digit', language))}</span>"
+        f"{'' if entry.taken_for_digit(name) else '<small class=wall-not-digit-note> · ' + html.escape(say('wall_not_digit', language)) + '</small>'}</span>"
         for name in MODEL_NAMES
     )
     classes = "wall-card" + (" missed" if missed else "")
