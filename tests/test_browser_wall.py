@@ -86,9 +86,9 @@ def test_labelled_drawings_from_two_students_appear_on_the_wall_without_a_reload
     cards = classroom.locator("#wall .wall-card")
     assert cards.count() == total
     for caption in cards.locator("figcaption").all_inner_texts()[: 2 * DRAWINGS_PER_STUDENT]:
-        assert re.fullmatch(r"\d\s*Softmax \d [✓✗](\s*· not a digit)?\s*MLP \d [✓✗](\s*· not a digit)?", caption.strip()), (
-            caption
-        )
+        assert re.fullmatch(
+            r"\d\s*Softmax \d [✓✗](\s*· not a digit)?\s*MLP \d [✓✗](\s*· not a digit)?", caption.strip()
+        ), caption
     figures = classroom.locator("#wall-figures").inner_text()
     assert f"{total} drawings on the wall" in figures
     # The ZIP box shows once there is a ZIP in it.
