@@ -297,10 +297,12 @@ def test_a_viewer_gets_the_language_their_browser_asks_for_first():
 def test_every_label_is_one_whole_translatable_string():
     # Gradio translates a component string only when it is exactly one i18n key, and the app fills
     # in its figures with str.format: a stray brace in a label would break the whole app.
-    language.translations({name: {"test_accuracy": 0.9, "pen_accuracy": 0.8} for name in ("softmax", "mlp")}, "CPU")
+    metrics = {name: {"test_accuracy": 0.9, "pen_accuracy": 0.8} for name in ("softmax", "mlp")}
+    metrics["mlp"]["config"] = {"hidden_sizes": [256, 128]}
+    language.translations(metrics, "CPU")
     for locale in language.LOCALES.values():
         for key, text in locale["page"].items():
-            assert _fields(text) <= {"softmax", "mlp", "softmax_pen", "mlp_pen", "device"}, key
+            assert _fields(text) <= {"softmax", "mlp", "softmax_pen", "mlp_pen", "mlp_layers", "device"}, key
             assert "__i18n__" not in text
 
 
