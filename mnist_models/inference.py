@@ -102,10 +102,13 @@ class Classifier:
     @torch.inference_mode()
     def prediction(self, image: np.ndarray, name: str) -> Prediction:
         """Model ``name``'s prediction for one preprocessed 28x28 ``image``."""
-        seen = self.model(name).sees(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None])
-        seen = seen.view(28, 28).cpu().numpy()
-        probabilities = self.probabilities(image[None], name)[0].astype(np.float64)
+        model = self.model(name)
+        # Deskewed once: the picture shown is the one the model reads.
+        seen = model.sees(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None].to(self.device))
+        logits = model.reads(seen).float() / self.temperatures[name]
+        probabilities = logits.softmax(1)[0].cpu().numpy().astype(np.float64)
         probabilities /= probabilities.sum()
+        seen = seen.view(28, 28).cpu().numpy()
         threshold = self.thresholds[name]
         return Prediction(
             int(probabilities.argmax()),

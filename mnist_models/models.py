@@ -41,6 +41,13 @@ class DigitModel(nn.Module):
         x = flatten_input(x)
         return straighten(x.reshape(-1, 28, 28)).reshape(-1, PIXELS) if self.deskew else x
 
+    def reads(self, seen: torch.Tensor) -> torch.Tensor:
+        """The logits (N, 10) for images as ``sees`` gives them."""
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.reads(self.sees(x))
+
 
 class SoftmaxRegression(DigitModel):
     """Multinomial logistic regression: one linear map from 784 pixels to 10 logits."""
@@ -49,8 +56,8 @@ class SoftmaxRegression(DigitModel):
         super().__init__(deskew)
         self.linear = nn.Linear(PIXELS, CLASSES)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(self.sees(x))
+    def reads(self, seen: torch.Tensor) -> torch.Tensor:
+        return self.linear(seen)
 
     def roughness(self) -> torch.Tensor:
         """Sum of squared differences between neighbouring pixels' weights, over the ten templates.
@@ -91,8 +98,8 @@ class MLP(DigitModel):
         self.hidden = nn.Sequential(*layers)
         self.out = nn.Linear(width, CLASSES)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.hidden(self.sees(x)))
+    def reads(self, seen: torch.Tensor) -> torch.Tensor:
+        return self.out(self.hidden(seen))
 
     def hidden_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The output of each hidden block (after ReLU), for looking inside the network."""
