@@ -377,6 +377,8 @@ def pen_training_data(
 def nondigit_training_data(omniglot: OmniglotData, generated: int = GENERATED_NONDIGITS, seed: int = PEN_SEED):
     """The non-digits trained on (N, 1, 28, 28): Omniglot's training alphabets by the training
     drawers, digit-like characters left out, and ``generated`` letters, shapes and scribbles."""
+    # Imported here: the app imports this module (fine-tuning, live training) and needs neither
+    # the generated non-digits nor matplotlib, which nondigits imports.
     from .nondigits import generated_images
 
     characters = [c for c in omniglot.select(TRAINING_ALPHABETS, TRAINING_DRAWERS) if not is_digit_like(c)]
