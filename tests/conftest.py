@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image, ImageDraw
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from mnist_models.data import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
 from mnist_models.inference import Classifier
@@ -399,3 +400,47 @@ def wait_for_digit(page, digit: str) -> None:
 def shown_digit(page) -> str:
     digit = page.locator("#result .result-digit")
     return digit.inner_text() if digit.count() else ""
+
+
+# Gradio's status tracker, a ".wrap" inside each output, carries the class "translucent" while the
+# output's event runs, with show_progress="hidden" too (Gradio 6.31). Counting its comings and
+# goings tells a test when the page has answered a stroke, even when the answer looks the same
+# as the one before (a short stroke over ink the model's 28x28 view already had).
+WATCH_ANSWERS = """() => {
+  window.answers = {started: 0, ended: 0};
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (!change.target.classList?.contains("wrap")) continue;
+      const was = (change.oldValue || "").split(" ").includes("translucent");
+      const is = change.target.classList.contains("translucent");
+      if (is && !was) window.answers.started += 1;
+      if (was && !is) window.answers.ended += 1;
+    }
+  }).observe(document.querySelector("#seen"), {attributes: true, attributeOldValue: true, subtree: true, attributeFilter: ["class"]});
+}"""
+
+
+def draw_pad_strokes(page, strokes, canvas: int) -> None:
+    """Draw ``strokes`` (points in pad pixels of a ``canvas``-wide pad) on ``#sketch`` with the
+    mouse, one stroke at a time, and wait for the page's answer to each. A stroke that leaves
+    the pad's picture as it was sends nothing (the pad's value does not change): when no
+    answer starts within a few seconds of it, the next stroke is drawn."""
+    if not page.evaluate("() => Boolean(window.answers)"):
+        page.evaluate(WATCH_ANSWERS)
+    box = page.locator("#sketch canvas").first.bounding_box()
+    at = lambda x, y: (box["x"] + x / canvas * box["width"], box["y"] + y / canvas * box["height"])
+    for stroke in strokes:
+        started = page.evaluate("() => window.answers.started")
+        page.mouse.move(*at(*stroke[0]))
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(*at(x, y))
+        page.mouse.up()
+        try:
+            page.wait_for_function("(n) => window.answers.started > n", arg=started, timeout=5_000)
+        except PlaywrightTimeoutError:
+            continue  # the stroke changed nothing the pad sends
+        page.wait_for_function(
+            "() => window.answers.ended >= window.answers.started && !document.querySelector('#seen .wrap.translucent')",
+            timeout=30_000,
+        )

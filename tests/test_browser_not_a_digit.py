@@ -16,7 +16,7 @@ import pytest
 from mnist_models.checkpoints import load_metrics
 from mnist_models.omniglot import VALIDATION_ALPHABETS, is_digit_like, pad_strokes
 from mnist_models.pad import CANVAS
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, draw_pad_strokes
 
 pytestmark = pytest.mark.browser
 
@@ -30,21 +30,8 @@ needs_a_verdict = pytest.mark.skipif(
 
 def verdict_after_drawing(page, strokes: list) -> str:
     """Draw ``strokes`` (pad pixels) with the mouse, one stroke at a time, waiting for the page's
-    answer to each; then clear the pad. Returns the answer's data-verdict."""
-    box = page.locator("#sketch canvas").first.bounding_box()
-    at = lambda x, y: (box["x"] + x / CANVAS * box["width"], box["y"] + y / CANVAS * box["height"])
-    for stroke in strokes:
-        before = page.evaluate("() => document.querySelector('#seen img')?.getAttribute('src') || ''")
-        page.mouse.move(*at(*stroke[0]))
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(*at(x, y))
-        page.mouse.up()
-        page.wait_for_function(
-            "(before) => (document.querySelector('#seen img')?.getAttribute('src') || '') !== before",
-            arg=before,
-            timeout=20_000,
-        )
+    answer to each; then clear the pad. Returns the last answer's data-verdict."""
+    draw_pad_strokes(page, strokes, CANVAS)
     verdict = page.locator("#result [data-verdict]").first.get_attribute("data-verdict")
     if verdict != "digit":
         assert page.locator("#result .result-digit").count() == 0  # the big digit only for a digit

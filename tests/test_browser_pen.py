@@ -9,7 +9,7 @@ import pytest
 from mnist_models.inference import Classifier
 from mnist_models.pad import CANVAS, render_strokes
 from mnist_models.pendigits import VALIDATION_RENDERINGS, VALIDATION_SEED, VALIDATION_WRITERS, pad_strokes
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, draw_pad_strokes
 
 pytestmark = [pytest.mark.browser, pytest.mark.pendigits]
 
@@ -30,37 +30,19 @@ def chosen_digits(pen_data):
     return chosen
 
 
-def seen_source(page) -> str:
-    return page.evaluate("() => document.querySelector('#seen img')?.getAttribute('src') || ''")
-
-
 def test_validation_writers_digits_drawn_with_the_mouse_are_read_on_the_page(browser, app_url, pen_data):
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
     page.goto(app_url)
     page.wait_for_selector("#sketch canvas", timeout=30_000)
     page.wait_for_function("() => document.querySelector('#result')?.innerText.includes('Draw a digit')")
-    box = page.locator("#sketch canvas").first.bounding_box()
     classifier = Classifier("cpu")
 
     read, offline, labels = [], [], []
     for n, digit in enumerate(chosen_digits(pen_data)):
         # The size and place of one of its renderings in the validation set.
         strokes = pad_strokes(digit, VALIDATION_SEED, n % VALIDATION_RENDERINGS, VALIDATION_RENDERINGS)
-        for stroke in strokes:
-            before = seen_source(page)
-            (x, y), rest = stroke[0], stroke[1:]
-            page.mouse.move(box["x"] + x / CANVAS * box["width"], box["y"] + y / CANVAS * box["height"])
-            page.mouse.down()
-            for x, y in rest:
-                page.mouse.move(box["x"] + x / CANVAS * box["width"], box["y"] + y / CANVAS * box["height"])
-            page.mouse.up()
-            # Each stroke sends the drawing; wait for the model's view of it before the next one.
-            page.wait_for_function(
-                "(before) => (document.querySelector('#seen img')?.getAttribute('src') || '') !== before",
-                arg=before,
-                timeout=20_000,
-            )
+        draw_pad_strokes(page, strokes, CANVAS)  # each stroke sends the drawing: its answer is waited for
         shown = page.locator("#result .result-digit")
         read.append(int(shown.inner_text()) if shown.count() else -1)  # -1: the page took it for no digit
         offline.append(classifier.classify(render_strokes(strokes), "mlp").digit)
