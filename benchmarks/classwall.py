@@ -59,10 +59,8 @@ class Page:
 
         self.pad = by_elem("sketch")  # the drawing page's pad comes first in the config
         self.draw = on(self.pad, "change")
-        buttons = {
-            c["props"]["value"]: c["id"] for c in components if "meant-digit" in (c["props"].get("elem_classes") or [])
-        }
-        self.buttons = {int(d): (button, on(button, "click")) for d, button in buttons.items()}
+        self.meant = by_elem("meant")
+        self.label = on(self.meant, "input")
         self.tune_button = by_elem("fine-tune")
         self.tune = on(self.tune_button, "click")
 
@@ -98,9 +96,8 @@ async def student(client, page: Page, urls: list[tuple[str, int]], n: int, args,
             ok = False
         records["draw"].append((time.perf_counter() - start, ok))
         if time.perf_counter() >= next_label:
-            button, fn_index = page.buttons[digit]
             try:
-                done = await event(client, fn_index, [url, str(digit)], button, session)
+                done = await event(client, page.label, [url, str(digit)], page.meant, session)
                 message = done["output"]["data"][1] if done.get("success") else ""
                 outcome = (
                     "sent"

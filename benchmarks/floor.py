@@ -5,7 +5,7 @@ costs beyond it is the app's own work; what the floor costs is Gradio's and the 
     python benchmarks/floor.py          (port: $GRADIO_SERVER_PORT)
 
 Its events are the app's drawing page's, component for component (the pad's change event, the
-photo, the "what I meant" buttons, /classify and /classify_label), so it cannot drift from the
+photo, the "what I meant" row, /classify and /classify_label), so it cannot drift from the
 page. Each reading returns a constant prediction: the pad's data URL is still decoded (bounded)
 and an API upload's path still checked, but no picture is preprocessed and no model runs.
 """

@@ -140,10 +140,16 @@ def label_drawing(
 
 
 def build_meant_row(classifier: Classifier, wall: ClassWall, i18n: gr.I18n, pad: gr.HTML) -> None:
-    """ "What I meant": ten buttons 0-9; a tap sends the drawing, labelled, to the class wall."""
-    gr.Markdown(i18n("meant_intro"), elem_id="meant-intro")
-    with gr.Row(elem_id="meant", elem_classes=["meant-row"]):
-        buttons = [gr.Button(str(d), elem_classes=["meant-digit"], min_width=0, size="lg") for d in range(10)]
+    """ "What I meant": the digits 0-9 as one row of big choices (one gr.Radio, so one component
+    in every visitor's session, not ten buttons); a tap sends the drawing, labelled, to the class
+    wall, and the row is cleared for the next tap."""
+    meant = gr.Radio(
+        [str(d) for d in range(10)],
+        value=None,
+        label=i18n("meant_label"),
+        info=i18n("meant_info"),
+        elem_id="meant",
+    )
     status = gr.Markdown(elem_id="meant-status")
 
     def send(pad_value: Any, digit: Any, request: gr.Request):
@@ -151,15 +157,20 @@ def build_meant_row(classifier: Classifier, wall: ClassWall, i18n: gr.I18n, pad:
             classifier, wall, pad_value, digit, getattr(request, "session_hash", None) or "", viewer_language(request)
         )
         # A drawing on the wall leaves the pad blank for the next one.
-        return ("" if sent else gr.skip()), message
+        return ("" if sent else gr.skip()), message, None
 
-    for button in buttons:
-        # The button's own value (its digit) is the input: what the client sends is checked. On a
-        # phone the buttons sit below the pad: after a tap the pad comes back into view, to draw
-        # the next digit (in the browser, no request).
-        button.click(
-            send, inputs=[pad, button], outputs=[pad, status], show_progress="hidden", api_visibility="private"
-        ).then(None, js=SHOW_PAD, api_visibility="private")
+    # What the client sends as the digit is checked by label_drawing (0-9), so that a wrong one
+    # gets the app's own message in the viewer's language rather than Gradio's list of choices.
+    # On a phone the row sits below the pad: after a tap the pad comes back into view, to draw
+    # the next digit (in the browser, no request).
+    meant.input(
+        send,
+        inputs=[pad, meant],
+        outputs=[pad, status, meant],
+        preprocess=False,
+        show_progress="hidden",
+        api_visibility="private",
+    ).then(None, js=SHOW_PAD, api_visibility="private")
 
 
 def build(classifier: Classifier, i18n: gr.I18n, wall: ClassWall | None = None) -> gr.HTML:
@@ -168,7 +179,6 @@ def build(classifier: Classifier, i18n: gr.I18n, wall: ClassWall | None = None) 
     gr.Markdown(i18n("title"))
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
-            gr.Markdown(i18n("subtitle"))
             pad = drawing_pad(pad_texts(), elem_id="sketch")
             # Closed at first, so that on a phone the pad stays the thing to use.
             with gr.Accordion(i18n("photo_title"), open=False, elem_id="photo-box"):
@@ -205,15 +215,13 @@ def build(classifier: Classifier, i18n: gr.I18n, wall: ClassWall | None = None) 
             if wall is not None:  # right under the answer: draw, see the answer, say what you meant
                 build_meant_row(classifier, wall, i18n, pad)
             chart = results.probability_chart(i18n("chart_label"), "chart")
-            gr.Markdown(i18n("seen_label"), elem_classes=["picture-caption"])
-            seen = gr.HTML(results.seen_html(None), elem_id="seen")
-    with gr.Row():  # side by side on a wide screen, one under the other on a phone
-        with gr.Column(min_width=300):
-            gr.Markdown(i18n("about_softmax"), elem_id="about-softmax")
-        with gr.Column(min_width=300):
-            gr.Markdown(i18n("about_mlp"), elem_id="about-mlp")
-    gr.Markdown(i18n("device"), elem_id="device")
-    gr.Markdown(i18n("to_classroom"), elem_id="to-classroom")
+            seen = gr.HTML(
+                results.seen_html(None), label=i18n("seen_label"), show_label=True, container=True, elem_id="seen"
+            )
+    # Every component here is copied into each visitor's session, so the texts share components:
+    # the two models side by side on a wide screen (CSS columns), one under the other on a phone.
+    gr.Markdown(i18n("about_models"), elem_id="about-models")
+    gr.Markdown(i18n("page_end"), elem_id="to-classroom")
 
     def show_drawing(pad_value: str | None, model: str, request: gr.Request):
         return read_drawing(classifier, pad_value, model, viewer_language(request))

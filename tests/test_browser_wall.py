@@ -27,11 +27,11 @@ def wall_count(page) -> int:
 
 def label(page, digit: int) -> None:
     """Draw, see the answer, tap ``digit``; tap again after a wait if the page was too fast. On a
-    phone the buttons are below the pad: once the drawing is sent, the pad must be back on screen."""
+    phone the digits are below the pad: once the drawing is sent, the pad must be back on screen."""
     draw(page, SEVEN)
     page.wait_for_function("() => document.querySelector('#result .result-digit')", timeout=20_000)
     for _ in range(10):
-        page.locator("#meant button", has_text=str(digit)).click()  # scrolls the page down to it on a phone
+        page.locator("#meant label", has_text=str(digit)).click()  # scrolls the page down to it on a phone
         page.wait_for_function(
             "(d) => { const t = document.querySelector('#meant-status').innerText;"
             " return t.includes(`as ${d}.`) || t.includes('Too fast'); }",
@@ -72,7 +72,7 @@ def test_labelled_drawings_from_two_students_appear_on_the_wall_without_a_reload
         page = context.new_page()
         page.goto(app_url)
         page.wait_for_selector("#sketch canvas", timeout=30_000)
-        assert "Nothing is sent to the wall until you tap" in page.locator("#meant-intro").inner_text()
+        assert "Nothing is sent to the wall until you tap" in page.locator("#meant").inner_text()
         students.append((context, page))
     for round_ in range(DRAWINGS_PER_STUDENT):
         for n, (_, page) in enumerate(students):

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.app
 
 PASSWORD = "correct horse"
 WRONG = "Wrong or missing teacher password."
-OWN = object()  # a tap sending the button's own digit
+OWN = object()  # a tap sending the digit tapped
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +44,7 @@ class Events:
         self.components = config["components"]
         self.dependencies = config["dependencies"]
         self.rendered = {c["id"] for c in self.components} - home
-        self.buttons = {
-            c["props"]["value"]: c["id"]
-            for c in self.components
-            if "meant-digit" in (c.get("props", {}).get("elem_classes") or [])
-        }
+        self.meant = self.by_elem("meant")
 
     def by_elem(self, elem_id: str) -> int:
         return next(c["id"] for c in self.components if c.get("props", {}).get("elem_id") == elem_id)
@@ -63,8 +59,8 @@ class Events:
         return completed
 
     def tap(self, digit: str, drawing: object, session: str, sent: object = OWN) -> str:
-        """Tap the "what I meant" button ``digit``, sending ``sent`` as its value (default: its own)."""
-        completed = self.call(self.buttons[digit], "click", [drawing, digit if sent is OWN else sent], session)
+        """Tap ``digit`` in the "what I meant" row, sending ``sent`` as the digit (default: ``digit``)."""
+        completed = self.call(self.meant, "input", [drawing, digit if sent is OWN else sent], session)
         assert completed["success"], completed
         return completed["output"]["data"][1]
 
@@ -86,7 +82,8 @@ def events(app):
 
 
 def test_labelled_drawings_reach_the_wall_with_both_answers(events):
-    assert sorted(events.buttons) == [str(d) for d in range(10)]
+    choices = next(c for c in events.components if c["id"] == events.meant)["props"]["choices"]
+    assert [value for _, value in choices] == [str(d) for d in range(10)]
     assert events.teacher("wall-clear", [PASSWORD]) == ["The wall is empty."]
     for n, (digit, meant) in enumerate([(7, "7"), (1, "1"), (0, "0"), (7, "1")]):
         message = events.tap(meant, pad_value(draw_digit(digit)), f"student-{n % 2}")
