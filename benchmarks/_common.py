@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:  # scripts are run as files (python benchmarks/x.p
     sys.path.insert(0, str(ROOT))
 
 from mnist_models.pad import CANVAS
-from tests.live_app import LiveApp, live_app
+from tests.live_app import LiveApp, file_data, live_app, read_call_stream
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FLOOR = Path(__file__).resolve().parent / "floor.py"
@@ -269,23 +269,6 @@ def folder_size(path: str | Path) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- raw REST /classify
 
-FILE_META = {"_type": "gradio.FileData"}
-
-
-def parse_sse_complete(lines) -> tuple[str, object]:
-    """Read a /gradio_api/call/... SSE stream; return (event, data) of its final event."""
-    event = None
-    for line in lines:
-        if line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:") and event in ("complete", "error"):
-            payload = line[5:].strip()
-            try:
-                return event, json.loads(payload)
-            except json.JSONDecodeError:
-                return event, payload
-    return event or "eof", None
-
 
 def classify_raw(
     client, png: bytes, model: str = "mlp", api: str = "classify", session: str | None = "benchmark"
@@ -298,7 +281,7 @@ def classify_raw(
     r.raise_for_status()
     path = r.json()[0]
     t1 = time.perf_counter()
-    body = {"data": [{"path": path, "meta": FILE_META}, model]}
+    body = {"data": [file_data(path), model]}
     if session is not None:
         body["session_hash"] = session
     r = client.post(f"/gradio_api/call/{api}", json=body)
@@ -306,26 +289,8 @@ def classify_raw(
     event_id = r.json()["event_id"]
     t2 = time.perf_counter()
     with client.stream("GET", f"/gradio_api/call/{api}/{event_id}") as s:
-        event, data = parse_sse_complete(s.iter_lines())
+        event, data = read_call_stream(s.iter_lines())
     t3 = time.perf_counter()
     if event != "complete":
         raise RuntimeError(f"/{api} ended with event {event!r}: {data!r}")
     return data[0], {"upload": t1 - t0, "call": t2 - t1, "result": t3 - t2, "total": t3 - t0}
-
-
-def pad_event(config: dict) -> tuple[int, int]:
-    """(fn_index, trigger_id) of the drawing page's pad change event, from the page's /config:
-    the change event of the html component with elem_id "sketch" on the home page."""
-    home = config.get("page", {}).get("", {}).get("components")
-    pads = [
-        c["id"]
-        for c in config["components"]
-        if c.get("type") == "html"
-        and c.get("props", {}).get("elem_id") == "sketch"
-        and (home is None or c["id"] in home)
-    ]
-    for dependency in config["dependencies"]:
-        for target, event in dependency["targets"]:
-            if target in pads and event == "change":
-                return dependency["id"], target
-    raise LookupError("no change event of a drawing pad (elem_id 'sketch') on the home page")

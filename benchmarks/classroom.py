@@ -43,16 +43,13 @@ from dataclasses import dataclass, field
 import _common  # noqa: F401  (puts the repository on sys.path)
 import httpx
 from _common import (
-    FILE_META,
     SERVERS,
     OtherLoad,
     cpu_seconds,
     drawn_pngs,
     machine_info,
-    pad_event,
     pad_values,
     parse_env,
-    parse_sse_complete,
     percentiles,
     print_machine,
     print_table,
@@ -60,6 +57,8 @@ from _common import (
     wait_for_quiet,
     write_results,
 )
+
+from tests.live_app import file_data, pad_event, read_call_stream
 
 PATHS = ("api", "pad")
 
@@ -109,7 +108,7 @@ async def api_request(client: httpx.AsyncClient, png: bytes, model: str, session
         record["sent"] = time.perf_counter()
         r = await client.post(
             "/gradio_api/call/classify",
-            json={"data": [{"path": path, "meta": FILE_META}, model], "session_hash": session},
+            json={"data": [file_data(path), model], "session_hash": session},
         )
         r.raise_for_status()
         event_id = r.json()["event_id"]
@@ -120,7 +119,7 @@ async def api_request(client: httpx.AsyncClient, png: bytes, model: str, session
                 lines.append(line)
                 if line.startswith("data:") and any(l.startswith(("event: complete", "event: error")) for l in lines):
                     break
-        event, data = parse_sse_complete(lines)
+        event, data = read_call_stream(lines)
         record["ok"] = event == "complete"
         if not record["ok"]:
             record["error"] = f"event {event}: {str(data)[:100]}"

@@ -25,7 +25,6 @@ import numpy as np
 from _common import (
     machine_info,
     mib,
-    pad_event,
     pad_values,
     print_machine,
     rss_bytes,
@@ -40,7 +39,7 @@ from demo.app import SESSION_CAPACITY, build_demo
 from demo.language import translations
 from mnist_models.classwall import ClassWall
 from mnist_models.inference import Classifier
-from tests.conftest import GradioHTTP
+from tests.live_app import GradioHTTP, pad_event
 
 
 def copy_ms(blocks: gr.Blocks, repeats: int) -> float:

@@ -88,6 +88,8 @@ class Recipe:
     outlier_weight: float = 1.0
     # The share of held-out digits the "not a digit" threshold may flag (verdict.choose_threshold).
     digits_flagged: float = DIGITS_FLAGGED
+    # Letters, shapes and scribbles generated as non-digits, besides Omniglot's.
+    generated_nondigits: int = 3000
 
 
 # The label of a training image that is not a digit: its target is equal probabilities for all ten.
@@ -142,8 +144,18 @@ RECIPES = {
         epochs=30, batch_size=100, lr=3.0, optimizer="sgd", loss="mse", smoothness=2e-5, digits_flagged=0.02
     ),
     # Thickness plus small rotations, shears, scales and shifts: the MLP has the capacity to
-    # learn all of them, and gains on MNIST as well as on drawings.
-    "mlp": Recipe(epochs=20, batch_size=128, lr=2e-3, optimizer="adamw", augment="full", weight_decay=1e-4),
+    # learn all of them, and gains on MNIST as well as on drawings. It tells non-digits better
+    # with more of them and each weighing twice a digit (docs/models.md).
+    "mlp": Recipe(
+        epochs=20,
+        batch_size=128,
+        lr=2e-3,
+        optimizer="adamw",
+        augment="full",
+        weight_decay=1e-4,
+        outlier_weight=2.0,
+        generated_nondigits=8000,
+    ),
 }
 
 
@@ -159,8 +171,6 @@ PEN_RENDERINGS = 3
 PEN_SEED = 0
 # The pen writers trained on: the training writers but those the verdict is fit on (TUNING_WRITERS).
 FIT_WRITERS = tuple(w for w in TRAINING_WRITERS if w not in TUNING_WRITERS)
-# Generated non-digits (letters from fonts, shapes, scribbles) added to Omniglot's for training.
-GENERATED_NONDIGITS = 3000
 # Metrics of the verdict that describe calibration rather than "not a digit".
 CALIBRATION_KEYS = ("ece_before", "ece_after", "reliability_before", "reliability_after")
 
@@ -374,15 +384,18 @@ def pen_training_data(
     return pen_set(pen.by_writers(writers), renderings, seed)
 
 
-def nondigit_training_data(omniglot: OmniglotData, generated: int = GENERATED_NONDIGITS, seed: int = PEN_SEED):
-    """The non-digits trained on (N, 1, 28, 28): Omniglot's training alphabets by the training
-    drawers, digit-like characters left out, and ``generated`` letters, shapes and scribbles."""
+def nondigit_training_data(
+    omniglot: OmniglotData, generated: int, seed: int = PEN_SEED
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The non-digits trained on, (N, 1, 28, 28) each: Omniglot's training alphabets by the
+    training drawers, digit-like characters left out; and ``generated`` letters, shapes and
+    scribbles, of which the first k are those a model trained on k of them sees."""
     # Imported here: the app imports this module (fine-tuning, live training) and needs neither
     # the generated non-digits nor matplotlib, which nondigits imports.
     from .nondigits import generated_images
 
     characters = [c for c in omniglot.select(TRAINING_ALPHABETS, TRAINING_DRAWERS) if not is_digit_like(c)]
-    return torch.cat([nondigit_images(characters, NONDIGIT_RENDERINGS, seed), generated_images(generated, seed)])
+    return nondigit_images(characters, NONDIGIT_RENDERINGS, seed), generated_images(generated, seed)
 
 
 def trained_on(
@@ -392,7 +405,7 @@ def trained_on(
     writers=FIT_WRITERS,
     omniglot: OmniglotData | None = None,
     nondigits: torch.Tensor | None = None,
-    generated: int = GENERATED_NONDIGITS,
+    generated: int = 0,
 ) -> dict:
     """What a model was trained on, for its metrics JSON: MNIST and, if used, the pen digits and
     the non-digits."""
@@ -438,8 +451,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--generated-nondigits",
         type=int,
-        default=GENERATED_NONDIGITS,
-        help="letters, shapes and scribbles generated as non-digits, besides Omniglot's (default %(default)s)",
+        help="letters, shapes and scribbles generated as non-digits, besides Omniglot's (default: the model's recipe)",
     )
     parser.add_argument(
         "--deskew",
@@ -523,9 +535,6 @@ def main(argv: list[str] | None = None) -> None:
     pen_train = pen_training_data(pen, args.pen_renderings) if use_pen else None
     validation = validation_set(pen, measured) if pen is not None else None
     calibration = validation_set(pen, TUNING_WRITERS) if pen is not None and pen.by_writers(TUNING_WRITERS) else None
-    nondigits = (
-        nondigit_training_data(omniglot, args.generated_nondigits) if args.data == "mnist+pen+nondigits" else None
-    )
     nondigit_validation = nondigit_tuning = None
     if omniglot is not None:
         nondigit_tuning = nondigit_sets(omniglot, TRAINING_ALPHABETS, TUNING_DRAWERS)
@@ -535,9 +544,6 @@ def main(argv: list[str] | None = None) -> None:
             f"pen digits measured on writers {measured[0]}-{measured[-1]}, verdict fit on writers "
             f"{TUNING_WRITERS[0]}-{TUNING_WRITERS[-1]}"
         )
-    train = training_set(mnist, pen_train, nondigits)
-    print(f"data ready in {time.perf_counter() - start:.1f} s: {len(train)} training images")
-
     out_dir = Path(args.out_dir)
     names = MODEL_NAMES if args.model == "all" else (args.model,)
     overrides = {
@@ -555,12 +561,23 @@ def main(argv: list[str] | None = None) -> None:
             "mnist_weight",
             "outlier_weight",
             "digits_flagged",
+            "generated_nondigits",
         )
         if getattr(args, field) is not None
     }
+    recipes = {name: dataclasses.replace(RECIPES[name], **overrides) for name in names}
+    if args.data == "mnist+pen+nondigits":
+        omniglot_nondigits, generated = nondigit_training_data(
+            omniglot, max(recipe.generated_nondigits for recipe in recipes.values())
+        )
+    print(f"data ready in {time.perf_counter() - start:.1f} s")
     print(f"training {', '.join(names)} on {describe_device(device)} (torch {torch.__version__})")
-    for name in names:
-        recipe = dataclasses.replace(RECIPES[name], **overrides)
+    for name, recipe in recipes.items():
+        nondigits = None
+        if args.data == "mnist+pen+nondigits":
+            nondigits = torch.cat([omniglot_nondigits, generated[: recipe.generated_nondigits]])
+        train = training_set(mnist, pen_train, nondigits)
+        print(f"{name}: {len(train)} training images")
         config = {"deskew": args.deskew}
         if name == "mlp":
             config.update(MLP_ARCHITECTURES[args.arch])
@@ -592,7 +609,7 @@ def main(argv: list[str] | None = None) -> None:
         if calibration is not None and not args.tuning:
             metrics["tuning"] = tuning_figures(model, metrics["verdict"], calibration, nondigit_tuning)
         metrics["trained_on"] = trained_on(
-            mnist, pen, pen_train, FIT_WRITERS, omniglot, nondigits, args.generated_nondigits
+            mnist, pen, pen_train, FIT_WRITERS, omniglot, nondigits, recipe.generated_nondigits
         )
         metrics["preprocessing"] = {"deskew": args.deskew}
         save_checkpoint(model, name, metrics, out_dir)

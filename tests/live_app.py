@@ -1,8 +1,10 @@
-"""Start the real app as a separate process on a free loopback port, for tests and benchmarks
-that call it over HTTP."""
+"""The real app over HTTP, for tests and benchmarks alike: start it as a separate process on a
+free loopback port (``live_app``), and call it as an outside caller does, with no
+gradio_client (``GradioHTTP``, ``pad_event``, ``read_call_stream``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -14,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,3 +83,123 @@ def running_app(command: list[str] | None = None, env_extra: dict | None = None)
     """``live_app`` for callers that need only the URL."""
     with live_app(command, env_extra) as app:
         yield app.url
+
+
+FILE_META = {"_type": "gradio.FileData"}
+
+
+def read_call_stream(lines) -> tuple[str, object]:
+    """Read a /gradio_api/call/... SSE stream; return (event, data) of its final event."""
+    event = None
+    for line in lines:
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:") and event in ("complete", "error"):
+            payload = line[5:].strip()
+            try:
+                return event, json.loads(payload)
+            except json.JSONDecodeError:
+                return event, payload
+    return event or "eof", None
+
+
+def pad_event(config: dict) -> tuple[int, int]:
+    """(fn_index, trigger_id) of the drawing page's pad change event, from the page's /config:
+    the change event of the html component with elem_id "sketch" on the home page."""
+    home = config.get("page", {}).get("", {}).get("components")
+    pads = [
+        c["id"]
+        for c in config["components"]
+        if c.get("type") == "html"
+        and c.get("props", {}).get("elem_id") == "sketch"
+        and (home is None or c["id"] in home)
+    ]
+    for dependency in config["dependencies"]:
+        for target, event in dependency["targets"]:
+            if target in pads and event == "change":
+                return dependency["id"], target
+    raise LookupError("no change event of a drawing pad (elem_id 'sketch') on the home page")
+
+
+class GradioHTTP:
+    """Gradio 6's HTTP API as an outside caller uses it (no gradio_client): uploads, the public
+    /call/<api_name> endpoints, and any event of either page by its fn_index through queue/join,
+    the way the page itself calls its private events."""
+
+    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.url + "/gradio_api", timeout=timeout_s)
+        self.timeout_s = timeout_s
+
+    def close(self) -> None:
+        self.http.close()
+
+    def config(self) -> dict:
+        return self.http.get(self.url + "/config").json()
+
+    def upload(self, data: bytes, name: str = "drawing.png") -> str:
+        response = self.http.post("/upload", files={"files": (name, data, "application/octet-stream")})
+        response.raise_for_status()
+        return response.json()[0]
+
+    def call(self, api_name: str, data: list, session: str = "test-client") -> tuple[str, object]:
+        """POST /call/<api_name>, then read its result stream: ("complete", outputs) or ("error", message)."""
+        response = self.http.post(f"/call/{api_name}", json={"data": data, "session_hash": session})
+        response.raise_for_status()
+        with self.http.stream("GET", f"/call/{api_name}/{response.json()['event_id']}") as stream:
+            event, payload = read_call_stream(stream.iter_lines())
+        if event == "error":
+            return event, (payload or {}).get("error") if isinstance(payload, dict) else payload
+        return event, payload
+
+    def open_page(self, page: str, session: str) -> dict:
+        """Open a page as a browser does: run its load events for ``session``, and return the
+        page's config with what they rendered (``gr.render``: components and events made for that
+        session alone) added to its components and dependencies."""
+        config = self.config()
+        own = set(config["page"][page]["dependencies"])
+        loads = [d for d in config["dependencies"] if d["id"] in own and [0, "load"] in d["targets"]]
+        for dependency in loads:
+            rendered = self.event(dependency["id"], [], 0, session)["output"].get("render_config") or {}
+            config["components"] += rendered.get("components", [])
+            config["dependencies"] += rendered.get("dependencies", [])
+        return config
+
+    def classify(self, png: bytes, model: str = "mlp") -> tuple[str, object]:
+        return self.call("classify", [file_data(self.upload(png)), model])
+
+    def event(
+        self, fn_index: int, data: list, trigger_id: int | None = None, session: str = "test-client", queue: bool = True
+    ) -> dict:
+        """Run one event as the page does (queue/join, then the session's message stream) and
+        return its process_completed message; queue=False events go through /run/predict."""
+        body = {
+            "data": data,
+            "fn_index": fn_index,
+            "session_hash": session,
+            "trigger_id": trigger_id,
+            "event_data": None,
+        }
+        if not queue:
+            response = self.http.post("/run/predict", json=body)
+            return {"msg": "process_completed", "success": response.status_code == 200, "output": response.json()}
+        response = self.http.post("/queue/join", json=body)
+        if response.status_code != 200:
+            return {"msg": "process_completed", "success": False, "output": {"error": response.text}}
+        event_id = response.json()["event_id"]
+        deadline = time.monotonic() + self.timeout_s
+        with self.http.stream("GET", "/queue/data", params={"session_hash": session}) as stream:
+            for line in stream.iter_lines():
+                if time.monotonic() > deadline:
+                    break
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    return message
+        raise TimeoutError(f"event {fn_index} did not complete within {self.timeout_s} s")
+
+
+def file_data(path: str) -> dict:
+    """A FileData value naming a server path, as Gradio's clients send an uploaded file."""
+    return {"path": path, "meta": FILE_META}

@@ -123,7 +123,8 @@ def test_a_students_session_carries_the_drawing_page_alone(classifier):
 
 
 def test_the_api_says_whether_the_model_takes_the_image_for_a_digit(app_url):
-    from tests.conftest import GradioHTTP, png_bytes
+    from tests.conftest import png_bytes
+    from tests.live_app import GradioHTTP
 
     http = GradioHTTP(app_url)
     try:
@@ -143,7 +144,8 @@ def test_the_api_says_whether_the_model_takes_the_image_for_a_digit(app_url):
 )
 def test_the_api_says_a_smiley_is_not_a_digit(app_url):
     from mnist_models.nondigits import load_stroke_drawings
-    from tests.conftest import GradioHTTP, png_bytes
+    from tests.conftest import png_bytes
+    from tests.live_app import GradioHTTP
 
     smileys = [
         picture for kind, picture in load_stroke_drawings(ROOT / "tests" / "fun_drawings.json") if kind == "smiley"

@@ -11,8 +11,8 @@ import zipfile
 
 import pytest
 
-from tests.conftest import GradioHTTP, draw_digit, pad_value
-from tests.live_app import running_app
+from tests.conftest import draw_digit, pad_value
+from tests.live_app import GradioHTTP, running_app
 from tests.test_security import assert_still_answering
 
 pytestmark = pytest.mark.app

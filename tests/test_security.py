@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import GradioHTTP, draw_digit, file_data, png_bytes
-from tests.live_app import ROOT, running_app
+from tests.conftest import draw_digit, png_bytes
+from tests.live_app import ROOT, GradioHTTP, file_data, pad_event, running_app
 
 pytestmark = pytest.mark.app
 
@@ -165,14 +165,6 @@ def data_url(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-def pad_event(app: GradioHTTP) -> tuple[int, int]:
-    """(fn_index, trigger_id) of the drawing page's pad event."""
-    config = app.config()
-    pad = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "sketch")
-    dependency = next(d for d in config["dependencies"] if [pad, "change"] in d["targets"])
-    return dependency["id"], pad
-
-
 @pytest.mark.parametrize(
     "value, message",
     [
@@ -185,7 +177,7 @@ def pad_event(app: GradioHTTP) -> tuple[int, int]:
     ids=["png-bomb", "9-mb-of-text", "truncated", "a-path", "svg"],
 )
 def test_the_pads_own_event_reads_only_a_bounded_picture(app, value, message):
-    fn_index, trigger = pad_event(app)
+    fn_index, trigger = pad_event(app.config())
     start = time.perf_counter()
     completed = app.event(fn_index, [value, "mlp"], trigger, session="pad-attack")
     assert time.perf_counter() - start < ANSWER_WITHIN_S + 1
