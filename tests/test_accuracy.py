@@ -30,7 +30,7 @@ TARGETS = {"softmax": (0.935, 0.90, 0.90), "mlp": (0.991, 0.985, 0.98)}
 # called so): floors a little under the shipped point. The MLP's aim is 1 % / 85 %; a linear model
 # cannot draw a closed boundary around the digits, and its threshold may flag 2 % of held-out digits
 # (benchmarks/RESULTS.md, "Not a digit", has the curves).
-VERDICT_TARGETS = {"softmax": (0.025, 0.10), "mlp": (0.015, 0.80)}
+VERDICT_TARGETS = {"softmax": (0.025, 0.10), "mlp": (0.015, 0.85)}
 # The MLP's probabilities mean what they say: expected calibration error on the validation writers.
 MLP_CALIBRATION_ERROR = 0.02
 FUN_DRAWINGS = Path(__file__).resolve().parent / "fun_drawings.json"
