@@ -52,7 +52,7 @@ def main() -> None:
     i18n = translations(classifier.metrics, classifier.device_label)
     with gr.Blocks(delete_cache=(600, 1800)) as demo:
         student.build(classifier, i18n, ClassWall())
-    demo.queue(default_concurrency_limit=app.QUEUE_CONCURRENCY)
+    app.queue(demo)
     print("floor:", app.serve(demo, i18n), flush=True)
     demo.block_thread()
 

@@ -54,16 +54,21 @@ def build_demo(classifier: Classifier, i18n: gr.I18n, teacher_password: str | No
         student.build(classifier, i18n, wall)
     with demo.route("Classroom", CLASSROOM_PATH, show_in_navbar=False):
         classroom.build(Classroom(classifier, wall=wall, teacher_password=teacher_password), i18n)
-    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY)
-    return demo
+    return queue(demo)
+
+
+def queue(demo: gr.Blocks) -> gr.Blocks:
+    """``demo.queue()`` with the app's settings; the benchmarks' floor queues the same way."""
+    # Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event, for a
+    # monitoring page this app does not enable; every 1000th event keeps it (benchmarks/README.md).
+    # The queue reads the setting when it is made, here.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+    return demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY)
 
 
 def serve(demo: gr.Blocks, i18n: gr.I18n, host: str | None = None, port: int | None = None, share: bool = False) -> str:
     """Start ``demo`` with the app's settings, without blocking; returns its address. The
     benchmarks' floor starts the same way."""
-    # Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event, for a
-    # monitoring page this app does not enable; every 1000th event keeps it (benchmarks/README.md).
-    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     # Start-up leaves a large heap (Gradio, torch, pandas, the pages) that lives as long as the
     # server; frozen, full garbage collections skip it instead of pausing the server to walk it.
     gc.collect()

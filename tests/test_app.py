@@ -156,3 +156,14 @@ def test_the_api_says_a_smiley_is_not_a_digit(app_url):
     finally:
         http.close()
     assert sum(not answer["is_digit"] for answer in answers) > len(answers) / 2, answers
+
+
+def test_the_queue_rebuilds_gradios_analytics_summary_only_every_thousandth_event(classifier):
+    """Gradio's queue rebuilds a pandas summary of its last 10,000 events after each event unless
+    told otherwise, and reads the setting when the queue is made: the app's queue must be made
+    with it (a server that set it later paid the summary on every drawing)."""
+    from demo.app import build_demo
+    from demo.language import translations
+
+    demo = build_demo(classifier, translations(classifier.metrics, "CPU"))
+    assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == 1000  # Gradio's own spelling
