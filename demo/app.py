@@ -32,12 +32,12 @@ CLASSROOM_PATH = "/classroom"
 TEACHER_PASSWORD_ENV = "MNIST_TEACHER_PASSWORD"
 CSS = (Path(__file__).resolve().parent / "app.css").read_text() + drawing_pad.STYLE
 QUEUE_CONCURRENCY = 4
-# Gradio keeps a session per visitor (its state and a copy of the drawing page's config, about
-# 100 KiB) and drops the oldest past this many. A class of 100 makes a few hundred (a page
-# reloaded, a phone woken up, a second tab); a student loses nothing when theirs is dropped (the
-# drawing page keeps no state on the server), and the teacher's, which holds the classroom page,
-# stays among the newest as its wall's timer touches it every 2 s. So sessions made up by a
-# script cost at most about 100 MiB (benchmarks/sessions.py), against 3.4 GB at Gradio's 10,000.
+# Gradio keeps a session per visitor (its state and a copy of the drawing page's config) and drops
+# the oldest past this many. A class of 100 makes a few hundred (a page reloaded, a phone woken up,
+# a second tab); a student loses nothing when theirs is dropped (the drawing page keeps no state on
+# the server), and the teacher's, which holds the classroom page, stays among the newest as its
+# wall's timer touches it every 2 s. So sessions made up by a script stay bounded, a small share of
+# what Gradio's 10,000 would take (benchmarks/RESULTS.md, Sessions).
 SESSION_CAPACITY = 1_000
 
 
