@@ -18,6 +18,8 @@ from mnist_models import pictures
 from mnist_models.inference import Prediction
 
 DIGITS = [str(d) for d in range(10)]
+# /classify_label's label for a picture the model does not take for a digit.
+NOT_A_DIGIT = "not a digit"
 
 # The answer sits in a live region that stays on the page while its content changes, so a
 # screen reader reads each new answer out. With no value yet, it asks for a drawing in the
@@ -109,6 +111,14 @@ def shown(prediction: Prediction | None, language: str, message: str | None = No
     )
 
 
-def label(prediction: Prediction) -> dict[str, float]:
-    """gr.Label's value: each digit's probability."""
-    return dict(zip(DIGITS, prediction.probabilities, strict=True))
+def label(prediction: Prediction) -> dict:
+    """/classify_label's value, in gr.Label's own format: its ``label`` the digit read, or
+    NOT_A_DIGIT when the model does not take the picture for a digit; its ``confidences`` every
+    digit's probability, highest first. (Sent as is: gr.Label's postprocessing would take the
+    top digit for the label.)"""
+    confidences = sorted(
+        ({"label": digit, "confidence": p} for digit, p in zip(DIGITS, prediction.probabilities, strict=True)),
+        key=lambda c: c["confidence"],
+        reverse=True,
+    )
+    return {"label": str(prediction.digit) if prediction.is_digit else NOT_A_DIGIT, "confidences": confidences}

@@ -277,9 +277,10 @@ def build_api(classifier: Classifier) -> None:
         ``digit_threshold``), the model, and the device it ran on."""
         return read_upload(classifier, image, model, viewer_language(request)).as_json()
 
-    def classify_label(image: dict, model: str, request: gr.Request) -> dict[str, float]:
-        """Read the digit in an image, as /classify does; returns each digit's probability, as
-        Gradio's classification output (the most likely digit is its label)."""
+    def classify_label(image: dict, model: str, request: gr.Request) -> dict:
+        """Read the digit in an image, as /classify does; returns Gradio's classification output:
+        each digit's probability, highest first, and as its label the digit read, or "not a
+        digit" when the model does not take the image for one."""
         return results.label(read_upload(classifier, image, model, viewer_language(request)))
 
     for fn, output in ((classify, as_json), (classify_label, as_label)):
@@ -292,4 +293,6 @@ def build_api(classifier: Classifier) -> None:
             # rather than the generic error of gr.Image's decoding. Gradio still refuses a path
             # that is not one of this server's uploads before the handler runs.
             preprocess=False,
+            # The label's value is already in gr.Label's format (results.label).
+            postprocess=fn is classify,
         )

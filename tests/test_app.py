@@ -124,7 +124,7 @@ def test_a_students_session_carries_the_drawing_page_alone(classifier):
 
 def test_the_api_says_whether_the_model_takes_the_image_for_a_digit(app_url):
     from tests.conftest import png_bytes
-    from tests.live_app import GradioHTTP
+    from tests.live_app import GradioHTTP, file_data
 
     http = GradioHTTP(app_url)
     try:
@@ -134,6 +134,13 @@ def test_the_api_says_whether_the_model_takes_the_image_for_a_digit(app_url):
             threshold = load_metrics(model).get("verdict", {}).get("threshold", 0.0)
             assert result["is_digit"] is True and result["digit_threshold"] == threshold
             assert max(result["probabilities"]) >= result["digit_threshold"]
+            # /classify_label: Gradio's classification output, the digit read as its label.
+            event, [label] = http.call("classify_label", [file_data(http.upload(png_bytes(draw_digit(7)))), model])
+            assert event == "complete" and label["label"] == "7"
+            confidences = [c["confidence"] for c in label["confidences"]]
+            assert label["confidences"][0]["label"] == "7" and len(confidences) == 10
+            assert confidences == sorted(confidences, reverse=True)
+            assert confidences == pytest.approx(sorted(result["probabilities"], reverse=True))
     finally:
         http.close()
 
@@ -145,7 +152,7 @@ def test_the_api_says_whether_the_model_takes_the_image_for_a_digit(app_url):
 def test_the_api_says_a_smiley_is_not_a_digit(app_url):
     from mnist_models.nondigits import load_stroke_drawings
     from tests.conftest import png_bytes
-    from tests.live_app import GradioHTTP
+    from tests.live_app import GradioHTTP, file_data
 
     smileys = [
         picture for kind, picture in load_stroke_drawings(ROOT / "tests" / "fun_drawings.json") if kind == "smiley"
@@ -153,9 +160,14 @@ def test_the_api_says_a_smiley_is_not_a_digit(app_url):
     http = GradioHTTP(app_url)
     try:
         answers = [http.classify(png_bytes(picture), "mlp")[1][0] for picture in smileys]
+        labels = [http.call("classify_label", [file_data(http.upload(png_bytes(p))), "mlp"])[1][0] for p in smileys]
     finally:
         http.close()
     assert sum(not answer["is_digit"] for answer in answers) > len(answers) / 2, answers
+    # /classify_label says so too, and still gives every digit's probability.
+    for answer, label in zip(answers, labels, strict=True):
+        assert label["label"] == (str(answer["prediction"]) if answer["is_digit"] else "not a digit")
+        assert len(label["confidences"]) == 10
 
 
 def test_the_queue_rebuilds_gradios_analytics_summary_only_every_thousandth_event(classifier):
