@@ -111,6 +111,14 @@ def compare_scores(name, weights_dir, pen, omniglot, calibration, validation, ot
     for method, score, rule in (("top-probability", "top", verdict["threshold"]), ("energy", "energy", None)):
         sets = {k: scores(v, score) for k, v in others.items()}
         report(name, method, scores(calibration.images, score), scores(validation.images, score), sets, rule)
+    # How the rule carries to a writer it was not fit on, within the calibration writers alone:
+    # fit on three of them (the model's share), count the fourth's digits flagged.
+    top, writers = scores(calibration.images, "top"), calibration.writers
+    share = verdict.get("fit_on", {}).get("digits_flagged", DIGITS_FLAGGED)
+    shares = [(top[writers == w] < choose_threshold(top[writers != w], share)).float().mean() for w in TUNING_WRITERS]
+    print(
+        f"{name:<8}each calibration writer, the rule fit on the other three: " + ", ".join(f"{s:.2%}" for s in shares)
+    )
     if name != "mlp":
         return
     train_digits = pen_set(pen.by_writers(FIT_WRITERS), 1, 0).images
