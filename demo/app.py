@@ -30,7 +30,10 @@ from mnist_models.preprocess import MAX_FILE_BYTES
 MAX_FILE_SIZE = MAX_FILE_BYTES
 CLASSROOM_PATH = "/classroom"
 TEACHER_PASSWORD_ENV = "MNIST_TEACHER_PASSWORD"
-CSS = (Path(__file__).resolve().parent / "app.css").read_text() + drawing_pad.STYLE
+HERE = Path(__file__).resolve().parent
+CSS = (HERE / "app.css").read_text() + drawing_pad.STYLE
+# Runs once when a page loads: the keyboard on the "what I meant" row.
+JS = (HERE / "meant_keys.js").read_text()
 QUEUE_CONCURRENCY = 4
 # Gradio keeps a session per visitor (its state and a copy of the drawing page's config) and drops
 # the oldest past this many. A class of 100 makes a few hundred (a page reloaded, a phone woken up,
@@ -79,6 +82,7 @@ def serve(demo: gr.Blocks, i18n: gr.I18n, host: str | None = None, port: int | N
         share=share or None,
         max_file_size=MAX_FILE_SIZE,
         css=CSS,
+        js=JS,
         i18n=i18n,
         footer_links=["api", "gradio"],
         # Callers see why a call failed (a path that was never uploaded, a value that is not one

@@ -100,3 +100,26 @@ def test_labelled_drawings_from_two_students_appear_on_the_wall_without_a_reload
     for context, _ in students:
         context.close()
     projector.close()
+
+
+def test_a_keyboard_moves_along_the_digits_without_sending_and_enter_sends_the_one_in_focus(browser, app_url):
+    """The row is a radio group, where an arrow key would check, and so send, the next digit:
+    arrows only move the focus; Enter (or Space) sends the digit in focus."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.goto(app_url)
+    page.wait_for_selector("#sketch canvas", timeout=30_000)
+    draw(page, SEVEN)
+    page.wait_for_function("() => document.querySelector('#result .result-digit')", timeout=20_000)
+    page.locator("#meant input").first.focus()
+    for _ in range(7):
+        page.keyboard.press("ArrowRight")
+    focused = page.evaluate("() => document.activeElement.closest('label')?.innerText.trim()")
+    assert focused == "7"
+    assert page.locator("#meant input:checked").count() == 0
+    time.sleep(1.0)  # a tap would have been answered by now
+    assert page.locator("#meant-status").inner_text().strip() == ""
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => /as 7\\.|Too fast/.test(document.querySelector('#meant-status').innerText)", timeout=20_000
+    )
+    page.close()
