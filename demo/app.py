@@ -24,12 +24,14 @@ from demo.classroom.room import Classroom
 from demo.language import translations
 from mnist_models.classwall import ClassWall
 from mnist_models.inference import Classifier
+from mnist_models.live_training import MAX_SECONDS
 from mnist_models.preprocess import MAX_FILE_BYTES
 
 # Uploads as large as the reader reads: a phone photo of a digit on paper is often several MB.
 MAX_FILE_SIZE = MAX_FILE_BYTES
 CLASSROOM_PATH = "/classroom"
 TEACHER_PASSWORD_ENV = "MNIST_TEACHER_PASSWORD"
+TRAINING_SECONDS_ENV = "MNIST_TRAINING_SECONDS"
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "app.css").read_text() + drawing_pad.STYLE
 # Runs once when a page loads: the keyboard on the "what I meant" row.
@@ -44,11 +46,17 @@ QUEUE_CONCURRENCY = 4
 SESSION_CAPACITY = 1_000
 
 
-def build_demo(classifier: Classifier, i18n: gr.I18n, teacher_password: str | None = None) -> gr.Blocks:
+def build_demo(
+    classifier: Classifier,
+    i18n: gr.I18n,
+    teacher_password: str | None = None,
+    training_seconds: float = MAX_SECONDS,
+) -> gr.Blocks:
     """The student page at / (draw and see the answer, say what you meant for the class wall, a
     link to the classroom, the API) and the teacher's page for the projector at /classroom (a
     drawing pad beside the classroom tabs, the class wall first). With ``teacher_password``, the
-    classroom's controls that change what the class shares ask for it.
+    classroom's controls that change what the class shares ask for it; a live training ends after
+    ``training_seconds``.
 
     The wall lives in this process's memory: each server (each replica) has its own."""
     wall = ClassWall()
@@ -56,7 +64,8 @@ def build_demo(classifier: Classifier, i18n: gr.I18n, teacher_password: str | No
         gr.Navbar(visible=False)  # each page links to the other in its own words
         student.build(classifier, i18n, wall)
     with demo.route("Classroom", CLASSROOM_PATH, show_in_navbar=False):
-        classroom.build(Classroom(classifier, wall=wall, teacher_password=teacher_password), i18n)
+        room = Classroom(classifier, wall=wall, teacher_password=teacher_password, training_seconds=training_seconds)
+        classroom.build(room, i18n)
     return queue(demo)
 
 
@@ -105,6 +114,12 @@ def main(argv: list[str] | None = None) -> None:
         help=f"guard the classroom's wall and training controls (default: ${TEACHER_PASSWORD_ENV}; "
         "the variable keeps it out of the process list)",
     )
+    parser.add_argument(
+        "--training-seconds",
+        type=float,
+        default=float(os.environ.get(TRAINING_SECONDS_ENV) or MAX_SECONDS),
+        help=f"the longest a live training may run (default: ${TRAINING_SECONDS_ENV} or {MAX_SECONDS:.0f})",
+    )
     args = parser.parse_args(argv)
     teacher_password = args.teacher_password or os.environ.get(TEACHER_PASSWORD_ENV) or None
     # One drawing is a tiny forward pass; intra-op threads only fight the server's own threads for
@@ -112,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     classifier = Classifier(args.device)
     i18n = translations(classifier.metrics, classifier.device_label)
-    demo = build_demo(classifier, i18n, teacher_password)
+    demo = build_demo(classifier, i18n, teacher_password, args.training_seconds)
     root = serve(demo, i18n, args.host, args.port, args.share)
     print(f"Drawing page: {root}/  Classroom: {root}{CLASSROOM_PATH}", flush=True)
     demo.block_thread()

@@ -35,6 +35,9 @@ LIVE_RECIPES = {
     "mlp": Recipe(epochs=3, batch_size=100, lr=2e-3, optimizer="adamw", schedule="constant"),
 }
 MAX_EPOCHS = 10
+# However many epochs and images were asked for, a live training ends after this long: it holds the
+# server's one training slot, and whoever started it may be a stranger on a public address.
+MAX_SECONDS = 120.0
 
 _SLOT = threading.Lock()
 
@@ -65,7 +68,7 @@ class Snapshot:
     """One moment of a live training."""
 
     model: str
-    state: str  # "running", "finished" or "stopped"
+    state: str  # "running", "finished", "stopped" (by its stop switch) or "time_up" (at max_seconds)
     epochs: int
     done: float  # epochs completed, fractional
     seconds: float
@@ -94,11 +97,13 @@ def train_live(
     updates_per_epoch: int = 8,
     test_size: int = 2_000,
     seed: int | None = None,
+    max_seconds: float = MAX_SECONDS,
 ) -> Iterator[Snapshot]:
     """Train a new ``model`` on ``subset`` training images (all if None) for ``epochs`` epochs,
     yielding a Snapshot first (untrained), ``updates_per_epoch`` times an epoch, then at the end.
 
-    Setting ``stop`` ends the training after the current batch, with a last "stopped" snapshot.
+    Setting ``stop`` ends the training after the current batch, with a last "stopped" snapshot;
+    so does running past ``max_seconds``, with a last "time_up" one.
     Raises TrainingBusyError (at the first ``next``) when another training holds the slot.
     """
     if model not in LIVE_RECIPES:
@@ -114,10 +119,13 @@ def train_live(
             updates_per_epoch,
             test_size,
             seed,
+            max_seconds,
         )
 
 
-def _train(train, test, name, epochs, subset, stop, updates_per_epoch, test_size, seed) -> Iterator[Snapshot]:
+def _train(
+    train, test, name, epochs, subset, stop, updates_per_epoch, test_size, seed, max_seconds
+) -> Iterator[Snapshot]:
     recipe = dataclasses.replace(LIVE_RECIPES[name], epochs=epochs)
     generator = torch.Generator().manual_seed(seed if seed is not None else int(time.time_ns() % 2**31))
     torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
@@ -160,8 +168,9 @@ def _train(train, test, name, epochs, subset, stop, updates_per_epoch, test_size
     # Counted in batches, not seconds, so a run shows the same story however fast the machine is.
     update_every = max(1, -(-count // recipe.batch_size) // max(1, updates_per_epoch))
     steps = train_steps(model, recipe, images, labels, generator)
-    # The stop switch is read before every batch, the first one included.
-    while not stop.is_set() and (step := next(steps, None)) is not None:
+    deadline = start + max_seconds
+    # The stop switch and the clock are read before every batch, the first one included.
+    while not stop.is_set() and time.perf_counter() < deadline and (step := next(steps, None)) is not None:
         loss_sum += step.loss.item() * step.size
         correct += int(step.correct)
         n += step.size
@@ -172,5 +181,5 @@ def _train(train, test, name, epochs, subset, stop, updates_per_epoch, test_size
             if step.epochs_done < epochs:
                 yield snapshot("running", step.epochs_done)
     model.eval()
-    state = "finished" if seen == epochs * count else "stopped"
+    state = "finished" if seen == epochs * count else "stopped" if stop.is_set() else "time_up"
     yield snapshot(state, curves["x"][-1] if curves["x"] else 0.0)

@@ -187,17 +187,18 @@ class GradioHTTP:
         if response.status_code != 200:
             return {"msg": "process_completed", "success": False, "output": {"error": response.text}}
         event_id = response.json()["event_id"]
-        deadline = time.monotonic() + self.timeout_s
+        # No deadline on the whole event: the app bounds its work (a live training ends at its time
+        # limit), and a test that gives a slow machine N seconds fails on it. The stream is read
+        # until the event completes; silence longer than timeout_s (Gradio sends a heartbeat every
+        # 15 s) or a closed stream fails.
         with self.http.stream("GET", "/queue/data", params={"session_hash": session}) as stream:
             for line in stream.iter_lines():
-                if time.monotonic() > deadline:
-                    break
                 if not line.startswith("data:"):
                     continue
                 message = json.loads(line[5:])
                 if message.get("event_id") == event_id and message.get("msg") == "process_completed":
                     return message
-        raise TimeoutError(f"event {fn_index} did not complete within {self.timeout_s} s")
+        raise ConnectionError(f"the stream of event {fn_index} ended before the event completed")
 
 
 def file_data(path: str) -> dict:

@@ -250,6 +250,29 @@ def test_stop_ends_the_training_after_the_current_batch(room):
     assert "No training of yours" in train.stop_training(room, "teacher") and not is_busy()
 
 
+def test_a_live_training_ends_at_its_time_limit_whatever_was_asked(classifier, tiny_mnist, tmp_path):
+    train_split, test = (
+        data.load_split("train", tiny_mnist, download=False),
+        data.load_split("test", tiny_mnist, download=False),
+    )
+    snapshots = list(train_live(train_split, test, "mlp", epochs=5, subset=None, max_seconds=0.0))
+    assert snapshots[-1].state == "time_up" and snapshots[-1].images_seen == 0
+    assert not is_busy()
+    room = Classroom(classifier, LazyMNIST(tiny_mnist, download=False), training_seconds=0.0)
+    assert "time limit of 0 s" in list(train.run(room, "softmax", 5, 60_000, None, "teacher"))[-1][0]
+    assert "시간 제한 0초" in list(train.run(room, "softmax", 5, 60_000, None, "teacher", "ko"))[-1][0]
+
+
+def test_stop_stops_the_training_even_after_a_second_start_from_the_same_page(room):
+    first = train.run(room, "softmax", 5, 60_000, None, "teacher")
+    next(first)  # reading the files
+    next(first)  # untrained: it holds the training slot
+    assert "Someone else is training" in list(train.run(room, "softmax", 1, 5_000, None, "teacher"))[-1][0]
+    assert "Stopping" in train.stop_training(room, "teacher")
+    assert "Stopped after" in list(first)[-1][0]
+    assert not is_busy() and "No training of yours" in train.stop_training(room, "teacher")
+
+
 def test_stop_event_in_the_library(tiny_mnist):
     train_split, test = (
         data.load_split("train", tiny_mnist, download=False),

