@@ -37,6 +37,10 @@ CSS = (HERE / "app.css").read_text() + drawing_pad.STYLE
 # Runs once when a page loads: the keyboard on the "what I meant" row.
 JS = (HERE / "meant_keys.js").read_text()
 QUEUE_CONCURRENCY = 4
+# Events waiting past this many are refused at once (HTTP 503, and Gradio's "Queue is full" on the
+# page) rather than queued for minutes: a hundred students drawing at once leave far fewer waiting,
+# since each drawing takes a few milliseconds (benchmarks/RESULTS.md, Classroom load).
+QUEUE_MAX_SIZE = 256
 # Gradio keeps a session per visitor (its state and a copy of the drawing page's config) and drops
 # the oldest past this many. A class of 100 makes a few hundred (a page reloaded, a phone woken up,
 # a second tab); a student loses nothing when theirs is dropped (the drawing page keeps no state on
@@ -75,7 +79,7 @@ def queue(demo: gr.Blocks) -> gr.Blocks:
     # monitoring page this app does not enable; every 1000th event keeps it (benchmarks/README.md).
     # The queue reads the setting when it is made, here.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
-    return demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY)
+    return demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
 
 
 def serve(demo: gr.Blocks, i18n: gr.I18n, host: str | None = None, port: int | None = None, share: bool = False) -> str:

@@ -18,6 +18,7 @@ import binascii
 import io
 import os
 import stat
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,10 @@ ALL_INK_MESSAGE = (
 
 
 # Pictures sent inline by a browser (a canvas's toDataURL): these types, and at most this much text.
+# The pad sends a 280x280 PNG (mnist_models/pad.py): even one that does not compress at all is
+# about 0.42 MB as base64, so more than this is not the pad's.
 DATA_URL_TYPES = ("image/png", "image/jpeg", "image/webp")
-MAX_DATA_URL_CHARS = 8 * 1024 * 1024
+MAX_DATA_URL_CHARS = 1024 * 1024
 
 
 class DrawingError(ValueError):
@@ -114,9 +117,10 @@ def read_bounded(file: io.IOBase) -> bytes:
     return data
 
 
-def open_image(source: str | Path | bytes | io.IOBase) -> Image.Image:
+def open_image(source: str | Path | bytes | io.IOBase, max_side: int | None = None) -> Image.Image:
     """Open an image file (path, bytes or file object) of a format in IMAGE_FORMATS, refusing
-    non-images, large files and huge images before decoding them."""
+    non-images, large files and huge images (or, with ``max_side``, any side longer than that)
+    before decoding them; EXIF orientation applied."""
     if isinstance(source, (str, Path)):
         data = read_file(source)
     elif isinstance(source, (bytes, bytearray)):
@@ -134,13 +138,28 @@ def open_image(source: str | Path | bytes | io.IOBase) -> Image.Image:
     except (UnidentifiedImageError, OSError, ValueError) as error:
         raise DrawingError(NOT_AN_IMAGE_MESSAGE, "not_an_image") from error
     check_size(*image.size)
+    if max_side is not None and max(image.size) > max_side:
+        raise too_large_drawing(image.size, max_side)
     try:
         # Large JPEGs decode at a fraction of their size for free.
         image.draft("L", (WORK_SIDE, WORK_SIDE))
         image.load()
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        # EXIF is a TIFF structure of its own, parsed here: a malformed one raises what PIL's TIFF
+        # reader raises (SyntaxError "not a TIFF file", struct.error, ...), not only OSError.
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, struct.error, Image.DecompressionBombError) as error:
         raise DrawingError("This image file is damaged or truncated and cannot be decoded.", "damaged") from error
-    return ImageOps.exif_transpose(image)
+
+
+def too_large_drawing(size: tuple[int, int], limit: int) -> DrawingError:
+    width, height = size
+    return DrawingError(
+        f"The drawing is {width}×{height} pixels; a drawing from the pad is at most {limit}×{limit}. "
+        "Reload the page and draw again.",
+        "drawing_too_large",
+        size=f"{width}×{height}",
+        limit=limit,
+    )
 
 
 def decode_data_url(url: str) -> bytes:

@@ -11,11 +11,18 @@ from collections.abc import Sequence
 
 from .checkpoints import MODEL_NAMES
 from .inference import Classifier, Prediction
-from .preprocess import decode_data_url
+from .pad import CANVAS
+from .preprocess import decode_data_url, open_image
+
+# The pad sends CANVAS x CANVAS; a picture up to this side is still read (a test or an older page
+# may draw larger), one beyond it is refused before it is decoded: a 4096x4096 PNG of a few blank
+# kilobytes costs 64 MB and tens of milliseconds to decode.
+MAX_PAD_SIDE = 4 * CANVAS
 
 
 def read_pad(classifier: Classifier, pad_value: object, models: Sequence[str] = MODEL_NAMES) -> dict[str, Prediction]:
     """Each of ``models``' prediction for the pad's value, preprocessed once. Raises
-    EmptyDrawingError for a blank pad, DrawingError for a value that is not a readable picture,
-    UnknownModelError for a model name not shipped."""
-    return classifier.classify_each(decode_data_url(pad_value) if pad_value else None, models)
+    EmptyDrawingError for a blank pad, DrawingError for a value that is not a readable picture
+    (or larger than the pad makes), UnknownModelError for a model name not shipped."""
+    image = open_image(decode_data_url(pad_value), max_side=MAX_PAD_SIDE) if pad_value else None
+    return classifier.classify_each(image, models)

@@ -179,3 +179,11 @@ def test_the_queue_rebuilds_gradios_analytics_summary_only_every_thousandth_even
 
     demo = build_demo(classifier, translations(classifier.metrics, "CPU"))
     assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == 1000  # Gradio's own spelling
+
+
+def test_the_queue_refuses_events_past_its_size_instead_of_growing(classifier):
+    from demo.app import QUEUE_MAX_SIZE, build_demo
+    from demo.language import translations
+
+    demo = build_demo(classifier, translations(classifier.metrics, "CPU"))
+    assert demo._queue.max_size == QUEUE_MAX_SIZE > 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import io
 import os
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -25,6 +27,7 @@ from mnist_models.preprocess import (
     preprocess,
     read_file,
 )
+from mnist_models.reading import MAX_PAD_SIDE, read_pad
 from tests.conftest import draw_digit
 
 
@@ -162,6 +165,37 @@ def test_an_oversized_data_url_is_refused_before_it_is_decoded():
     url = "data:image/png;base64," + "A" * (MAX_DATA_URL_CHARS + 4)
     with pytest.raises(DrawingError, match="MB of text"):
         decode_data_url(url)
+
+
+def png_with_chunk(png: bytes, kind: bytes, data: bytes) -> bytes:
+    """``png`` with one more chunk right after its header (IHDR)."""
+    chunk = struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return png[:33] + chunk + png[33:]
+
+
+def test_a_malformed_exif_gets_the_apps_own_message():
+    buffer = io.BytesIO()
+    draw_digit(7).save(buffer, "PNG")
+    broken = png_with_chunk(buffer.getvalue(), b"eXIf", b"not a TIFF structure")
+    with pytest.raises(DrawingError, match="damaged or truncated") as error:
+        preprocess(broken)
+    assert error.value.reason == "damaged"
+
+
+def test_the_pad_reads_no_picture_larger_than_the_pad_makes(classifier):
+    blank_but_huge = Image.new("RGBA", (4096, 4096), (0, 0, 0, 0))  # a few KB as a PNG, 64 MB decoded
+    blank_but_huge.paste(draw_digit(7, canvas=400), (0, 0))
+    buffer = io.BytesIO()
+    blank_but_huge.save(buffer, "PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    assert len(url) < MAX_DATA_URL_CHARS
+    with pytest.raises(DrawingError, match="4096×4096 pixels") as error:
+        read_pad(classifier, url)
+    assert error.value.reason == "drawing_too_large"
+    buffer = io.BytesIO()
+    draw_digit(7, canvas=MAX_PAD_SIDE).save(buffer, "PNG")  # as large as it may be: read
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    assert read_pad(classifier, url)["mlp"].digit == 7
 
 
 def test_only_a_bounded_regular_file_is_read(tmp_path):
