@@ -228,7 +228,7 @@ def pad_values(count: int, seed: int = 0, canvas: int = CANVAS) -> list[tuple[st
 
 
 def _png(digit: int, seed: int, index: int, canvas: int, background: str) -> bytes:
-    from mnist_models.drawings import render_digit
+    from mnist_models.datasets.drawings import render_digit
 
     image = render_digit(digit, np.random.default_rng([seed, index, digit]), canvas, background)
     buffer = io.BytesIO()

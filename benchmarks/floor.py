@@ -18,9 +18,10 @@ import numpy as np
 
 from demo import app, student
 from demo.language import translations
-from mnist_models.checkpoints import MODEL_NAMES, load_metrics
-from mnist_models.classwall import ClassWall
-from mnist_models.inference import Prediction, UnknownModelError
+from mnist_models.classes.store import ClassWall
+from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics
+from mnist_models.reading.classifier import Prediction, UnknownModelError
+from mnist_models.reading.preprocess import decode_data_url
 
 
 class NoopClassifier:
@@ -35,16 +36,16 @@ class NoopClassifier:
         if not isinstance(name, str) or name not in MODEL_NAMES:
             raise UnknownModelError(name)
 
-    def classify(self, image: object, name: str) -> Prediction:
-        self.model(name)
+    def read(self, picture: object, models=MODEL_NAMES, source: str = "pad") -> dict[str, Prediction]:
+        names = list(models)
+        for name in names:
+            self.model(name)
+        if source == "pad" and picture:
+            decode_data_url(picture)
         probabilities = [0.01] * 10
         probabilities[7] = 0.91
-        return Prediction(7, probabilities, name, self.device_label, np.zeros((28, 28), np.float32))
-
-    def classify_each(self, image: object, names) -> dict[str, Prediction]:
-        return {name: self.classify(image, name) for name in names}
-
-    classify_photo = classify
+        seen = np.zeros((28, 28), np.float32)
+        return {name: Prediction(7, probabilities, name, self.device_label, seen) for name in names}
 
 
 def main() -> None:

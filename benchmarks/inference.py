@@ -39,10 +39,10 @@ from _common import (
 from PIL import Image
 
 from demo import student
-from mnist_models.checkpoints import MODEL_NAMES
-from mnist_models.drawings import render_digit
-from mnist_models.inference import Classifier
-from mnist_models.preprocess import decode_data_url, preprocess
+from mnist_models.datasets.drawings import render_digit
+from mnist_models.models.checkpoints import MODEL_NAMES
+from mnist_models.reading.classifier import Classifier
+from mnist_models.reading.preprocess import decode_data_url, preprocess
 
 
 def pad_value(digit: int, rng: np.random.Generator) -> str:
@@ -85,9 +85,9 @@ def run_cases(classifier: Classifier, pads: list[str], pngs: list[str], repeats:
     for name in MODEL_NAMES:
         rows.append(
             row(
-                "classify pad-url",
+                "read pad-url",
                 name,
-                timed(lambda url, name=name: classifier.classify(decode_data_url(url), name), pads, repeats),
+                timed(lambda url, name=name: classifier.read(url, [name]), pads, repeats),
             )
         )
         rows.append(
@@ -98,7 +98,11 @@ def run_cases(classifier: Classifier, pads: list[str], pngs: list[str], repeats:
             )
         )
         rows.append(
-            row("classify png-file", name, timed(lambda p, name=name: classifier.classify(p, name), pngs, repeats))
+            row(
+                "read png-file",
+                name,
+                timed(lambda p, name=name: classifier.read(p, [name], source="image"), pngs, repeats),
+            )
         )
         singles = [inputs[i : i + 1] for i in range(len(inputs))]
         rows.append(

@@ -29,14 +29,14 @@ sys.path.insert(0, str(ROOT))
 import numpy as np
 import torch
 
-from mnist_models.checkpoints import MODEL_NAMES, load_metrics, load_model
-from mnist_models.evaluate import DIGIT_LIKE_SET, fit_verdict, nondigit_sets, predict_logits
-from mnist_models.nondigits import load_stroke_drawings
-from mnist_models.omniglot import TRAINING_ALPHABETS, TRAINING_DRAWERS, VALIDATION_ALPHABETS, load_omniglot
-from mnist_models.pendigits import TUNING_WRITERS, load_pendigits, pen_set, validation_set
-from mnist_models.preprocess import preprocess
-from mnist_models.train import FIT_WRITERS
-from mnist_models.verdict import DIGITS_FLAGGED, auroc, calibrated, choose_threshold, energy
+from mnist_models.datasets.nondigits import load_stroke_drawings
+from mnist_models.datasets.omniglot import TRAINING_ALPHABETS, TRAINING_DRAWERS, VALIDATION_ALPHABETS, load_omniglot
+from mnist_models.datasets.pendigits import TUNING_WRITERS, load_pendigits, pen_set, validation_set
+from mnist_models.evaluation.evaluate import DIGIT_LIKE_SET, fit_verdict, nondigit_sets, predict_logits
+from mnist_models.evaluation.verdict import DIGITS_FLAGGED, auroc, calibrated, choose_threshold, energy
+from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics, load_model
+from mnist_models.reading.preprocess import preprocess
+from mnist_models.training.train import FIT_WRITERS
 
 FUN_DRAWINGS = ROOT / "tests" / "fun_drawings.json"
 

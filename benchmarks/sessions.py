@@ -37,8 +37,8 @@ from gradio.state_holder import SessionState
 from demo import student
 from demo.app import SESSION_CAPACITY, build_demo
 from demo.language import translations
-from mnist_models.classwall import ClassWall
-from mnist_models.inference import Classifier
+from mnist_models.classes.store import ClassWall
+from mnist_models.reading.classifier import Classifier
 from tests.live_app import GradioHTTP, pad_event
 
 

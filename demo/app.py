@@ -22,10 +22,10 @@ import torch
 from demo import classroom, drawing_pad, student
 from demo.classroom.room import Classroom
 from demo.language import translations
-from mnist_models.classwall import ClassWall
-from mnist_models.inference import Classifier
-from mnist_models.live_training import MAX_SECONDS
-from mnist_models.preprocess import MAX_FILE_BYTES
+from mnist_models.classes.store import ClassWall
+from mnist_models.reading.classifier import Classifier
+from mnist_models.reading.preprocess import MAX_FILE_BYTES
+from mnist_models.training.live import MAX_SECONDS
 
 # Uploads as large as the reader reads: a phone photo of a digit on paper is often several MB.
 MAX_FILE_SIZE = MAX_FILE_BYTES

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from mnist_models.preprocess import DrawingError
+from mnist_models.reading.preprocess import DrawingError
 
 LOCALES = {
     path.stem: json.loads(path.read_text()) for path in sorted((Path(__file__).parent / "locales").glob("*.json"))

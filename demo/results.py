@@ -15,7 +15,7 @@ from PIL import Image
 
 from demo.language import LOCALES, say
 from mnist_models import pictures
-from mnist_models.inference import Prediction
+from mnist_models.reading.classifier import Prediction
 
 DIGITS = [str(d) for d in range(10)]
 # /classify_label's label for a picture the model does not take for a digit.

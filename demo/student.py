@@ -1,12 +1,13 @@
 """The drawing page: draw, and see the chosen model's answer as you draw; and the public API.
 
-A drawing's whole path: the pad's change event -> ``read_drawing`` -> ``reading.read_pad``
-(mnist_models: the pad's value decoded, preprocessed, then the model) -> ``results.shown`` (what
-the page shows).
-A photo of paper's: the photo input's change event -> ``read_photo`` -> ``Classifier.classify_photo``
-(mnist_models.photo finds the digit's ink, then the same preprocessing and model) -> ``results.shown``.
-A tap on "what I meant" -> ``label_drawing`` -> ``ClassWall.add_drawing`` (``read_pad`` with both
-models, then the class wall).
+A drawing's whole path: the pad's change event -> ``read_drawing`` -> ``Classifier.read``
+(mnist_models.reading: the pad's value decoded, preprocessed, then the model) -> ``results.shown``
+(what the page shows).
+A photo of paper's: the photo input's change event -> ``read_photo`` -> ``Classifier.read`` with
+``source="photo"`` (mnist_models.reading.photo finds the digit's ink, then the same preprocessing
+and model) -> ``results.shown``.
+A tap on "what I meant" -> ``label_drawing`` -> ``ClassWall.add_drawing`` (``Classifier.read`` with
+both models, then the class wall).
 """
 
 from __future__ import annotations
@@ -24,12 +25,11 @@ from gradio.utils import get_upload_folder
 from demo import results
 from demo.drawing_pad import drawing_pad
 from demo.language import pad_texts, reading_error, say, viewer_language
-from mnist_models.checkpoints import MODEL_NAMES
-from mnist_models.classwall import ClassWall, WallError, check_digit
-from mnist_models.inference import Classifier, Prediction, UnknownModelError
+from mnist_models.classes.store import ClassWall, WallError, check_digit
+from mnist_models.models.checkpoints import MODEL_NAMES
 from mnist_models.pad import CANVAS, render_strokes
-from mnist_models.preprocess import DrawingError, EmptyDrawingError
-from mnist_models.reading import read_pad
+from mnist_models.reading.classifier import Classifier, Prediction, UnknownModelError
+from mnist_models.reading.preprocess import DrawingError, EmptyDrawingError
 
 EXAMPLES = Path(__file__).resolve().parent / "example_drawings.json"
 # The pad back on screen, without a jump when it is already in view.
@@ -56,7 +56,7 @@ def read_drawing(classifier: Classifier, pad_value: Any, model: Any, language: s
     """What the page shows for the pad's value (a PNG data URL, "" while blank): (chart data,
     answer HTML, 28x28 HTML). A blank pad is the normal state before drawing, not an error."""
     try:
-        prediction = read_pad(classifier, pad_value, [model])[model]
+        prediction = classifier.read(pad_value, [model])[model]
     except EmptyDrawingError:
         return results.shown(None, language)
     except (DrawingError, UnknownModelError) as error:
@@ -96,7 +96,7 @@ def read_photo(classifier: Classifier, photo: Any, model: Any, language: str = "
     if path is None:
         return results.shown(None, language, say("no_image", language))
     try:
-        prediction = classifier.classify_photo(path, model)
+        prediction = classifier.read(path, [model], source="photo")[model]
     except (DrawingError, UnknownModelError) as error:
         return results.shown(None, language, reading_error(error, language))
     return results.shown(prediction, language)
@@ -108,7 +108,7 @@ def read_upload(classifier: Classifier, file: Any, model: Any, language: str = "
     if path is None:
         raise gr.Error(say("no_image", language))
     try:
-        return classifier.classify(path, model)
+        return classifier.read(path, [model], source="image")[model]
     except EmptyDrawingError as error:
         raise gr.Error(say("blank_image", language)) from error
     except (DrawingError, UnknownModelError) as error:

@@ -17,11 +17,11 @@ import torch
 from PIL import Image, ImageDraw
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from mnist_models.data import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
-from mnist_models.inference import Classifier
-from mnist_models.omniglot import OMNIGLOT_DIR_ENV, find_omniglot_file, load_omniglot
-from mnist_models.pendigits import PENDIGITS_DIR_ENV, find_pen_file, load_pendigits, validation_set
-from mnist_models.preprocess import preprocess
+from mnist_models.datasets.mnist import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
+from mnist_models.datasets.omniglot import OMNIGLOT_DIR_ENV, find_omniglot_file, load_omniglot
+from mnist_models.datasets.pendigits import PENDIGITS_DIR_ENV, find_pen_file, load_pendigits, validation_set
+from mnist_models.reading.classifier import Classifier
+from mnist_models.reading.preprocess import preprocess
 from tests.live_app import ROOT
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_models.checkpoints import load_metrics, load_model
-from mnist_models.evaluate import (
+from mnist_models.datasets.nondigits import load_stroke_drawings
+from mnist_models.datasets.omniglot import VALIDATION_ALPHABETS
+from mnist_models.datasets.pendigits import TUNING_WRITERS, VALIDATION_WRITERS
+from mnist_models.evaluation.evaluate import (
     DIGIT_LIKE_SET,
     evaluate_model,
     nondigit_sets,
@@ -18,10 +20,8 @@ from mnist_models.evaluate import (
     template_correlation,
     verdict_metrics,
 )
-from mnist_models.nondigits import load_stroke_drawings
-from mnist_models.omniglot import VALIDATION_ALPHABETS
-from mnist_models.pendigits import TUNING_WRITERS, VALIDATION_WRITERS
-from mnist_models.train import FIT_WRITERS
+from mnist_models.models.checkpoints import load_metrics, load_model
+from mnist_models.training.train import FIT_WRITERS
 
 # name: (MNIST test accuracy, validation writers' pen digits drawn on the pad, MNIST test digits
 # redrawn as canvas pictures).
@@ -126,14 +126,14 @@ def test_the_mlp_says_not_a_digit_for_what_visitors_draw_for_fun(classifier):
     kinds, most drawings are called "not a digit" (a B is close to an 8, and may be read as one)."""
     verdicts: dict[str, list[bool]] = {}
     for kind, picture in load_stroke_drawings(FUN_DRAWINGS):
-        verdicts.setdefault(kind, []).append(not classifier.classify(picture, "mlp").is_digit)
+        verdicts.setdefault(kind, []).append(not classifier.read(picture, ["mlp"], source="image")["mlp"].is_digit)
     told = [kind for kind, flagged in verdicts.items() if np.mean(flagged) > 0.5]
     assert len(verdicts) >= 6 and len(told) >= 5, verdicts
 
 
 def test_a_non_digit_keeps_ten_probabilities_that_spread_out(classifier):
     smiley = next(picture for kind, picture in load_stroke_drawings(FUN_DRAWINGS) if kind == "smiley")
-    prediction = classifier.classify(smiley, "mlp")
+    prediction = classifier.read(smiley, ["mlp"], source="image")["mlp"]
     assert not prediction.is_digit and prediction.verdict == "not-a-digit"
     assert len(prediction.probabilities) == 10 and max(prediction.probabilities) < prediction.threshold
     assert prediction.as_json()["is_digit"] is False

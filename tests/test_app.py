@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_models.checkpoints import load_metrics
+from mnist_models.models.checkpoints import load_metrics
 from tests.conftest import draw_digit
 from tests.live_app import ROOT, running_app
 
@@ -150,7 +150,7 @@ def test_the_api_says_whether_the_model_takes_the_image_for_a_digit(app_url):
     reason="the shipped MLP carries no verdict yet: it takes every drawing for a digit",
 )
 def test_the_api_says_a_smiley_is_not_a_digit(app_url):
-    from mnist_models.nondigits import load_stroke_drawings
+    from mnist_models.datasets.nondigits import load_stroke_drawings
     from tests.conftest import png_bytes
     from tests.live_app import GradioHTTP, file_data
 

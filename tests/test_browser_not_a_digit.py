@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mnist_models.checkpoints import load_metrics
-from mnist_models.omniglot import VALIDATION_ALPHABETS, is_digit_like, pad_strokes
+from mnist_models.datasets.omniglot import VALIDATION_ALPHABETS, is_digit_like, pad_strokes
+from mnist_models.models.checkpoints import load_metrics
 from mnist_models.pad import CANVAS
 from tests.conftest import ARTIFACTS, draw_pad_strokes
 

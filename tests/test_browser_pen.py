@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from mnist_models.inference import Classifier
+from mnist_models.datasets.pendigits import VALIDATION_RENDERINGS, VALIDATION_SEED, VALIDATION_WRITERS, pad_strokes
 from mnist_models.pad import CANVAS, render_strokes
-from mnist_models.pendigits import VALIDATION_RENDERINGS, VALIDATION_SEED, VALIDATION_WRITERS, pad_strokes
+from mnist_models.reading.classifier import Classifier
 from tests.conftest import ARTIFACTS, draw_pad_strokes
 
 pytestmark = [pytest.mark.browser, pytest.mark.pendigits]
@@ -45,7 +45,7 @@ def test_validation_writers_digits_drawn_with_the_mouse_are_read_on_the_page(bro
         draw_pad_strokes(page, strokes, CANVAS)  # each stroke sends the drawing: its answer is waited for
         shown = page.locator("#result .result-digit")
         read.append(int(shown.inner_text()) if shown.count() else -1)  # -1: the page took it for no digit
-        offline.append(classifier.classify(render_strokes(strokes), "mlp").digit)
+        offline.append(classifier.read(render_strokes(strokes), ["mlp"], source="image")["mlp"].digit)
         labels.append(digit.label)
         if n == 0:
             page.screenshot(path=str(ARTIFACTS / "browser-pen-digit.png"), full_page=True)

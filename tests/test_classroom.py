@@ -16,10 +16,11 @@ from PIL import Image
 from demo import language
 from demo.classroom import cards, compare, digit_or_not, explorer, fine_tune, inside_mlp, inside_softmax, train, wall
 from demo.classroom.room import Classroom, LazyMNIST
-from mnist_models import data, explain
-from mnist_models.inference import Prediction
-from mnist_models.live_training import TrainingBusyError, is_busy, train_live
-from mnist_models.preprocess import preprocess
+from mnist_models.datasets import mnist as data
+from mnist_models.models import explain
+from mnist_models.reading.classifier import Prediction
+from mnist_models.reading.preprocess import preprocess
+from mnist_models.training.live import TrainingBusyError, is_busy, train_live
 from tests.conftest import draw_digit, pad_value, write_split
 
 TRAIN_COUNT, TEST_COUNT = 300, 120
@@ -65,7 +66,7 @@ def test_compare_shows_both_models_and_says_when_they_agree(classifier):
 def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
     answers = {"softmax": 3, "mlp": 8}
 
-    def classify_each(image, names):
+    def read(picture, names=("softmax", "mlp"), source="pad"):
         predictions = {}
         for name in names:
             probabilities = np.full(10, 0.01)
@@ -75,7 +76,7 @@ def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
         return predictions
 
     room = Classroom(classifier)
-    monkeypatch.setattr(room.classifier, "classify_each", classify_each)
+    monkeypatch.setattr(room.classifier, "read", read)
     softmax, mlp, verdict = compare.show(room, pad_value(draw_digit(7)))
     assert "disagree" in verdict and "**3**" in verdict and "**8**" in verdict
     assert "다릅니다" in compare.show(room, pad_value(draw_digit(7)), "ko")[2]
@@ -87,14 +88,14 @@ def test_compare_says_each_models_verdict_when_one_does_not_take_the_drawing_for
     import dataclasses
 
     room = Classroom(classifier)
-    read = room.classifier.classify_each
+    read = room.classifier.read
 
-    def doubtful_mlp(image, names):
-        predictions = read(image, names)
+    def doubtful_mlp(picture, names=("softmax", "mlp"), source="pad"):
+        predictions = read(picture, names, source)
         predictions["mlp"] = dataclasses.replace(predictions["mlp"], is_digit=False)
         return predictions
 
-    monkeypatch.setattr(room.classifier, "classify_each", doubtful_mlp)
+    monkeypatch.setattr(room.classifier, "read", doubtful_mlp)
     _, _, verdict = compare.show(room, pad_value(draw_digit(7)))
     assert "Softmax regression: **7**" in verdict and "MLP: not a digit (closest 7" in verdict
     assert "숫자가 아님" in compare.show(room, pad_value(draw_digit(7)), "ko")[2]
@@ -330,7 +331,7 @@ def test_every_label_is_one_whole_translatable_string():
 
 
 def test_why_a_picture_was_not_read_is_said_in_the_viewers_language():
-    from mnist_models.preprocess import DrawingError, decode_data_url
+    from mnist_models.reading.preprocess import DrawingError, decode_data_url
 
     with pytest.raises(DrawingError) as error:
         decode_data_url("/etc/passwd")
@@ -373,7 +374,7 @@ def test_a_new_stroke_recomputes_only_the_tab_on_screen(classifier):
 
 def wall_with(classifier, drawings: list[tuple[int, int]]):
     """A wall holding drawn digits (digit drawn, digit meant), each from its own page."""
-    from mnist_models.classwall import ClassWall
+    from mnist_models.classes.store import ClassWall
 
     wall = ClassWall()
     for n, (drawn, meant) in enumerate(drawings):
@@ -452,7 +453,7 @@ def test_without_a_password_anyone_may_use_the_controls(classifier):
 
 
 def test_fine_tuning_a_copy_from_the_wall_tab(classifier, tmp_path):
-    from mnist_models.fine_tuning import MIN_DRAWINGS
+    from mnist_models.training.fine_tuning import MIN_DRAWINGS
 
     room = Classroom(classifier, LazyMNIST(tmp_path, download=False), wall=wall_with(classifier, [(7, 1), (1, 7)] * 3))
     assert "at least 10" in list(fine_tune.run(room, None, "mlp"))[-1]

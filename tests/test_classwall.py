@@ -1,5 +1,5 @@
 """The class wall as a library: what it keeps, how it bounds itself, its figures, its ZIP; and the
-fine-tuned copy of a model (mnist_models.fine_tuning)."""
+fine-tuned copy of a model (mnist_models.training.fine_tuning)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ import pytest
 import torch
 from PIL import Image
 
-from mnist_models import live_training
-from mnist_models.classwall import ClassWall, WallError, check_digit
-from mnist_models.drawings import render_digit
-from mnist_models.fine_tuning import MNIST_PER_DRAWING, fine_tune, lower_this_threads_priority
-from mnist_models.live_training import TrainingBusyError
-from mnist_models.preprocess import DrawingError, EmptyDrawingError
+from mnist_models.classes.store import ClassWall, WallError, check_digit
+from mnist_models.datasets.drawings import render_digit
+from mnist_models.reading.preprocess import DrawingError, EmptyDrawingError
+from mnist_models.training import live as live_training
+from mnist_models.training.fine_tuning import MNIST_PER_DRAWING, fine_tune, lower_this_threads_priority
+from mnist_models.training.live import TrainingBusyError
 from tests.conftest import draw_digit, pad_value
 
 
@@ -216,7 +216,7 @@ def test_fine_tuning_trains_a_copy_that_reads_the_class_better(classifier, name)
 
 
 def test_fine_tuning_mixes_in_mnist_when_there_is_some(classifier):
-    from mnist_models.data import MNISTSplit
+    from mnist_models.datasets.mnist import MNISTSplit
 
     wall = swapped_wall(classifier, 20)
     rng = np.random.default_rng(0)

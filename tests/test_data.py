@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_models.data import MNISTFileError, load_split, read_idx
+from mnist_models.datasets.mnist import MNISTFileError, load_split, read_idx
 from tests.conftest import write_idx, write_split
 
 
@@ -55,7 +55,7 @@ def test_load_split_finds_both_layouts_and_checks_the_count(tmp_path, layout):
 
 
 def test_load_split_reads_a_full_size_split(tmp_path, monkeypatch):
-    from mnist_models import data
+    from mnist_models.datasets import mnist as data
 
     monkeypatch.setitem(data.SPLIT_FILES, "test", ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 12))
     _images, labels = write_split(tmp_path, count=12, compress=True)

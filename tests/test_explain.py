@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_models import explain
-from mnist_models.data import MNISTSplit
+from mnist_models.datasets.mnist import MNISTSplit
+from mnist_models.evaluation.predictions import TestSetPredictions
+from mnist_models.models import explain
 
 
 def test_templates_are_the_ten_weight_rows(classifier):
@@ -82,7 +83,7 @@ def test_test_set_predictions_filter_mistakes_like_a_confusion_matrix_cell():
         def forward(self, x):  # answers 1, 7, 2, 3, 8, 8 whatever the pixels
             return torch.nn.functional.one_hot(torch.tensor([1, 7, 2, 3, 8, 8])[: len(x)], 10).float()
 
-    test = explain.TestSetPredictions.compute(split, {"fixed": Fixed()})
+    test = TestSetPredictions.compute(split, {"fixed": Fixed()})
     assert test.mistakes("fixed").tolist() == [1, 4, 5]
     assert test.mistakes("fixed", true=3).tolist() == [4, 5]
     assert test.mistakes("fixed", true=3, predicted=8).tolist() == [4, 5]

@@ -7,9 +7,16 @@ import shutil
 import pytest
 import torch
 
-from mnist_models.checkpoints import MODEL_NAMES, WEIGHTS_DIR, WeightsError, build_model, load_metrics, load_model
 from mnist_models.device import describe_device, pick_device
-from mnist_models.models import MLP, SoftmaxRegression
+from mnist_models.models.checkpoints import (
+    MODEL_NAMES,
+    WEIGHTS_DIR,
+    WeightsError,
+    build_model,
+    load_metrics,
+    load_model,
+)
+from mnist_models.models.networks import MLP, SoftmaxRegression
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -66,7 +73,7 @@ def test_corrupt_weights_are_refused_naming_the_file(tmp_path):
 
 
 def test_missing_weights_say_how_to_make_them(tmp_path):
-    with pytest.raises(WeightsError, match="mnist_models.train"):
+    with pytest.raises(WeightsError, match="mnist_models.training.train"):
         load_model("softmax", "cpu", tmp_path)
 
 
@@ -96,7 +103,7 @@ def test_models_run_on_cuda(name):
 
 @pytest.mark.parametrize("name", ["cnn", "", None, 7, ["mlp"], {"mlp": 1}, "x" * 100_000])
 def test_an_unknown_model_name_of_any_type_gets_a_short_message(name):
-    from mnist_models.inference import Classifier, UnknownModelError
+    from mnist_models.reading.classifier import Classifier, UnknownModelError
 
     with pytest.raises(UnknownModelError, match="Choose one of: softmax, mlp") as caught:
         Classifier("cpu").model(name)

@@ -12,8 +12,8 @@ import pytest
 import torch
 from PIL import ImageFont
 
-from mnist_models import nondigits
-from mnist_models.nondigits import (
+from mnist_models.datasets import nondigits
+from mnist_models.datasets.nondigits import (
     DIGIT_LIKE_LETTERS,
     FONT_FILES,
     KINDS,
@@ -25,9 +25,9 @@ from mnist_models.nondigits import (
     generated_pictures,
     load_stroke_drawings,
 )
+from mnist_models.datasets.pendigits import HEIGHT_RANGE
 from mnist_models.pad import CANVAS, PEN_WIDTH
-from mnist_models.pendigits import HEIGHT_RANGE
-from mnist_models.preprocess import preprocess
+from mnist_models.reading.preprocess import preprocess
 
 FUN_DRAWINGS = Path(__file__).parent / "fun_drawings.json"
 

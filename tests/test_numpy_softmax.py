@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mnist_models.numpy_softmax import NumpySoftmaxRegression, softmax
+from mnist_models.training.numpy_softmax import NumpySoftmaxRegression, softmax
 
 
 def test_hand_derived_gradient_equals_autograd():

@@ -12,8 +12,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mnist_models import omniglot
-from mnist_models.omniglot import (
+from mnist_models.datasets import omniglot
+from mnist_models.datasets.omniglot import (
     DIGIT_LIKE,
     TRAINING_ALPHABETS,
     TRAINING_DRAWERS,
@@ -28,9 +28,9 @@ from mnist_models.omniglot import (
     nondigit_set,
     parse_drawing,
 )
+from mnist_models.datasets.pendigits import HEIGHT_RANGE
 from mnist_models.pad import CANVAS, PEN_WIDTH
-from mnist_models.pendigits import HEIGHT_RANGE
-from mnist_models.preprocess import DrawingError
+from mnist_models.reading.preprocess import DrawingError
 
 ROOT = "strokes_background_small1"
 # A Latin "L" by drawer 3: down, then a second stroke along the bottom; y points up in the file.

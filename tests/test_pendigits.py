@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mnist_models import pendigits
-from mnist_models.pad import CANVAS, PEN_WIDTH, render_strokes
-from mnist_models.pendigits import (
+from mnist_models.datasets import pendigits
+from mnist_models.datasets.pendigits import (
     HEIGHT_RANGE,
     TRAINING_WRITERS,
     VALIDATION_WRITERS,
@@ -22,6 +21,7 @@ from mnist_models.pendigits import (
     parse_pendigits,
     place_on_pad,
 )
+from mnist_models.pad import CANVAS, PEN_WIDTH, render_strokes
 
 SAMPLE = """.INCLUDE        dene.doc
 

@@ -1,7 +1,7 @@
 """A photo of a digit written on paper: read through uneven light and shadow, slight rotation,
 camera noise and JPEG; refused, with the reason, when it holds no single digit.
 
-The photos are made here from a seed (``mnist_models.paper_photos``), so anyone can make them again.
+The photos are made here from a seed (``tests.paper_photos``), so anyone can make them again.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import pytest
 from PIL import Image
 
 from demo import student
+from mnist_models.datasets.pendigits import VALIDATION_WRITERS, PenDigit
 from mnist_models.pad import render_strokes
-from mnist_models.paper_photos import paper_photo
-from mnist_models.pendigits import VALIDATION_WRITERS, PenDigit
-from mnist_models.photo import PhotoError, photo_grey, photo_ink, read_photo
-from mnist_models.preprocess import CENTRE, DrawingError
+from mnist_models.reading.photo import PhotoError, photo_grey, photo_ink, preprocess_photo
+from mnist_models.reading.preprocess import CENTRE, DrawingError
 from tests.conftest import seen_picture
+from tests.paper_photos import paper_photo
 
 # A 7 as a tablet records it (y up): the bar, then the stem down to the left.
 SEVEN = PenDigit(7, writer=0, sample=0, strokes=(np.array([[0, 100], [30, 101], [60, 100], [40, 50], [22, 0]], float),))
@@ -33,12 +33,12 @@ def seven_photo(seed: int = 0, size: tuple[int, int] = (1600, 1200)) -> bytes:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_a_photo_of_a_digit_on_paper_reads_right(classifier, seed):
-    x = read_photo(seven_photo(seed))
+    x = preprocess_photo(seven_photo(seed))
     assert x.shape == (28, 28) and x.dtype == np.float32 and x.max() > 0.6
     ys, xs = np.indices(x.shape)
     assert (ys * x).sum() / x.sum() == pytest.approx(CENTRE, abs=0.5)
     assert (xs * x).sum() / x.sum() == pytest.approx(CENTRE, abs=0.5)
-    assert classifier.classify_photo(seven_photo(seed), "mlp").digit == 7
+    assert classifier.read(seven_photo(seed), ["mlp"], source="photo")["mlp"].digit == 7
 
 
 def test_light_and_shadow_are_taken_out_of_blank_paper():
@@ -47,7 +47,7 @@ def test_light_and_shadow_are_taken_out_of_blank_paper():
     # The paper really is lit unevenly: its brightest part is far brighter than its darkest.
     assert np.percentile(grey, 95) > 1.4 * np.percentile(grey, 20)
     with pytest.raises(PhotoError, match="No dark writing") as error:
-        read_photo(photo)
+        preprocess_photo(photo)
     assert error.value.reason == "photo_blank"
 
 
@@ -58,8 +58,8 @@ def test_a_photo_turned_by_its_exif_orientation_reads_upright(classifier):
     exif[0x0112] = 6  # "turn 90 degrees clockwise to show"
     buffer = io.BytesIO()
     stored.save(buffer, "JPEG", quality=90, exif=exif)
-    assert classifier.classify_photo(buffer.getvalue(), "mlp").digit == 7
-    np.testing.assert_allclose(read_photo(buffer.getvalue()), read_photo(seven_photo(1)), atol=0.3)
+    assert classifier.read(buffer.getvalue(), ["mlp"], source="photo")["mlp"].digit == 7
+    np.testing.assert_allclose(preprocess_photo(buffer.getvalue()), preprocess_photo(seven_photo(1)), atol=0.3)
 
 
 def sheet_of_sevens() -> bytes:
@@ -77,7 +77,7 @@ def sheet_of_sevens() -> bytes:
 
 def test_many_digits_on_one_sheet_are_refused_as_clutter():
     with pytest.raises(PhotoError, match="6 separate things") as error:
-        read_photo(sheet_of_sevens())
+        preprocess_photo(sheet_of_sevens())
     assert error.value.reason == "photo_clutter"
 
 
@@ -87,7 +87,7 @@ def test_a_sheet_covered_in_writing_is_refused():
     page = Image.new("L", (1200, 1200), 230)
     page.paste(0, mask=render_strokes(scribbles, canvas=1200, pen_width=10).getchannel("A"))
     with pytest.raises(PhotoError) as error:
-        read_photo(page)
+        preprocess_photo(page)
     assert error.value.reason in ("photo_dark", "photo_clutter"), error.value
 
 
@@ -97,7 +97,7 @@ def test_a_digit_cut_by_the_photos_edge_is_refused():
     rows = np.flatnonzero(ink.any(1)) * photo.height / ink.shape[0]
     cut = photo.crop((0, int(rows.mean()), photo.width, photo.height))  # through the middle of the 7
     with pytest.raises(PhotoError, match="edge") as error:
-        read_photo(cut)
+        preprocess_photo(cut)
     assert error.value.reason == "photo_edge"
 
 
@@ -106,7 +106,7 @@ def test_a_tiny_digit_is_refused_with_a_request_to_come_closer():
     stroke = (SEVEN.strokes[0] * [0.3, -0.3]) + [10, 40]
     page.paste(0, (800, 600), render_strokes([stroke], canvas=50, pen_width=4).getchannel("A"))
     with pytest.raises(PhotoError, match="too small") as error:
-        read_photo(page)
+        preprocess_photo(page)
     assert error.value.reason == "photo_small"
 
 
@@ -115,7 +115,7 @@ def test_a_huge_image_is_refused_before_it_is_decoded():
     Image.new("1", (8000, 8000), 1).save(buffer, "PNG")  # 64 megapixels in a few KB
     start = time.perf_counter()
     with pytest.raises(DrawingError, match="8000×8000") as error:
-        read_photo(buffer.getvalue())
+        preprocess_photo(buffer.getvalue())
     assert error.value.reason == "too_many_pixels"
     assert time.perf_counter() - start < 1.0  # the header says it all: nothing is decoded
 
@@ -123,11 +123,11 @@ def test_a_huge_image_is_refused_before_it_is_decoded():
 @pytest.mark.parametrize("data", [b"%PDF-1.4 a document, not a photo", b"\xff\xd8\xff\xe0 not really a JPEG"])
 def test_a_file_that_is_not_an_image_is_refused(data, tmp_path):
     with pytest.raises(DrawingError, match="not an image") as error:
-        read_photo(data)
+        preprocess_photo(data)
     assert error.value.reason == "not_an_image"
     (tmp_path / "photo.jpg").write_bytes(data)
     with pytest.raises(DrawingError, match="not an image"):
-        read_photo(tmp_path / "photo.jpg")
+        preprocess_photo(tmp_path / "photo.jpg")
 
 
 # Photos of the validation writers' digits (never trained on), one in every few of them.
@@ -138,7 +138,7 @@ PHOTOS = 100
 def test_photos_of_real_pen_digits_read_right(pen_data, classifier):
     digits = pen_data.by_writers(VALIDATION_WRITERS)
     digits = digits[:: len(digits) // PHOTOS][:PHOTOS]
-    images = np.stack([read_photo(paper_photo(digit, seed=0)) for digit in digits])
+    images = np.stack([preprocess_photo(paper_photo(digit, seed=0)) for digit in digits])
     labels = np.array([digit.label for digit in digits])
     assert set(labels.tolist()) == set(range(10))
     accuracy = {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_models import explain, pictures
+from mnist_models import pictures
+from mnist_models.models import explain
 
 EMPTY_CURVES = {"x": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}
 

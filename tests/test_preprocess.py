@@ -15,19 +15,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
+from mnist_models.models.deskew import deskew
 from mnist_models.pad import render_strokes
-from mnist_models.preprocess import (
+from mnist_models.reading.classifier import MAX_PAD_SIDE
+from mnist_models.reading.preprocess import (
     CENTRE,
     MAX_DATA_URL_CHARS,
     MAX_FILE_BYTES,
     DrawingError,
     EmptyDrawingError,
     decode_data_url,
-    deskew,
     preprocess,
     read_file,
 )
-from mnist_models.reading import MAX_PAD_SIDE, read_pad
 from tests.conftest import draw_digit
 
 
@@ -190,12 +190,12 @@ def test_the_pad_reads_no_picture_larger_than_the_pad_makes(classifier):
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
     assert len(url) < MAX_DATA_URL_CHARS
     with pytest.raises(DrawingError, match="4096×4096 pixels") as error:
-        read_pad(classifier, url)
+        classifier.read(url)
     assert error.value.reason == "drawing_too_large"
     buffer = io.BytesIO()
     draw_digit(7, canvas=MAX_PAD_SIDE).save(buffer, "PNG")  # as large as it may be: read
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-    assert read_pad(classifier, url)["mlp"].digit == 7
+    assert classifier.read(url)["mlp"].digit == 7
 
 
 def test_only_a_bounded_regular_file_is_read(tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from mnist_models.preprocess import MAX_FILE_BYTES
+from mnist_models.reading.preprocess import MAX_FILE_BYTES
 from tests.conftest import draw_digit, png_bytes
 from tests.live_app import ROOT, GradioHTTP, file_data, pad_event, running_app
 

@@ -34,7 +34,7 @@ def test_a_drawing_fills_chart_result_and_preview(classifier, model):
     assert 'class="result-digit" aria-hidden="true">7<' in result and "The answer is 7" in result
     picture = seen_picture(seen)
     # The model's input, as dark ink on white paper: the same pixels the model read.
-    expected = pictures.enlarge(classifier.classify(drawing, model).image, 1)
+    expected = pictures.enlarge(classifier.read(drawing, [model], source="image")[model].image, 1)
     assert picture.shape == (28, 28) and np.array_equal(picture, expected)
     assert picture.min() < 50 and picture[0, 0] == 255
 
@@ -84,7 +84,7 @@ def test_a_drawing_the_model_does_not_take_for_a_digit_is_said_so_without_a_big_
 
     from demo import results
 
-    seven = classifier.classify(draw_digit(7), "mlp")
+    seven = classifier.read(draw_digit(7), ["mlp"], source="image")["mlp"]
     assert 'data-verdict="digit"' in results.answer_html(seven, "en")
     doubtful = dataclasses.replace(seven, is_digit=False, threshold=0.999)
     english, korean = results.answer_html(doubtful, "en"), results.answer_html(doubtful, "ko")
@@ -170,7 +170,7 @@ def test_the_example_drawings_are_pad_pictures_the_mlp_reads_right(classifier):
 
 @pytest.fixture
 def wall():
-    from mnist_models.classwall import ClassWall
+    from mnist_models.classes.store import ClassWall
 
     return ClassWall(rate_per_s=1.0, burst=3)
 

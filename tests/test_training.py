@@ -9,11 +9,11 @@ import json
 import pytest
 import torch
 
-from mnist_models import train
-from mnist_models.augment import AUGMENTATIONS, augment_batch
-from mnist_models.checkpoints import build_model, load_model
-from mnist_models.data import MNISTSplit
-from mnist_models.train import RECIPES, Recipe, loss_fn, main, train_model, train_steps
+from mnist_models.datasets.mnist import MNISTSplit
+from mnist_models.models.checkpoints import build_model, load_model
+from mnist_models.training import train
+from mnist_models.training.augment import AUGMENTATIONS, augment_batch
+from mnist_models.training.train import RECIPES, Recipe, loss_fn, main, train_model, train_steps
 from tests.test_omniglot import ELL, ROOT, write_zip
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from demo.classroom.room import Classroom, Context, percent
 from mnist_models import pictures
-from mnist_models.checkpoints import MODEL_NAMES
+from mnist_models.models.checkpoints import MODEL_NAMES
 
 NAME = "cards"
 CARD_PICTURES = ("per_class", "confusion", "curves")

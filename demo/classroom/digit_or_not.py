@@ -15,7 +15,7 @@ from PIL import Image
 
 from demo.classroom.room import Classroom, Context, percent
 from demo.language import model_name, say
-from mnist_models.checkpoints import MODEL_NAMES
+from mnist_models.models.checkpoints import MODEL_NAMES
 
 NAME = "verdict"
 WEIGHTS = Path(__file__).resolve().parents[2] / "mnist_models" / "weights"

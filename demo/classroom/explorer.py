@@ -9,7 +9,7 @@ import numpy as np
 from demo.classroom.room import PICTURE, Classroom, Context, digit, model
 from demo.language import say
 from mnist_models import pictures
-from mnist_models.data import MNISTFileError
+from mnist_models.datasets.mnist import MNISTFileError
 
 NAME = "explorer"
 GALLERY_SIZE = 48

@@ -9,9 +9,9 @@ import gradio as gr
 
 from demo.classroom.room import Classroom, Context, model, percent
 from demo.language import say
-from mnist_models.data import MNISTFileError
-from mnist_models.fine_tuning import MIN_DRAWINGS, FineTuneResult, fine_tune, lower_this_threads_priority
-from mnist_models.live_training import TrainingBusyError
+from mnist_models.datasets.mnist import MNISTFileError
+from mnist_models.training.fine_tuning import MIN_DRAWINGS, FineTuneResult, fine_tune, lower_this_threads_priority
+from mnist_models.training.live import TrainingBusyError
 
 
 def run(room: Classroom, password: object, name: object, language: str = "en"):

@@ -6,7 +6,8 @@ import gradio as gr
 
 from demo.classroom.room import Classroom, Context
 from demo.language import say
-from mnist_models import explain, pictures
+from mnist_models import pictures
+from mnist_models.models import explain
 
 NAME = "mlp"
 

@@ -21,15 +21,16 @@ import gradio as gr
 import numpy as np
 
 from demo.language import LOCALES, say, viewer_language
-from mnist_models import explain, pictures
-from mnist_models.checkpoints import MODEL_NAMES
-from mnist_models.classwall import ClassWall
-from mnist_models.data import MNISTFileError, MNISTSplit, default_data_dir, load_split
-from mnist_models.fine_tuning import FineTuneResult
-from mnist_models.inference import Classifier, Prediction
-from mnist_models.live_training import MAX_SECONDS
-from mnist_models.preprocess import DrawingError
-from mnist_models.reading import read_pad
+from mnist_models import pictures
+from mnist_models.classes.store import ClassWall
+from mnist_models.datasets.mnist import MNISTFileError, MNISTSplit, default_data_dir, load_split
+from mnist_models.evaluation.predictions import TestSetPredictions
+from mnist_models.models import explain
+from mnist_models.models.checkpoints import MODEL_NAMES
+from mnist_models.reading.classifier import Classifier, Prediction
+from mnist_models.reading.preprocess import DrawingError
+from mnist_models.training.fine_tuning import FineTuneResult
+from mnist_models.training.live import MAX_SECONDS
 
 MAX_PASSWORD_CHARS = 1000
 PICTURE = {"interactive": False, "format": "png", "buttons": ["fullscreen"], "show_label": False}
@@ -79,14 +80,14 @@ class Classroom:
         self.tuned: FineTuneResult | None = None
         self.export_dir: Path | None = None  # made on the first export of the wall
         self.stops: dict[str, set[threading.Event]] = {}  # a page's session -> its live trainings' stop switches
-        self._test_predictions: explain.TestSetPredictions | None = None
+        self._test_predictions: TestSetPredictions | None = None
         self._predictions_lock = threading.Lock()
 
     def read(self, pad_value: object) -> dict[str, Prediction] | None:
         """Both models' predictions for the pad's value; None while blank or unreadable (the
         tabs then ask for a drawing)."""
         try:
-            return read_pad(self.classifier, pad_value)
+            return self.classifier.read(pad_value)
         except DrawingError:
             return None
 
@@ -102,12 +103,12 @@ class Classroom:
     def templates_picture(self) -> np.ndarray:
         return pictures.templates_picture(explain.softmax_templates(self.classifier.model("softmax")))
 
-    def test_predictions(self) -> explain.TestSetPredictions:
+    def test_predictions(self) -> TestSetPredictions:
         """Both models' answers for the whole test set, worked out once; raises MNISTFileError."""
         with self._predictions_lock:
             if self._test_predictions is None:
                 split = self.data.split("test")
-                self._test_predictions = explain.TestSetPredictions.compute(split, self.classifier.models)
+                self._test_predictions = TestSetPredictions.compute(split, self.classifier.models)
             return self._test_predictions
 
     def no_data(self, language: str) -> str:

@@ -11,9 +11,9 @@ import gradio as gr
 from demo.classroom.room import Classroom, Context, choice, percent, session_of
 from demo.language import say
 from mnist_models import pictures
-from mnist_models.checkpoints import MODEL_NAMES
-from mnist_models.data import MNISTFileError
-from mnist_models.live_training import Snapshot, TrainingBusyError, train_live
+from mnist_models.datasets.mnist import MNISTFileError
+from mnist_models.models.checkpoints import MODEL_NAMES
+from mnist_models.training.live import Snapshot, TrainingBusyError, train_live
 
 NAME = "train"
 SUBSETS = [5_000, 10_000, 30_000, 60_000]

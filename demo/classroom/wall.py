@@ -17,8 +17,8 @@ import gradio as gr
 from demo.classroom import fine_tune
 from demo.classroom.room import Classroom, Context, digit, percent
 from demo.language import model_name, say
-from mnist_models.checkpoints import MODEL_NAMES
-from mnist_models.classwall import Entry
+from mnist_models.classes.store import Entry
+from mnist_models.models.checkpoints import MODEL_NAMES
 
 NAME = "wall"
 # The wall shows this many of the newest drawings (the figures count them all): a few hundred

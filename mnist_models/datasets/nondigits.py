@@ -22,10 +22,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from .omniglot import height_for_size
-from .pad import CANVAS, render_strokes
-from .pendigits import HEIGHT_RANGE, place_strokes_on_pad
-from .preprocess import DrawingError, preprocess
+from mnist_models.datasets.omniglot import height_for_size
+from mnist_models.datasets.pendigits import HEIGHT_RANGE, place_strokes_on_pad
+from mnist_models.pad import CANVAS, render_strokes
+from mnist_models.reading.preprocess import DrawingError, preprocess
 
 # Greek is left out: it is one of Omniglot's validation alphabets, and letters of it here would
 # let the validation measure characters the model was taught.

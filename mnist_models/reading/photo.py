@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
-from .preprocess import DrawingError, EmptyDrawingError, check_size, open_image, preprocess_ink
+from mnist_models.reading.preprocess import DrawingError, EmptyDrawingError, check_size, open_image, preprocess_ink
 
 # The photo is read at this size (long side): a digit a tenth of the photo tall is still 48
 # pixels, twice MNIST's box, and the work stays a few tens of milliseconds.
@@ -71,7 +71,7 @@ def blank_photo() -> PhotoError:
     )
 
 
-def read_photo(source: Any) -> np.ndarray:
+def preprocess_photo(source: Any) -> np.ndarray:
     """MNIST-style 28x28 float32 image (ink 1.0, paper 0.0) of the digit in a photo of paper:
     an image file (path, bytes, file object) or a PIL image.
 

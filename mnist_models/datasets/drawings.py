@@ -10,7 +10,7 @@ shear, aspect, wobble and where strokes start and end.
 Images come out exactly as the app receives them: a transparent RGBA layer with black ink
 (the Gradio sketchpad layer) or black ink on white RGB paper. Pure numpy + PIL.
 
-    python -m mnist_models.drawings --out /tmp/sheet.png   # contact sheet of the set
+    python -m mnist_models.datasets.drawings --out /tmp/sheet.png   # contact sheet of the set
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .preprocess import deskew as straighten
+from mnist_models.models.deskew import deskew as straighten
 
 PIXELS = 28 * 28
 CLASSES = 10

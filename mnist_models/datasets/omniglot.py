@@ -28,9 +28,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .pad import CANVAS, PEN_WIDTH, render_strokes
-from .pendigits import HEIGHT_RANGE, place_strokes_on_pad
-from .preprocess import DrawingError, preprocess
+from mnist_models.datasets.pendigits import HEIGHT_RANGE, place_strokes_on_pad
+from mnist_models.pad import CANVAS, PEN_WIDTH, render_strokes
+from mnist_models.reading.preprocess import DrawingError, preprocess
 
 OMNIGLOT_DIR_ENV = "OMNIGLOT_DIR"
 FILE_NAME = "omniglot-strokes-dev.zip"

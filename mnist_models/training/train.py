@@ -1,6 +1,6 @@
 """Train the softmax regression and the MLP on MNIST, held in memory as tensors.
 
-    python -m mnist_models.train --model all --out-dir mnist_models/weights
+    python -m mnist_models.training.train --model all --out-dir mnist_models/weights
 
 Each model is written as NAME.safetensors with NAME.json (test accuracy, per-class accuracy,
 confusion matrix, per-epoch curves, recipe, timings, versions, checksums, and the verdict: the
@@ -28,20 +28,8 @@ from PIL import Image
 from torch import nn
 from tqdm import tqdm
 
-from .augment import AUGMENTATIONS, augment_batch
-from .checkpoints import MODEL_NAMES, build_model, save_checkpoint
-from .data import MNISTSplit, load_split
-from .device import describe_device, pick_device
-from .evaluate import (
-    NONDIGIT_RENDERINGS,
-    evaluate_model,
-    fit_verdict,
-    nondigit_sets,
-    pen_metrics,
-    template_correlation,
-    verdict_metrics,
-)
-from .omniglot import (
+from mnist_models.datasets.mnist import MNISTSplit, load_split
+from mnist_models.datasets.omniglot import (
     OMNIGLOT_DIR_ENV,
     TRAINING_ALPHABETS,
     TRAINING_DRAWERS,
@@ -53,8 +41,7 @@ from .omniglot import (
     load_omniglot,
     nondigit_images,
 )
-from .pad import CANVAS, PEN_WIDTH
-from .pendigits import (
+from mnist_models.datasets.pendigits import (
     FILE_NAME,
     HEIGHT_RANGE,
     PENDIGITS_DIR_ENV,
@@ -68,8 +55,21 @@ from .pendigits import (
     pen_set,
     validation_set,
 )
-from .pictures import curves_picture, reliability_picture
-from .verdict import DIGITS_FLAGGED
+from mnist_models.device import describe_device, pick_device
+from mnist_models.evaluation.evaluate import (
+    NONDIGIT_RENDERINGS,
+    evaluate_model,
+    fit_verdict,
+    nondigit_sets,
+    pen_metrics,
+    template_correlation,
+    verdict_metrics,
+)
+from mnist_models.evaluation.verdict import DIGITS_FLAGGED
+from mnist_models.models.checkpoints import MODEL_NAMES, build_model, save_checkpoint
+from mnist_models.pad import CANVAS, PEN_WIDTH
+from mnist_models.pictures import curves_picture, reliability_picture
+from mnist_models.training.augment import AUGMENTATIONS, augment_batch
 
 
 @dataclass(frozen=True)
@@ -392,7 +392,7 @@ def nondigit_training_data(
     scribbles, of which the first k are those a model trained on k of them sees."""
     # Imported here: the app imports this module (fine-tuning, live training) and needs neither
     # the generated non-digits nor matplotlib, which nondigits imports.
-    from .nondigits import generated_images
+    from mnist_models.datasets.nondigits import generated_images
 
     characters = [c for c in omniglot.select(TRAINING_ALPHABETS, TRAINING_DRAWERS) if not is_digit_like(c)]
     return nondigit_images(characters, NONDIGIT_RENDERINGS, seed), generated_images(generated, seed)

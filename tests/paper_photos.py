@@ -1,4 +1,4 @@
-"""Synthetic phone photos of digits written on paper, to test and measure ``photo.read_photo``.
+"""Synthetic phone photos of digits written on paper, to test and measure ``photo.preprocess_photo``.
 
 A real pen digit (the UCI pen data's strokes, ``pendigits``) is written with a marker-like pen
 of random width on a sheet of paper, which lies slightly rotated on a table, lit unevenly (a
@@ -6,8 +6,8 @@ brightness gradient across the sheet and the soft shadow of a phone or a hand), 
 slightly out of focus with camera noise, and saved as a JPEG at a camera's size. Every photo is
 made from a seed, so a test's photos are the same on every run and anyone can make them again.
 
-    python -m mnist_models.paper_photos --out /tmp/photos        # a few to look at
-    python -m mnist_models.paper_photos --count 300 --measure    # both models' accuracy on them
+    python -m tests.paper_photos --out /tmp/photos        # a few to look at
+    python -m tests.paper_photos --count 300 --measure    # both models' accuracy on them
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from .checkpoints import MODEL_NAMES
-from .pad import render_strokes
-from .pendigits import VALIDATION_WRITERS, PenDigit, load_pendigits, place_on_pad
+from mnist_models.datasets.pendigits import VALIDATION_WRITERS, PenDigit, load_pendigits, place_on_pad
+from mnist_models.models.checkpoints import MODEL_NAMES
+from mnist_models.pad import render_strokes
 
 CAMERA_SIZES = ((1600, 1200), (1200, 1600), (1280, 960))
 
@@ -101,11 +101,11 @@ def paper_photo(digit: PenDigit | None, seed: int, size: tuple[int, int] | None 
 
 def measure(digits: list[PenDigit], seed: int) -> dict[str, float]:
     """Both shipped models' accuracy on photos of ``digits`` read as the app reads them."""
-    from .inference import Classifier  # loads the models: only for a measurement
-    from .photo import read_photo
+    from mnist_models.reading.classifier import Classifier  # loads the models: only for a measurement
+    from mnist_models.reading.photo import preprocess_photo
 
     classifier = Classifier()
-    images = np.stack([read_photo(paper_photo(digit, seed)) for digit in digits])
+    images = np.stack([preprocess_photo(paper_photo(digit, seed)) for digit in digits])
     labels = np.array([digit.label for digit in digits])
     return {name: float((classifier.probabilities(images, name).argmax(1) == labels).mean()) for name in MODEL_NAMES}
 

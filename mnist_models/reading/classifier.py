@@ -1,4 +1,6 @@
-"""Classify drawings with the shipped models: preprocessing, then a forward pass, then the verdict.
+"""Read a picture with the shipped models: ``Classifier.read``, the one way in for the drawing
+page, the API, the class wall and the classroom. Preprocessing, then a forward pass, then the
+verdict.
 
 Models are loaded once, when a ``Classifier`` is made, and run under ``torch.inference_mode``
 on the picked device. Each model's metrics JSON may carry a ``verdict``: the temperature that
@@ -9,17 +11,27 @@ A model without one calls everything a digit, at temperature 1.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from .checkpoints import MODEL_NAMES, load_metrics, load_model
-from .device import describe_device, pick_device
-from .photo import read_photo
-from .preprocess import preprocess
+from mnist_models.device import describe_device, pick_device
+from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics, load_model
+from mnist_models.pad import CANVAS
+from mnist_models.reading.photo import preprocess_photo
+from mnist_models.reading.preprocess import decode_data_url, open_image, preprocess
+
+# What ``Classifier.read`` is given: the pad's value (a data URL from a browser, never opened as a
+# path), an image (a file path, bytes or a file object, a PIL image or an array: ink on a
+# transparent background or on plain paper), or a photo of a digit on paper.
+SOURCES = ("pad", "image", "photo")
+# The pad sends CANVAS x CANVAS; a picture up to this side is still read (a test or an older page
+# may draw larger), one beyond it is refused before it is decoded: a 4096x4096 PNG of a few blank
+# kilobytes costs 64 MB and tens of milliseconds to decode.
+MAX_PAD_SIDE = 4 * CANVAS
 
 
 class UnknownModelError(KeyError):
@@ -59,7 +71,7 @@ class Prediction:
 
 
 class Classifier:
-    """Both shipped models, loaded once, ready to classify drawings."""
+    """Both shipped models, loaded once, ready to read pictures."""
 
     def __init__(self, device: str | torch.device | None = None, weights_dir=None) -> None:
         self.device = device if isinstance(device, torch.device) else pick_device(device)
@@ -70,34 +82,44 @@ class Classifier:
         self.temperatures = {name: float(verdicts[name].get("temperature", 1.0)) for name in MODEL_NAMES}
         self.thresholds = {name: float(verdicts[name].get("threshold", 0.0)) for name in MODEL_NAMES}
 
-    def model(self, name: str) -> torch.nn.Module:
+    def model(self, name: object) -> torch.nn.Module:
+        """Model ``name``; the one place a name from outside is checked (UnknownModelError)."""
         if not isinstance(name, str) or name not in self.models:
             raise UnknownModelError(name)
         return self.models[name]
 
+    def read(self, picture: Any, models: Iterable[str] = MODEL_NAMES, source: str = "pad") -> dict[str, Prediction]:
+        """Each of ``models``' prediction for ``picture``, preprocessed once (see SOURCES).
+
+        Raises UnknownModelError for a model name not shipped (before any work), EmptyDrawingError
+        for a blank picture, and DrawingError for anything that is not a readable digit.
+        """
+        names = list(models)
+        for name in names:
+            self.model(name)
+        image = self.preprocessed(picture, source)
+        return {name: self.prediction(image, name) for name in names}
+
+    @staticmethod
+    def preprocessed(picture: Any, source: str) -> np.ndarray:
+        """``picture`` as the 28x28 MNIST-style image every model reads."""
+        if source == "pad":
+            # A browser's value: only ever decoded as a bounded data URL, never opened as a path.
+            if not picture:
+                return preprocess(None)
+            return preprocess(open_image(decode_data_url(picture), max_side=MAX_PAD_SIDE))
+        if source == "image":
+            return preprocess(picture)
+        if source == "photo":
+            return preprocess_photo(picture)
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+
     @torch.inference_mode()
     def probabilities(self, images: np.ndarray, name: str) -> np.ndarray:
-        """Calibrated probabilities (N, 10) for preprocessed images (N, 28, 28)."""
+        """Calibrated probabilities (N, 10) for preprocessed images (N, 28, 28): a batch, for measuring."""
         model = self.model(name)
         x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(self.device)
         return (model(x.unsqueeze(1)).float() / self.temperatures[name]).softmax(1).cpu().numpy()
-
-    def classify(self, image: Any, name: str) -> Prediction:
-        """Preprocess ``image`` (see ``preprocess``) and classify it with model ``name``."""
-        self.model(name)  # an unknown name fails before any work is done
-        return self.prediction(preprocess(image), name)
-
-    def classify_each(self, image: Any, names: Sequence[str] = MODEL_NAMES) -> dict[str, Prediction]:
-        """``classify`` with each model of ``names``, preprocessing ``image`` once."""
-        for name in names:
-            self.model(name)
-        x = preprocess(image)
-        return {name: self.prediction(x, name) for name in names}
-
-    def classify_photo(self, photo: Any, name: str) -> Prediction:
-        """Find the digit in a photo of paper (see ``photo.read_photo``) and classify it with model ``name``."""
-        self.model(name)
-        return self.prediction(read_photo(photo), name)
 
     @torch.inference_mode()
     def prediction(self, image: np.ndarray, name: str) -> Prediction:

@@ -1,6 +1,6 @@
 """How well trained models read: the MNIST test set, and real pen-drawn digits drawn on the pad.
 
-    python -m mnist_models.evaluate [--model softmax|mlp|all] [--data-dir DIR] [--pen-dir DIR]
+    python -m mnist_models.evaluation.evaluate [--model softmax|mlp|all] [--data-dir DIR] [--pen-dir DIR]
 
 Per model it prints MNIST test accuracy with the confusion matrix; accuracy on the validation
 writers' pen digits (mnist_models/pendigits.py) overall, per digit and per writer, and writes a
@@ -22,13 +22,9 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 from torch import nn
 
-from .checkpoints import MODEL_NAMES, load_metrics, load_model
-from .data import MNISTSplit, load_split
-from .device import pick_device
-from .drawings import redraw_mnist
-from .explain import softmax_templates
-from .models import SoftmaxRegression
-from .omniglot import (
+from mnist_models.datasets.drawings import redraw_mnist
+from mnist_models.datasets.mnist import MNISTSplit, load_split
+from mnist_models.datasets.omniglot import (
     VALIDATION_ALPHABETS,
     OmniglotData,
     OmniglotDataError,
@@ -36,7 +32,7 @@ from .omniglot import (
     load_omniglot,
     nondigit_images,
 )
-from .pendigits import (
+from mnist_models.datasets.pendigits import (
     PENDIGITS_DIR_ENV,
     VALIDATION_RENDERINGS,
     VALIDATION_SEED,
@@ -48,9 +44,8 @@ from .pendigits import (
     load_pendigits,
     validation_set,
 )
-from .pictures import templates_picture
-from .preprocess import deskew, preprocess
-from .verdict import (
+from mnist_models.device import pick_device
+from mnist_models.evaluation.verdict import (
     DIGITS_FLAGGED,
     auroc,
     calibrated,
@@ -61,6 +56,12 @@ from .verdict import (
     histogram,
     reliability,
 )
+from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics, load_model
+from mnist_models.models.deskew import deskew
+from mnist_models.models.explain import softmax_templates
+from mnist_models.models.networks import SoftmaxRegression
+from mnist_models.pictures import templates_picture
+from mnist_models.reading.preprocess import preprocess
 
 
 @torch.inference_mode()

@@ -23,15 +23,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .pad import CANVAS, PEN_WIDTH, render_strokes
-from .preprocess import preprocess
+from mnist_models.pad import CANVAS, PEN_WIDTH, render_strokes
+from mnist_models.reading.preprocess import preprocess
 
 PENDIGITS_DIR_ENV = "PENDIGITS_DIR"
 FILE_NAME = "pendigits-orig.tra"
 TRAINING_WRITERS = tuple(range(1, 25))
 VALIDATION_WRITERS = tuple(range(25, 31))
 # For choosing a recipe: train on the other training writers and measure on these, so that the
-# validation writers never choose anything (python -m mnist_models.train --tuning).
+# validation writers never choose anything (python -m mnist_models.training.train --tuning).
 TUNING_WRITERS = tuple(range(21, 25))
 # People draw a digit between about a third and four fifths of the pad's height: the ink's
 # height, pen included, as a fraction of the canvas side.

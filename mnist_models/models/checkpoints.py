@@ -14,10 +14,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .device import pick_device
-from .models import MLP, SoftmaxRegression
+from mnist_models.device import pick_device
+from mnist_models.models.networks import MLP, SoftmaxRegression
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"  # mnist_models/weights
 
 MODEL_CLASSES: dict[str, type[nn.Module]] = {"softmax": SoftmaxRegression, "mlp": MLP}
 MODEL_NAMES = tuple(MODEL_CLASSES)
@@ -56,7 +56,9 @@ def load_metrics(name: str, weights_dir: str | Path | None = None) -> dict:
     if name not in MODEL_CLASSES:
         raise KeyError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
     if not path.is_file():
-        raise WeightsError(f"{path} is missing: train the model with `python -m mnist_models.train --model {name}`")
+        raise WeightsError(
+            f"{path} is missing: train the model with `python -m mnist_models.training.train --model {name}`"
+        )
     return json.loads(path.read_text())
 
 
@@ -65,7 +67,9 @@ def load_model(name: str, device: torch.device | str | None = None, weights_dir:
     metrics = load_metrics(name, weights_dir)
     path = Path(weights_dir or WEIGHTS_DIR) / f"{name}.safetensors"
     if not path.is_file():
-        raise WeightsError(f"{path} is missing: train the model with `python -m mnist_models.train --model {name}`")
+        raise WeightsError(
+            f"{path} is missing: train the model with `python -m mnist_models.training.train --model {name}`"
+        )
     digest = file_sha256(path)
     if digest != metrics["weights_sha256"]:
         raise WeightsError(

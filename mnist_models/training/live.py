@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checkpoints import build_model
-from .data import MNISTSplit
-from .evaluate import evaluate_model
-from .explain import first_layer_templates
-from .train import Recipe, train_steps
+from mnist_models.datasets.mnist import MNISTSplit
+from mnist_models.evaluation.evaluate import evaluate_model
+from mnist_models.models.checkpoints import build_model
+from mnist_models.models.explain import first_layer_templates
+from mnist_models.training.train import Recipe, train_steps
 
 # A constant, fairly high learning rate: with only a few epochs to show, the curve should move
 # visibly in the first seconds; the shipped recipes squeeze out the last accuracy instead.

@@ -27,10 +27,9 @@ from datetime import datetime, timezone
 import numpy as np
 from PIL import Image
 
-from .checkpoints import MODEL_NAMES
-from .inference import Classifier
-from .preprocess import decode_data_url, open_image
-from .reading import read_pad
+from mnist_models.models.checkpoints import MODEL_NAMES
+from mnist_models.reading.classifier import Classifier
+from mnist_models.reading.preprocess import decode_data_url, open_image
 
 # README "The class wall" says why these numbers.
 CAPACITY = 1000
@@ -174,13 +173,13 @@ class ClassWall:
         return self._append(image, thumbnail, label, answers, session, digit_like)
 
     def add_drawing(self, classifier: Classifier, pad_value: object, label: object, session: str) -> Entry:
-        """Read the pad's value (``reading.read_pad``: both models) and put it on the wall as
+        """Read the pad's value (``Classifier.read``: both models) and put it on the wall as
         ``label``. Raises WallError, or DrawingError for a value with no digit in it."""
         label = check_digit(label)
         # The token is spent before the decoding: a page sending pictures with no digit in them
         # costs the server decoding work too, and is held to the same rate.
         self.admit(session)
-        predictions = read_pad(classifier, pad_value)
+        predictions = classifier.read(pad_value)
         # The card shows the drawing as it was sent, not the 28x28 the models read: a second
         # decoding of a small PNG that has already been read once.
         thumbnail = thumbnail_png(open_image(decode_data_url(pad_value)))

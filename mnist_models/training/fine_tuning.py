@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .classwall import Entry, WallError
-from .data import MNISTSplit
-from .evaluate import predict_logits
-from .live_training import training_slot
-from .train import Recipe, train_steps
+from mnist_models.classes.store import Entry, WallError
+from mnist_models.datasets.mnist import MNISTSplit
+from mnist_models.evaluation.evaluate import predict_logits
+from mnist_models.training.live import training_slot
+from mnist_models.training.train import Recipe, train_steps
 
 # Small batches keep each step short, so the server's other threads get the interpreter often;
 # a constant, small learning rate nudges the shipped weights rather than retraining them.
