@@ -23,6 +23,7 @@ from demo import classroom, drawing_pad, student
 from demo.classroom.room import Classroom
 from demo.language import translations
 from mnist_models.classes.store import ClassWall
+from mnist_models.device import on_zerogpu
 from mnist_models.reading.classifier import Classifier
 from mnist_models.reading.preprocess import MAX_FILE_BYTES
 from mnist_models.training.live import MAX_SECONDS
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     # two cores (benchmarks/README.md).
     torch.set_num_threads(1)
     classifier = Classifier(args.device)
-    i18n = translations(classifier.metrics, classifier.device_label)
+    i18n = translations(classifier.metrics, classifier.device_label, on_zerogpu())
     demo = build_demo(classifier, i18n, teacher_password, args.training_seconds)
     root = serve(demo, i18n, args.host, args.port, args.share)
     print(f"Drawing page: {root}/  Classroom: {root}{CLASSROOM_PATH}", flush=True)

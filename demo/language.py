@@ -55,16 +55,20 @@ def reading_error(error: Exception, language: str) -> str:
         return errors["unreadable"]
 
 
-def translations(metrics: dict[str, dict], device: str) -> gr.I18n:
+def translations(metrics: dict[str, dict], device: str, zerogpu: bool = False) -> gr.I18n:
     """The pages' strings with this process's figures filled in (Gradio translates whole strings
     only): each model's accuracy on the MNIST test set and on the validation writers' pen digits,
-    from the metrics shipped beside its weights, the MLP's layer sizes, and the device."""
+    from the metrics shipped beside its weights, the MLP's layer sizes, and the device that reads
+    drawings (on ZeroGPU, with a word on where the classroom's training runs)."""
     figures = {name: m["test_accuracy"] for name, m in metrics.items()}
     figures |= {f"{name}_pen": m["pen_accuracy"] for name, m in metrics.items()}
     figures["mlp_layers"] = "-".join(str(size) for size in metrics["mlp"]["config"]["hidden_sizes"])
     return gr.I18n(
         **{
-            language: {key: text.format(device=device, **figures) for key, text in locale["page"].items()}
+            language: {
+                key: text.format(device=device, zerogpu=locale["page"]["zerogpu_note"] if zerogpu else "", **figures)
+                for key, text in locale["page"].items()
+            }
             for language, locale in LOCALES.items()
         }
     )

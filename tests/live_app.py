@@ -126,9 +126,9 @@ class GradioHTTP:
     /call/<api_name> endpoints, and any event of either page by its fn_index through queue/join,
     the way the page itself calls its private events."""
 
-    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
+    def __init__(self, url: str, timeout_s: float = 30.0, headers: dict | None = None) -> None:
         self.url = url.rstrip("/")
-        self.http = httpx.Client(base_url=self.url + "/gradio_api", timeout=timeout_s)
+        self.http = httpx.Client(base_url=self.url + "/gradio_api", timeout=timeout_s, headers=headers)
         self.timeout_s = timeout_s
 
     def close(self) -> None:
@@ -199,6 +199,17 @@ class GradioHTTP:
                 if message.get("event_id") == event_id and message.get("msg") == "process_completed":
                     return message
         raise ConnectionError(f"the stream of event {fn_index} ended before the event completed")
+
+
+def event_of(config: dict, elem_id: str, event: str | None = None) -> dict:
+    """The dependency (event) of ``config`` triggered by the component with ``elem_id``: the one
+    for ``event`` ("click", "change", ...), or its first; with its ``trigger`` (the component's id)."""
+    ids = {c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id}
+    for dependency in config["dependencies"]:
+        for target, name in dependency["targets"]:
+            if target in ids and event in (None, name):
+                return {**dependency, "trigger": target}
+    raise LookupError(f"no {event or ''} event of a component with elem_id {elem_id!r}")
 
 
 def file_data(path: str) -> dict:

@@ -20,7 +20,7 @@ from mnist_models.datasets import mnist as data
 from mnist_models.models import explain
 from mnist_models.reading.classifier import Prediction
 from mnist_models.reading.preprocess import preprocess
-from mnist_models.training.live import TrainingBusyError, is_busy, train_live
+from mnist_models.training.live import TrainingBusyError, is_busy, train_live, training_slot
 from tests.conftest import draw_digit, pad_value, write_split
 
 TRAIN_COUNT, TEST_COUNT = 300, 120
@@ -224,12 +224,12 @@ def test_live_training_never_touches_the_shipped_models(room):
 
 
 def test_a_second_training_is_told_the_server_is_busy(room, tiny_mnist):
-    train_split, test = room.data.split("train"), room.data.split("test")
-    running = train_live(train_split, test, "softmax", epochs=1, subset=200)
-    next(running)  # holds the one training slot
+    running = train.run(room, "softmax", 1, 5_000, None, "teacher")
+    next(running)  # reading the files
+    next(running)  # untrained: it holds the one training slot
     try:
-        with pytest.raises(TrainingBusyError):
-            next(train_live(train_split, test, "softmax"))
+        with pytest.raises(TrainingBusyError), training_slot():
+            pass
         frames = list(train.run(room, "softmax", 1, 5_000, None, "other"))
         assert "Someone else is training" in frames[-1][0]
         assert "다른 사람이" in list(train.run(room, "softmax", 1, 5_000, None, "other", "ko"))[-1][0]
@@ -260,8 +260,8 @@ def test_a_live_training_ends_at_its_time_limit_whatever_was_asked(classifier, t
     assert snapshots[-1].state == "time_up" and snapshots[-1].images_seen == 0
     assert not is_busy()
     room = Classroom(classifier, LazyMNIST(tiny_mnist, download=False), training_seconds=0.0)
-    assert "time limit of 0 s" in list(train.run(room, "softmax", 5, 60_000, None, "teacher"))[-1][0]
-    assert "시간 제한 0초" in list(train.run(room, "softmax", 5, 60_000, None, "teacher", "ko"))[-1][0]
+    assert "Stopped at the time limit" in list(train.run(room, "softmax", 5, 60_000, None, "teacher"))[-1][0]
+    assert "시간 제한에 멈춤" in list(train.run(room, "softmax", 5, 60_000, None, "teacher", "ko"))[-1][0]
 
 
 def test_stop_stops_the_training_even_after_a_second_start_from_the_same_page(room):
@@ -326,7 +326,7 @@ def test_every_label_is_one_whole_translatable_string():
     language.translations(metrics, "CPU")
     for locale in language.LOCALES.values():
         for key, text in locale["page"].items():
-            assert _fields(text) <= {"softmax", "mlp", "softmax_pen", "mlp_pen", "mlp_layers", "device"}, key
+            assert _fields(text) <= {"softmax", "mlp", "softmax_pen", "mlp_pen", "mlp_layers", "device", "zerogpu"}, key
             assert "__i18n__" not in text
 
 

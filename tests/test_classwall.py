@@ -15,12 +15,13 @@ import pytest
 import torch
 from PIL import Image
 
+from demo.classroom import fine_tune as classroom_fine_tune
+from demo.classroom.room import Classroom, LazyMNIST
 from mnist_models.classes.store import ClassWall, WallError, check_digit
 from mnist_models.datasets.drawings import render_digit
 from mnist_models.reading.preprocess import DrawingError, EmptyDrawingError
 from mnist_models.training import live as live_training
 from mnist_models.training.fine_tuning import MNIST_PER_DRAWING, fine_tune, lower_this_threads_priority
-from mnist_models.training.live import TrainingBusyError
 from tests.conftest import draw_digit, pad_value
 
 
@@ -228,16 +229,18 @@ def test_fine_tuning_mixes_in_mnist_when_there_is_some(classifier):
     assert result.mnist_before is not None and result.mnist_after is not None
 
 
-def test_fine_tuning_needs_enough_drawings_and_shares_one_slot_with_live_training(classifier):
+def test_fine_tuning_needs_enough_drawings_and_shares_one_slot_with_live_training(classifier, tmp_path):
     wall = swapped_wall(classifier, 9)
     with pytest.raises(WallError, match="at least 10"):
         fine_tune(classifier.model("mlp"), "mlp", wall.entries())
-    wall = swapped_wall(classifier, 12)
-    with live_training.training_slot(), pytest.raises(TrainingBusyError):  # a fine-tuning or a live training
-        fine_tune(classifier.model("mlp"), "mlp", wall.entries())
+    room = Classroom(classifier, LazyMNIST(tmp_path, download=False), wall=swapped_wall(classifier, 12))
+    with live_training.training_slot():  # a fine-tuning or a live training holds it
+        assert list(classroom_fine_tune.run(room, None, "mlp")) == [
+            "A fine-tuning is already running on this server. Try again when it has finished."
+        ]
     assert not live_training.is_busy()
-    result = fine_tune(classifier.model("mlp"), "mlp", wall.entries(), max_steps=1, duty=1.0)
-    assert result.steps == 1 and not live_training.is_busy()
+    result = fine_tune(classifier.model("mlp"), "mlp", room.wall.entries(), max_steps=1, duty=1.0)
+    assert result.steps == 1 and result.device == "CPU" and not live_training.is_busy()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority is a Linux feature")

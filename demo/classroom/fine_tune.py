@@ -3,19 +3,24 @@ controls): progress while it trains, then the figures before and after."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import gradio as gr
 
+from demo import gpu
 from demo.classroom.room import Classroom, Context, model, percent
 from demo.language import say
 from mnist_models.datasets.mnist import MNISTFileError
+from mnist_models.device import on_zerogpu
 from mnist_models.training.fine_tuning import MIN_DRAWINGS, FineTuneResult, fine_tune, lower_this_threads_priority
-from mnist_models.training.live import TrainingBusyError
+from mnist_models.training.live import TrainingBusyError, training_slot
 
 
-def run(room: Classroom, password: object, name: object, language: str = "en"):
-    """Stream progress while a copy of model ``name`` fine-tunes on the wall, then the figures."""
+def run(room: Classroom, password: object, name: object, language: str = "en", on_cpu: bool = False):
+    """Stream progress while a copy of model ``name`` fine-tunes on the wall, then the figures.
+    On ZeroGPU it runs in a GPU function unless ``on_cpu`` (the teacher's choice when no GPU can
+    be had); anywhere else, here."""
     if not room.teacher_ok(password):
         yield say("wrong_password", language)
         return
@@ -28,8 +33,31 @@ def run(room: Classroom, password: object, name: object, language: str = "en"):
         mnist_train, mnist_test = room.data.split("train"), room.data.split("test")
     except MNISTFileError:
         mnist_train = mnist_test = None
+    try:
+        with training_slot():
+            if on_zerogpu() and not on_cpu:
+                yield say("fine_tuning_on_gpu", language, model=name, drawings=len(entries))
+                result = gpu.fine_tune_on_gpu(room.classifier.model(name), name, entries, mnist_train, mnist_test)
+            else:
+                result = yield from fine_tune_here(room, name, entries, mnist_train, mnist_test, language)
+    except TrainingBusyError:
+        yield say("fine_tune_busy", language)
+        return
+    except gr.Error as error:  # a ZeroGPU failure: no GPU, no quota left
+        yield gpu.failure_message(error, language)
+        return
+    if result is None:
+        yield say("fine_tune_failed", language)
+        return
+    room.tuned = result
+    yield result_text(result, language)
+
+
+def fine_tune_here(room: Classroom, name: str, entries, mnist_train, mnist_test, language: str):
+    """Fine-tune in this process, in a thread of the lowest priority, reporting progress; returns
+    the result (None if it failed)."""
     progress = {"steps": 0, "seconds": 0.0}
-    outcome: dict[str, object] = {}
+    outcome: dict[str, FineTuneResult] = {}
 
     def train() -> None:
         lower_this_threads_priority()
@@ -42,21 +70,17 @@ def run(room: Classroom, password: object, name: object, language: str = "en"):
                 mnist_test,
                 progress=lambda steps, seconds: progress.update(steps=steps, seconds=seconds),
             )
-        except TrainingBusyError as error:
-            outcome["error"] = error
+        except Exception:  # said to the teacher as a failure; the traceback goes to the log
+            logging.getLogger(__name__).exception("fine-tuning failed")
 
     # Its own thread, so the event can report progress while it trains; fine_tune itself keeps
-    # to one CPU thread and rests between steps.
+    # to one CPU thread (the slot's) and rests between steps.
     worker = threading.Thread(target=train, name="fine-tune", daemon=True)
     worker.start()
     while worker.is_alive():
         yield say("fine_tuning", language, model=name, drawings=len(entries), **progress)
         worker.join(0.5)
-    if "result" not in outcome:
-        yield say("fine_tune_busy", language)
-        return
-    room.tuned = result = outcome["result"]
-    yield result_text(result, language)
+    return outcome.get("result")
 
 
 def result_text(result: FineTuneResult, language: str) -> str:
@@ -74,6 +98,7 @@ def result_text(result: FineTuneResult, language: str) -> str:
         "fine_tuned",
         language,
         model=result.model,
+        device=result.device,
         seconds=result.seconds,
         steps=result.steps,
         drawings=result.trained_on,
@@ -99,13 +124,19 @@ def build(context: Context) -> None:
     with gr.Row():
         name = context.model_choice("fine_tune_model", "mlp")
         start = gr.Button(context.text("fine_tune_start"), variant="primary", elem_id="fine-tune")
+        # On ZeroGPU a fine-tune runs on a GPU; when none can be had, the teacher can use the CPU.
+        on_cpu = gr.Button(context.text("fine_tune_cpu"), visible=on_zerogpu(), elem_id="fine-tune-cpu")
         throw_away = gr.Button(context.text("fine_tune_reset"), elem_id="fine-tune-reset")
     status = gr.Markdown(elem_id="fine-tune-status", elem_classes=["classroom-message"])
 
     def stream(password, chosen):
         yield from run(room, password, chosen, language)
 
+    def stream_on_cpu(password, chosen):
+        yield from run(room, password, chosen, language, on_cpu=True)
+
     start.click(stream, inputs=[context.password, name], outputs=status, **hidden)
+    on_cpu.click(stream_on_cpu, inputs=[context.password, name], outputs=status, **hidden)
     throw_away.click(
         lambda password: reset(room, password, language), inputs=context.password, outputs=status, **hidden
     )

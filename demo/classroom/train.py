@@ -4,16 +4,18 @@ drawn as it learns. It is the page's own; the shipped models never change."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 
 import gradio as gr
 
+from demo import gpu
 from demo.classroom.room import Classroom, Context, choice, percent, session_of
 from demo.language import say
 from mnist_models import pictures
 from mnist_models.datasets.mnist import MNISTFileError
 from mnist_models.models.checkpoints import MODEL_NAMES
-from mnist_models.training.live import Snapshot, TrainingBusyError, train_live
+from mnist_models.training.live import Snapshot, TrainingBusyError, training_slot
 
 NAME = "train"
 SUBSETS = [5_000, 10_000, 30_000, 60_000]
@@ -41,19 +43,13 @@ def run(
     # a second start came before the first had ended.
     stop = threading.Event()
     room.stops.setdefault(session, set()).add(stop)
-    # closing(): when the page goes away mid-training Gradio closes this generator, and the
-    # training's own generator must end with it to give the one training slot back.
     try:
-        training = train_live(train, test, name, epochs, subset, stop, max_seconds=room.training_seconds)
-        with contextlib.closing(training):
-            for snapshot in training:
-                yield (
-                    status(snapshot, language, room.training_seconds),
-                    pictures.curves_picture(snapshot.curves, snapshot.epochs),
-                    pictures.templates_picture(snapshot.weights),
-                )
+        with training_slot():
+            yield from frames(room, train, test, name, epochs, subset, stop, language)
     except TrainingBusyError:
         yield say("busy", language), None, None
+    except gr.Error as error:  # a ZeroGPU failure: no GPU, no quota left
+        yield gpu.failure_message(error, language), None, None
     finally:
         switches = room.stops.get(session, set())
         switches.discard(stop)
@@ -61,11 +57,31 @@ def run(
             room.stops.pop(session, None)
 
 
+def frames(room: Classroom, train, test, name: str, epochs: int, subset: int, stop, language: str):
+    """(status, curves, weights) for each snapshot of the training, wherever it runs."""
+    training = gpu.live_training(train, test, name, epochs, subset, stop, room.training_seconds)
+    # closing(): when the page goes away mid-training Gradio closes this generator, and the
+    # training's own generator must end with it (a GPU function's worker stops too).
+    with contextlib.closing(training):
+        for snapshot in training:
+            if stop.is_set() and snapshot.state == "running":
+                # A worker that cannot see the switch: leaving the loop closes it.
+                snapshot = dataclasses.replace(snapshot, state="stopped")
+            yield (
+                status(snapshot, language, room.training_seconds),
+                pictures.curves_picture(snapshot.curves, snapshot.epochs),
+                pictures.templates_picture(snapshot.weights),
+            )
+            if snapshot.state != "running":
+                return
+
+
 def status(snapshot: Snapshot, language: str, limit: float = 0.0) -> str:
     return say(
         STATES[snapshot.state],
         language,
         limit=limit,
+        device=snapshot.device,
         model=snapshot.model,
         done=snapshot.done,
         epochs=snapshot.epochs,

@@ -1,8 +1,8 @@
 """A fine-tuned copy of a model, trained for a few seconds on the class wall's drawings.
 
-The shipped model is never changed. A fine-tuning holds the process's one training slot, which
-live training shares (``live_training.training_slot``): one training at a time, on one CPU thread,
-resting between steps so that the drawings' threads keep most of a core.
+The shipped model is never changed. On the CPU it rests between steps, so that the drawings'
+threads keep most of a core; the server holds its one training slot around it
+(``live.training_slot``, shared with live training): one training at a time, on one CPU thread.
 """
 
 from __future__ import annotations
@@ -19,15 +19,18 @@ from torch import nn
 
 from mnist_models.classes.store import Entry, WallError
 from mnist_models.datasets.mnist import MNISTSplit
+from mnist_models.device import describe_device
 from mnist_models.evaluation.evaluate import predict_logits
-from mnist_models.training.live import training_slot
 from mnist_models.training.train import Recipe, train_steps
 
 # Small batches keep each step short, so the server's other threads get the interpreter often;
-# a constant, small learning rate nudges the shipped weights rather than retraining them.
+# a constant, small learning rate nudges the shipped weights rather than retraining them. Plain SGD
+# with momentum: on a ZeroGPU Space a fine-tune may have to run on the CPU of the server's own
+# process, where the package says CUDA is there, and every Adam-family step asks CUDA whether it
+# is capturing a graph and fails; SGD asks nothing (benchmarks/RESULTS.md, ZeroGPU).
 FINE_TUNE_RECIPES = {
-    "softmax": Recipe(epochs=10**6, batch_size=32, lr=1e-3, optimizer="adamw", schedule="constant"),
-    "mlp": Recipe(epochs=10**6, batch_size=32, lr=2e-4, optimizer="adamw", schedule="constant"),
+    "softmax": Recipe(epochs=10**6, batch_size=32, lr=1e-2, optimizer="sgd", momentum=0.9, schedule="constant"),
+    "mlp": Recipe(epochs=10**6, batch_size=32, lr=1e-2, optimizer="sgd", momentum=0.9, schedule="constant"),
 }
 MIN_DRAWINGS = 10
 HELD_BACK = 0.25
@@ -46,6 +49,7 @@ class FineTuneResult:
     trained_on: int  # class drawings trained on
     held_back: int  # class drawings kept out, for the figures
     mnist_images: int  # MNIST training images mixed in (0 without MNIST)
+    device: str  # where it trained, for people: "CPU", "CUDA: NVIDIA H200"
     before: float  # shipped model's accuracy on the held-back drawings
     after: float  # the copy's
     steps: int
@@ -98,15 +102,16 @@ def fine_tune(
     duty: float = DUTY,
     seed: int = 0,
     progress=None,
+    device: torch.device | str | None = None,
 ) -> FineTuneResult:
     """Train a copy of ``shipped`` for about ``seconds`` on the wall's drawings (all but a
     held-back quarter), mixed with MNIST training images when ``mnist_train`` is given; report
     both models' accuracy on the held-back drawings (and on 2000 digits of ``mnist_test``).
 
-    It runs in the caller's thread on one CPU thread, and rests after every step for as long as
-    the step took times (1 - duty) / duty, so a busy server keeps (1 - duty) of a core for the
-    drawings. One training at a time (a fine-tuning or a live training): TrainingBusyError otherwise. ``progress(steps, elapsed)``
-    is called after every step when given.
+    It trains on ``device`` (default: the shipped model's) and returns the copy on the shipped
+    model's device. On the CPU it rests after every step for as long as the step took times
+    (1 - duty) / duty, so a busy server keeps (1 - duty) of a core for the drawings.
+    ``progress(steps, elapsed)`` is called after every step when given.
     """
     if name not in FINE_TUNE_RECIPES:
         raise KeyError(f"unknown model {name!r}")
@@ -117,14 +122,18 @@ def fine_tune(
             needed=MIN_DRAWINGS,
             count=len(entries),
         )
-    with training_slot():
-        return _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_steps, duty, seed, progress)
+    home = next(shipped.parameters()).device
+    device = torch.device(device) if device is not None else home
+    if device.type != "cpu":
+        duty = 1.0  # a GPU is not shared with the drawings
+    return _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_steps, duty, seed, progress, device)
 
 
-def _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_steps, duty, seed, progress):
-    generator = torch.Generator().manual_seed(seed)
-    device = next(shipped.parameters()).device
-    tuned = copy.deepcopy(shipped).cpu()
+def _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_steps, duty, seed, progress, device):
+    choice = torch.Generator().manual_seed(seed)
+    home = next(shipped.parameters()).device
+    shipped = copy.deepcopy(shipped).to(device)  # measured where it trains; the original is not touched
+    tuned = copy.deepcopy(shipped)
     for module in tuned.modules():
         if isinstance(module, nn.modules.batchnorm._BatchNorm):
             # The running statistics that 60,000 training digits set are kept: a few dozen
@@ -136,24 +145,27 @@ def _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_ste
     mixed = 0
     if mnist_train is not None and len(mnist_train):
         mixed = min(MNIST_MAX, MNIST_PER_DRAWING * len(train), len(mnist_train))
-        chosen = torch.randperm(len(mnist_train), generator=generator)[:mixed]
+        chosen = torch.randperm(len(mnist_train), generator=choice)[:mixed]
         images = torch.cat([images, mnist_train.images[chosen].unsqueeze(1).float().div(255.0)])
         labels = torch.cat([labels, mnist_train.labels[chosen]])
     recipe = FINE_TUNE_RECIPES[name]
     if len(labels) % recipe.batch_size == 1:
         # A last batch of one image would stop batch normalisation (it needs two to train).
         images, labels = torch.cat([images, images[:1]]), torch.cat([labels, labels[:1]])
+    images, labels = images.to(device), labels.to(device)
+    held_images, held_labels = held_images.to(device), held_labels.to(device)
     with torch.no_grad():
-        before = accuracy(shipped, held_images.to(device), held_labels.to(device))
+        before = accuracy(shipped, held_images, held_labels)
     test_images = test_labels = None
     if mnist_test is not None and len(mnist_test):
         # A fixed sample, not all 10,000: the figure moves by tenths of a point, and each
         # evaluation is a burst of work the drawings wait behind.
         sample = torch.randperm(len(mnist_test), generator=torch.Generator().manual_seed(seed))[:MNIST_TEST_SAMPLE]
-        test_images, test_labels = mnist_test.images[sample].unsqueeze(1).float().div(255.0), mnist_test.labels[sample]
-    mnist_before = (
-        accuracy(shipped, test_images.to(device), test_labels.to(device)) if test_images is not None else None
-    )
+        test_images = mnist_test.images[sample].unsqueeze(1).to(device).float().div(255.0)
+        test_labels = mnist_test.labels[sample].to(device)
+    mnist_before = accuracy(shipped, test_images, test_labels) if test_images is not None else None
+    # The batches' order is drawn where the images are.
+    generator = torch.Generator(device).manual_seed(seed)
 
     steps, start = 0, time.perf_counter()
     deadline = start + seconds
@@ -174,5 +186,16 @@ def _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_ste
     after = accuracy(tuned, held_images, held_labels)
     mnist_after = accuracy(tuned, test_images, test_labels) if test_images is not None else None
     return FineTuneResult(
-        name, tuned.to(device), len(train), len(held), mixed, before, after, steps, elapsed, mnist_before, mnist_after
+        name,
+        tuned.to(home),
+        len(train),
+        len(held),
+        mixed,
+        describe_device(device),
+        before,
+        after,
+        steps,
+        elapsed,
+        mnist_before,
+        mnist_after,
     )

@@ -4,10 +4,12 @@
         show(snapshot.curves, snapshot.weights)
 
 The batches run in ``train.train_steps``, the loop the shipped models were trained with; this
-module decides what to show between them. It never touches the shipped weights. One training
-runs at a time per process, a live one or a fine-tuning (``training_slot``: a second one raises
-``TrainingBusyError`` at once instead of queueing), and it uses one CPU thread, so a classroom
-server on two cores keeps answering drawings while it trains.
+module decides what to show between them. It never touches the shipped weights. A server runs one
+training at a time, a live one or a fine-tuning: it holds ``training_slot`` around it (a second
+one raises ``TrainingBusyError`` at once instead of queueing), which keeps torch on one CPU thread,
+so a classroom server on two cores keeps answering drawings while it trains. The slot is the
+caller's to hold, not the training's: on ZeroGPU the training runs in a forked process, where a
+lock held by the server would be copied held.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 import torch
 
 from mnist_models.datasets.mnist import MNISTSplit
+from mnist_models.device import describe_device
 from mnist_models.evaluation.evaluate import evaluate_model
 from mnist_models.models.checkpoints import build_model
 from mnist_models.models.explain import first_layer_templates
@@ -68,6 +71,7 @@ class Snapshot:
     """One moment of a live training."""
 
     model: str
+    device: str  # where it trains, for people: "CPU", "CUDA: NVIDIA H200"
     state: str  # "running", "finished", "stopped" (by its stop switch) or "time_up" (at max_seconds)
     epochs: int
     done: float  # epochs completed, fractional
@@ -98,44 +102,49 @@ def train_live(
     test_size: int = 2_000,
     seed: int | None = None,
     max_seconds: float = MAX_SECONDS,
+    device: torch.device | str = "cpu",
 ) -> Iterator[Snapshot]:
     """Train a new ``model`` on ``subset`` training images (all if None) for ``epochs`` epochs,
     yielding a Snapshot first (untrained), ``updates_per_epoch`` times an epoch, then at the end.
 
     Setting ``stop`` ends the training after the current batch, with a last "stopped" snapshot;
-    so does running past ``max_seconds``, with a last "time_up" one.
-    Raises TrainingBusyError (at the first ``next``) when another training holds the slot.
+    so does running past ``max_seconds``, with a last "time_up" one. It trains on ``device``.
     """
     if model not in LIVE_RECIPES:
         raise KeyError(f"unknown model {model!r}; choose one of {', '.join(LIVE_RECIPES)}")
-    with training_slot():
-        yield from _train(
-            train,
-            test,
-            model,
-            max(1, min(epochs, MAX_EPOCHS)),
-            subset,
-            stop or threading.Event(),
-            updates_per_epoch,
-            test_size,
-            seed,
-            max_seconds,
-        )
+    epochs = max(1, min(epochs, MAX_EPOCHS))
+    yield from _train(
+        train,
+        test,
+        model,
+        epochs,
+        subset,
+        stop or threading.Event(),
+        updates_per_epoch,
+        test_size,
+        seed,
+        max_seconds,
+        torch.device(device),
+    )
 
 
 def _train(
-    train, test, name, epochs, subset, stop, updates_per_epoch, test_size, seed, max_seconds
+    train, test, name, epochs, subset, stop, updates_per_epoch, test_size, seed, max_seconds, device
 ) -> Iterator[Snapshot]:
     recipe = dataclasses.replace(LIVE_RECIPES[name], epochs=epochs)
-    generator = torch.Generator().manual_seed(seed if seed is not None else int(time.time_ns() % 2**31))
-    torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-    model = build_model(name)
+    choice = torch.Generator().manual_seed(seed if seed is not None else int(time.time_ns() % 2**31))
+    torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=choice)))
+    model = build_model(name).to(device)
 
     count = len(train) if subset is None else min(subset, len(train))
-    chosen = torch.randperm(len(train), generator=generator)[:count]
-    images, labels = train.images[chosen].unsqueeze(1).float().div_(255.0), train.labels[chosen]
-    held_out = torch.randperm(len(test), generator=generator)[: min(test_size, len(test))]
-    test_images, test_labels = test.images[held_out].unsqueeze(1).float().div_(255.0), test.labels[held_out]
+    chosen = torch.randperm(len(train), generator=choice)[:count]
+    images = train.images[chosen].unsqueeze(1).to(device).float().div_(255.0)
+    labels = train.labels[chosen].to(device)
+    held_out = torch.randperm(len(test), generator=choice)[: min(test_size, len(test))]
+    test_images = test.images[held_out].unsqueeze(1).to(device).float().div_(255.0)
+    test_labels = test.labels[held_out].to(device)
+    # The batches' order and augmentation are drawn where the images are.
+    generator = torch.Generator(device).manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=choice)))
 
     curves: dict[str, list[float]] = {
         key: [] for key in ("x", "train_loss", "train_accuracy", "test_loss", "test_accuracy")
@@ -146,6 +155,7 @@ def _train(
     def snapshot(state: str, done: float) -> Snapshot:
         return Snapshot(
             name,
+            describe_device(device),
             state,
             epochs,
             done,

@@ -81,6 +81,7 @@ class Recipe:
     loss: str = "cross_entropy"  # or "mse": softmax outputs against one-hot targets (tutorial 002)
     augment: str = "none"  # a key of augment.AUGMENTATIONS
     weight_decay: float = 0.0
+    momentum: float = 0.0  # SGD's
     schedule: str = "cosine"  # or "constant" (the tutorials)
     smoothness: float = 0.0  # softmax: weight of SoftmaxRegression.roughness() in the loss
     mnist_weight: float = 1.0  # an MNIST image's share of the loss against a pen digit's
@@ -194,7 +195,9 @@ def loss_fn(logits: torch.Tensor, labels: torch.Tensor, kind: str, weights: torc
 
 def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
     if recipe.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+        return torch.optim.SGD(
+            model.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay
+        )
     if recipe.optimizer == "adamw":
         return torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     raise ValueError(f"unknown optimizer {recipe.optimizer!r}")

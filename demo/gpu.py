@@ -1,0 +1,96 @@
+"""The classroom's heavy jobs, where they run: on a ZeroGPU Space each is a ``@spaces.GPU``
+function, run with a GPU attached in a process the ``spaces`` package forks for it; anywhere else
+the decorator changes nothing and the job runs in this process, on ``pick_device()``. Why reading
+a drawing is not one of them: mnist_models/device.py.
+
+Each function reserves a duration computed from its job, not the package's 60 s default: ZeroGPU
+counts the reservation against the visitor's daily quota before the job starts, and stops a job
+that runs past it. So a job is given a budget inside its reservation and ends within it.
+
+A ZeroGPU failure reaches the caller as the ``gr.Error`` the package raises ("ZeroGPU quota
+exceeded", "No GPU was available", ...); ``failure_message`` words it for the visitor.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import gradio as gr
+import spaces
+import torch
+
+from demo.language import say
+from mnist_models.datasets.mnist import MNISTSplit
+from mnist_models.device import device_in_gpu_function, on_zerogpu
+from mnist_models.training.fine_tuning import SECONDS as FINE_TUNE_SECONDS
+from mnist_models.training.fine_tuning import FineTuneResult, fine_tune
+from mnist_models.training.live import train_live
+
+# Forking the worker, starting CUDA in it and copying the tensors over, before the job's first step.
+STARTUP_SECONDS = 10
+# What one training image costs on a GPU, with the curves' evaluations: generous, measured on the
+# CPU as an upper bound (benchmarks/RESULTS.md, ZeroGPU); the budget below ends the job in time
+# whatever the real figure.
+SECONDS_PER_IMAGE = {"softmax": 2e-5, "mlp": 1e-4}
+
+
+def live_training_budget(model: str, epochs: int, subset: int, max_seconds: float) -> float:
+    """Seconds a live training may train: what its images should take, at most ``max_seconds``."""
+    return min(float(max_seconds), max(5.0, 2 * epochs * subset * SECONDS_PER_IMAGE.get(model, 1e-4)))
+
+
+def live_training_duration(train, test, model, epochs, subset, max_seconds) -> int:
+    return math.ceil(STARTUP_SECONDS + live_training_budget(model, epochs, subset, max_seconds))
+
+
+@spaces.GPU(duration=live_training_duration)
+def train_live_on_gpu(train: MNISTSplit, test: MNISTSplit, model: str, epochs: int, subset: int, max_seconds: float):
+    """A live training with a GPU attached, within its reservation."""
+    budget = live_training_budget(model, epochs, subset, max_seconds)
+    yield from train_live(train, test, model, epochs, subset, max_seconds=budget, device=device_in_gpu_function())
+
+
+def live_training(train, test, model: str, epochs: int, subset: int, stop, max_seconds: float):
+    """The snapshots of a live training, where it should run. Here ``stop`` ends it after the
+    current batch; a GPU function's worker cannot see it, so there the caller ends the training by
+    closing the generator (the worker stops at its next snapshot)."""
+    if on_zerogpu():
+        return train_live_on_gpu(train, test, model, epochs, subset, max_seconds)
+    return train_live(
+        train, test, model, epochs, subset, stop, max_seconds=max_seconds, device=device_in_gpu_function()
+    )
+
+
+def fine_tune_duration(shipped, name, entries, mnist_train, mnist_test) -> int:
+    return math.ceil(STARTUP_SECONDS + FINE_TUNE_SECONDS + 5)  # and the accuracies before and after
+
+
+@spaces.GPU(duration=fine_tune_duration)
+def fine_tune_on_gpu(
+    shipped: torch.nn.Module, name: str, entries, mnist_train: MNISTSplit | None, mnist_test: MNISTSplit | None
+) -> FineTuneResult:
+    """A fine-tuning with a GPU attached; the copy comes back on the shipped model's device."""
+    return fine_tune(shipped, name, entries, mnist_train, mnist_test, device=device_in_gpu_function())
+
+
+# The titles the spaces package gives its errors (spaces/zero/client.py), and what the visitor reads.
+FAILURES = {
+    "ZeroGPU quota exceeded": "gpu_quota",
+    "ZeroGPU queue timeout": "gpu_unavailable",
+    "ZeroGPU client error": "gpu_unavailable",
+    "ZeroGPU illegal duration": "gpu_too_long",
+    "ZeroGPU pending credits exceeded": "gpu_quota",
+}
+RETRY = re.compile(r"Try again in (\d+:\d\d:\d\d)")
+
+
+def failure_message(error: gr.Error, language: str) -> str:
+    """A ZeroGPU failure in the visitor's language, with the retry time when the package gave one."""
+    message = str(getattr(error, "message", error))
+    key = FAILURES.get(getattr(error, "title", None) or "", "gpu_failed")
+    if key == "gpu_quota" and "No GPU was available" in message:
+        key = "gpu_unavailable"  # a queue that timed out, told as a quota to visitors without a token
+    retry = RETRY.search(message)
+    wait = say("gpu_retry", language, time=retry.group(1)) if retry else ""
+    return say(key, language, retry=wait)
