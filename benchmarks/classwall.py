@@ -43,6 +43,24 @@ from _common import (
     write_results,
 )
 
+# The table printed: one row a phase.
+COLUMNS = [
+    "round",
+    "phase",
+    "n",
+    "p50_ms",
+    "p95_ms",
+    "max_ms",
+    "draw_errors",
+    "taps_sent",
+    "taps_refused",
+    "tap_errors",
+    "fine_tunings",
+    "server_cpu_s",
+    "generator_cpu_s",
+    "other_cores",
+]
+
 
 class Page:
     """The app's config: which fn_index and trigger each event the benchmark calls has."""
@@ -144,7 +162,7 @@ async def phase(url: str, page: Page, urls, args, tune: bool) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--draw-every", type=float, default=2.0, help="seconds between a student's strokes")
@@ -154,7 +172,59 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=float, default=8.0, help="seconds of uncounted load first")
     parser.add_argument("--smoke", action="store_true", help="10 students, 8 s a phase")
     parser.add_argument("--no-wait", action="store_true", help="measure at once, even on a busy machine")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def warm_up(url: str, page: Page, urls, args) -> None:
+    """Fill the wall and run one fine-tuning, so the server's first events and its first reading of
+    the MNIST files fall outside the measured phases."""
+    warm = argparse.Namespace(**{**vars(args), "duration": args.warmup, "label_every": 1.0})
+    warmed = asyncio.run(phase(url, page, urls, warm, tune=True))
+    print(f"warm-up: {warmed['taps_sent']} drawings on the wall, {warmed['fine_tunings']} fine-tuning(s)")
+
+
+def measured_phase(url: str, page: Page, urls, args, tune: bool, pid: int, round_number: int) -> dict:
+    """One phase, with the server's and the generator's CPU time and what other processes used."""
+    others = OtherLoad([pid])
+    cpu = cpu_seconds(), cpu_seconds(pid)
+    row = asyncio.run(phase(url, page, urls, args, tune))
+    row["round"] = round_number
+    row["server_cpu_s"] = cpu_seconds(pid) - cpu[1]
+    row["generator_cpu_s"] = cpu_seconds() - cpu[0]
+    row["other_cores"] = others.cores_used_by_others()
+    return row
+
+
+def run_rounds(url: str, page: Page, urls, args, pid: int) -> tuple[list[dict], list[float]]:
+    """--rounds pairs of phases; returns every phase's row and each round's p95 ratio (fine-tune
+    running over not)."""
+    rows: list[dict] = []
+    ratios = []
+    for round_ in range(args.rounds):
+        # The order alternates (plain first, then fine-tune first), so a machine that gets
+        # busier or quieter during the run does not favour one phase.
+        pair = {}
+        for tune in (False, True) if round_ % 2 == 0 else (True, False):
+            row = measured_phase(url, page, urls, args, tune, pid, round_ + 1)
+            rows.append(row)
+            pair[tune] = row
+        if pair[False]["p95_ms"] and pair[True]["p95_ms"]:
+            ratios.append(pair[True]["p95_ms"] / pair[False]["p95_ms"])
+    return rows, ratios
+
+
+def report(rows: list[dict], ratios: list[float]) -> float | None:
+    """Print the phases and the rounds' p95 ratios; return their median."""
+    print_table(rows, COLUMNS)
+    ratio = statistics.median(ratios) if ratios else None
+    shown = ", ".join(f"{r:.2f}" for r in ratios)
+    print(f"drawing p95, fine-tune running / not: {shown} (median {ratio:.2f})" if ratio else "no ratio")
+    print(f"last fine-tuning: {next((r['last_fine_tuning'] for r in reversed(rows) if r['last_fine_tuning']), '')}")
+    return ratio
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     if not args.no_wait:
         wait_for_quiet()
     if args.smoke:
@@ -167,54 +237,12 @@ def main(argv: list[str] | None = None) -> None:
         for png, digit in drawn_pngs(50, seed=7)
     ]
     # MNIST_DATA_DIR passes through: with it the fine-tuning mixes MNIST in, as on a real server.
-    rows: list[dict] = []
     with serve("app", env={"MNIST_DEVICE": "cpu"}) as server:
         url = server.url.rstrip("/")
-        pid = server.process.pid
         page = Page(httpx.get(url + "/config", timeout=30).json())
-        warm = argparse.Namespace(**{**vars(args), "duration": args.warmup, "label_every": 1.0})
-        warmed = asyncio.run(phase(url, page, urls, warm, tune=True))
-        print(f"warm-up: {warmed['taps_sent']} drawings on the wall, {warmed['fine_tunings']} fine-tuning(s)")
-        ratios = []
-        for round_ in range(args.rounds):
-            # The order alternates (plain first, then fine-tune first), so a machine that gets
-            # busier or quieter during the run does not favour one phase.
-            pair = {}
-            for tune in (False, True) if round_ % 2 == 0 else (True, False):
-                others = OtherLoad([pid])
-                cpu = cpu_seconds(), cpu_seconds(pid)
-                row = asyncio.run(phase(url, page, urls, args, tune))
-                row["round"] = round_ + 1
-                row["server_cpu_s"] = cpu_seconds(pid) - cpu[1]
-                row["generator_cpu_s"] = cpu_seconds() - cpu[0]
-                row["other_cores"] = others.cores_used_by_others()
-                rows.append(row)
-                pair[tune] = row
-            if pair[False]["p95_ms"] and pair[True]["p95_ms"]:
-                ratios.append(pair[True]["p95_ms"] / pair[False]["p95_ms"])
-        print_table(
-            rows,
-            [
-                "round",
-                "phase",
-                "n",
-                "p50_ms",
-                "p95_ms",
-                "max_ms",
-                "draw_errors",
-                "taps_sent",
-                "taps_refused",
-                "tap_errors",
-                "fine_tunings",
-                "server_cpu_s",
-                "generator_cpu_s",
-                "other_cores",
-            ],
-        )
-        ratio = statistics.median(ratios) if ratios else None
-        shown = ", ".join(f"{r:.2f}" for r in ratios)
-        print(f"drawing p95, fine-tune running / not: {shown} (median {ratio:.2f})" if ratio else "no ratio")
-        print(f"last fine-tuning: {next((r['last_fine_tuning'] for r in reversed(rows) if r['last_fine_tuning']), '')}")
+        warm_up(url, page, urls, args)
+        rows, ratios = run_rounds(url, page, urls, args, server.process.pid)
+        ratio = report(rows, ratios)
         write_results(
             "classwall", {"machine": info, "args": vars(args), "phases": rows, "p95_ratios": ratios, "p95_ratio": ratio}
         )

@@ -12,13 +12,15 @@ and an API upload's path still checked, but no picture is preprocessed and no mo
 
 from __future__ import annotations
 
+import tempfile
+
 import _common  # noqa: F401  (puts the repository on sys.path)
 import gradio as gr
 import numpy as np
 
 from demo import app, student
 from demo.language import translations
-from mnist_models.classes.store import ClassWall
+from mnist_models.classes.store import ClassStore
 from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics
 from mnist_models.reading.classifier import Prediction, UnknownModelError
 from mnist_models.reading.preprocess import decode_data_url
@@ -52,7 +54,7 @@ def main() -> None:
     classifier = NoopClassifier()
     i18n = translations(classifier.metrics, classifier.device_label)
     with gr.Blocks(delete_cache=(600, 1800)) as demo:
-        student.build(classifier, i18n, ClassWall())
+        student.build(classifier, i18n, ClassStore(tempfile.mkdtemp(prefix="floor-classes-")), demo)
     app.queue(demo)
     print("floor:", app.serve(demo, i18n), flush=True)
     demo.block_thread()

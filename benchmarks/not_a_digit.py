@@ -32,11 +32,11 @@ import torch
 from mnist_models.datasets.nondigits import load_stroke_drawings
 from mnist_models.datasets.omniglot import TRAINING_ALPHABETS, TRAINING_DRAWERS, VALIDATION_ALPHABETS, load_omniglot
 from mnist_models.datasets.pendigits import TUNING_WRITERS, load_pendigits, pen_set, validation_set
-from mnist_models.evaluation.evaluate import DIGIT_LIKE_SET, fit_verdict, nondigit_sets, predict_logits
+from mnist_models.evaluation.metrics import DIGIT_LIKE_SET, fit_verdict, nondigit_sets, predict_logits
 from mnist_models.evaluation.verdict import DIGITS_FLAGGED, auroc, calibrated, choose_threshold, energy
 from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics, load_model
 from mnist_models.reading.preprocess import preprocess
-from mnist_models.training.train import FIT_WRITERS
+from mnist_models.training.recipes import FIT_WRITERS
 
 FUN_DRAWINGS = ROOT / "tests" / "fun_drawings.json"
 

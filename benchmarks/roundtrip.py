@@ -102,7 +102,7 @@ def run_client(url: str, pngs: list[tuple[bytes, int]], n: int, model: str) -> d
     return {"total": percentiles(samples), "connect_s": connect_s, "correct": correct}
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--requests", type=int, default=200, help="requests per method (default 200)")
     parser.add_argument("--model", default="mlp", choices=["softmax", "mlp"])
@@ -115,20 +115,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests before timing (default 10)")
     parser.add_argument("--no-wait", action="store_true", help="start at once even if the machine is busy")
-    args = parser.parse_args(argv)
-    if not args.no_wait:
-        wait_for_quiet()
+    return parser.parse_args(argv)
 
-    pngs = drawn_pngs(args.drawings)
-    print(f"drawing PNGs: {len(pngs)}, {min(len(p) for p, _ in pngs)}-{max(len(p) for p, _ in pngs)} bytes")
+
+def warm_up(url: str, pngs: list[tuple[bytes, int]], n: int, model: str) -> None:
+    """``n`` untimed requests: the first ones pay for lazy imports and caches on the server."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for i in range(n):
+            classify_raw(client, pngs[i % len(pngs)][0], model)
+
+
+def measure_app(args, pngs: list[tuple[bytes, int]]) -> dict:
+    """The app's cold start, raw HTTP with and without a session, gradio_client, and its memory."""
     with serve("app", parse_env(args.app_env)) as app:
         pid = app.process.pid
         cold = first_answer(app, pngs[0][0], args.model)
         info = machine_info(f"server: {cold['first_result']['device']}")
         print_machine(info)
-        with httpx.Client(base_url=app.url, timeout=30) as client:
-            for i in range(args.warmup):
-                classify_raw(client, pngs[i % len(pngs)][0], args.model)
+        warm_up(app.url, pngs, args.warmup, args.model)
         memory_warm = rss_bytes(pid)
         load, cpu0 = OtherLoad([pid]), cpu_seconds(pid)
         raw = run_raw(app.url, pngs, args.requests, args.model)
@@ -141,22 +145,42 @@ def main(argv: list[str] | None = None) -> None:
         client = run_client(app.url, pngs, args.requests, args.model)
         client["other_cores_busy"] = load.cores_used_by_others()
         memory_after = rss_bytes(pid)
+    return {
+        "cold": cold,
+        "info": info,
+        "memory_warm": memory_warm,
+        "memory_after": memory_after,
+        "raw": raw,
+        "fresh": fresh,
+        "client": client,
+    }
+
+
+def measure_floor(args, pngs: list[tuple[bytes, int]]) -> tuple[dict, dict]:
+    """Raw HTTP against the no-op floor, with and without a session."""
     with serve("floor") as floor_app:
-        with httpx.Client(base_url=floor_app.url, timeout=30) as http:
-            for i in range(args.warmup):
-                classify_raw(http, pngs[i % len(pngs)][0], args.model)
+        warm_up(floor_app.url, pngs, args.warmup, args.model)
         cpu0 = cpu_seconds(floor_app.process.pid)
         floor = run_raw(floor_app.url, pngs, args.requests, args.model)
         floor["server_cpu_ms_per_request"] = 1000 * (cpu_seconds(floor_app.process.pid) - cpu0) / args.requests
         floor_fresh = run_raw(floor_app.url, pngs, args.requests, args.model, session=None)
+    return floor, floor_fresh
 
+
+def p50_over(ours: dict, base: dict) -> float:
+    """Raw HTTP total p50 of one run over another's."""
+    return ours["phases"]["total"]["p50_ms"] / base["phases"]["total"]["p50_ms"]
+
+
+def report(args, app: dict, floor: dict, floor_fresh: dict) -> None:
+    cold, raw, fresh, client = app["cold"], app["raw"], app["fresh"], app["client"]
     print(
         f"\ncold start to the first answer: {cold['until_first_classify_s']:.2f} s from process start "
         f"(/config answered after {cold['until_config_s']:.2f} s)"
     )
     print(
-        f"the whole app's resident memory: {mib(memory_warm):.0f} MiB after warm-up, "
-        f"{mib(memory_after):.0f} MiB after {3 * args.requests} requests\n"
+        f"the whole app's resident memory: {mib(app['memory_warm']):.0f} MiB after warm-up, "
+        f"{mib(app['memory_after']):.0f} MiB after {3 * args.requests} requests\n"
     )
     rows = [{"method": f"raw HTTP {k}", **v} for k, v in raw["phases"].items()]
     rows.append({"method": "raw HTTP total, no session", **fresh["phases"]["total"]})
@@ -168,15 +192,13 @@ def main(argv: list[str] | None = None) -> None:
         f"gradio_client Client() construction: {client['connect_s'] * 1000:.0f} ms; "
         f"correct predictions: raw {raw['correct']}/{args.requests}, client {client['correct']}/{args.requests}"
     )
-    ratio = raw["phases"]["total"]["p50_ms"] / floor["phases"]["total"]["p50_ms"]
     print(
-        f"raw HTTP p50: {raw['phases']['total']['p50_ms']:.1f} ms, {ratio:.2f}x the no-op floor's "
+        f"raw HTTP p50: {raw['phases']['total']['p50_ms']:.1f} ms, {p50_over(raw, floor):.2f}x the no-op floor's "
         f"{floor['phases']['total']['p50_ms']:.1f} ms"
     )
-    fresh_ratio = fresh["phases"]["total"]["p50_ms"] / floor["phases"]["total"]["p50_ms"]
     print(
-        f"without a session: p50 {fresh['phases']['total']['p50_ms']:.1f} ms, {fresh_ratio:.2f}x the floor's with one "
-        f"({fresh['phases']['total']['p50_ms'] / floor_fresh['phases']['total']['p50_ms']:.2f}x the floor's without)"
+        f"without a session: p50 {fresh['phases']['total']['p50_ms']:.1f} ms, {p50_over(fresh, floor):.2f}x the floor's with one "
+        f"({p50_over(fresh, floor_fresh):.2f}x the floor's without)"
     )
     print(
         f"server CPU per raw request: {raw['server_cpu_ms_per_request']:.1f} ms (floor {floor['server_cpu_ms_per_request']:.1f} ms)"
@@ -186,22 +208,34 @@ def main(argv: list[str] | None = None) -> None:
         f"cores kept busy by other processes during the runs: raw {raw['other_cores_busy']:.2f}, "
         f"client {client['other_cores_busy']:.2f}"
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if not args.no_wait:
+        wait_for_quiet()
+
+    pngs = drawn_pngs(args.drawings)
+    print(f"drawing PNGs: {len(pngs)}, {min(len(p) for p, _ in pngs)}-{max(len(p) for p, _ in pngs)} bytes")
+    app = measure_app(args, pngs)
+    floor, floor_fresh = measure_floor(args, pngs)
+    report(args, app, floor, floor_fresh)
     write_results(
         "roundtrip" + ("-env" if args.app_env else ""),
         {
             "app_env": parse_env(args.app_env),
-            "machine": info,
+            "machine": app["info"],
             "model": args.model,
             "requests": args.requests,
-            "cold_start": {k: v for k, v in cold.items() if k != "first_result"},
-            "rss_mib": {"after_warmup": mib(memory_warm), "after_runs": mib(memory_after)},
-            "raw_http": raw,
-            "raw_http_no_session": fresh,
-            "gradio_client": client,
+            "cold_start": {k: v for k, v in app["cold"].items() if k != "first_result"},
+            "rss_mib": {"after_warmup": mib(app["memory_warm"]), "after_runs": mib(app["memory_after"])},
+            "raw_http": app["raw"],
+            "raw_http_no_session": app["fresh"],
+            "gradio_client": app["client"],
             "floor_raw_http": floor,
             "floor_raw_http_no_session": floor_fresh,
-            "p50_ours_over_floor": ratio,
-            "p50_no_session_over_floor": fresh_ratio,
+            "p50_ours_over_floor": p50_over(app["raw"], floor),
+            "p50_no_session_over_floor": p50_over(app["fresh"], floor),
         },
     )
 

@@ -16,6 +16,7 @@ each new session (``SessionState``) at its first event, and keeps up to
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -37,7 +38,7 @@ from gradio.state_holder import SessionState
 from demo import student
 from demo.app import SESSION_CAPACITY, build_demo
 from demo.language import translations
-from mnist_models.classes.store import ClassWall
+from mnist_models.classes.store import ClassStore
 from mnist_models.reading.classifier import Classifier
 from tests.live_app import GradioHTTP, pad_event
 
@@ -57,9 +58,10 @@ def in_process(repeats: int) -> dict:
 
     classifier = Classifier("cpu")
     i18n = translations(classifier.metrics, classifier.device_label)
-    app = build_demo(classifier, i18n)
+    store = ClassStore(tempfile.mkdtemp(prefix="bench-classes-"))
+    app = build_demo(classifier, i18n, store)
     with gr.Blocks() as floor:
-        student.build(NoopClassifier(), i18n, ClassWall())
+        student.build(NoopClassifier(), i18n, store, floor)
     return {
         "app_components": len(app.blocks),
         "app_copy_ms": copy_ms(app, repeats),

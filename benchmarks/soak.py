@@ -5,10 +5,11 @@
 Starts `python -m demo` on a free loopback port with an upload folder of its own
 ($GRADIO_TEMP_DIR), warms it up (a few requests by each path, then a burst of every student by
 each path), and records the resident memory of the whole app (the server process and any
-children, psutil) and the size and file count of its upload folder. It then runs classroom.py's
-steady load for --minutes (each student sends a drawing about every --interval s; by default by
-the API and the pad's event in turn, --path), sampling memory and the folder every --sample s,
-and reports both at the end, the growth of memory over the soak, and the requests' outcome.
+children, psutil) and the size and file count of its upload folder. It then runs the classroom
+load's steady phase (students.py) for --minutes (each student sends a drawing about every
+--interval s; by default by the API and the pad's event in turn, --path), sampling memory and the
+folder every --sample s, and reports both at the end, the growth of memory over the soak, and the
+requests' outcome.
 
 Every API upload is a distinct file, as students' drawings are; the app deletes uploads older than
 30 minutes every 10 minutes (delete_cache in demo/app.py), so a soak shorter than 30 minutes shows
@@ -22,6 +23,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from dataclasses import dataclass
 
 import _common  # noqa: F401  (puts the repository on sys.path)
 from _common import (
@@ -39,7 +41,7 @@ from _common import (
     wait_for_quiet,
     write_results,
 )
-from classroom import PATHS, Drawings, burst, steady, target, warm_up
+from students import PATHS, Drawings, burst, steady, target, warm_up
 
 
 def sample(pid: int, uploads: str, since: float) -> dict:
@@ -72,7 +74,7 @@ async def soak(where, drawings, args, pid: int, uploads: str, started: float) ->
     return load.result(), samples
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the soak (default 10)")
     parser.add_argument("--students", type=int, default=100)
@@ -86,10 +88,33 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("minutes", "students", "interval", "timeout", "sample"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name} must be positive")
-    if not args.no_wait:
-        wait_for_quiet()
-    drawings = Drawings([png for png, _ in drawn_pngs(50)], [url for url, _ in pad_values(50)], args.model)
+    return args
 
+
+@dataclass
+class Soaked:
+    """What one soak measured: the app's memory and upload folder after warm-up, during the soak
+    and at its end, and the requests' summary."""
+
+    info: dict
+    warm: dict
+    samples: list[dict]
+    end: dict
+    requests: dict
+    server_cpu_s: float
+    processes: int
+
+    @property
+    def rss_growth(self) -> float:
+        return (self.end["rss_mib"] - self.warm["rss_mib"]) / self.warm["rss_mib"]
+
+    @property
+    def server_cpu_ms_per_request(self) -> float:
+        return 1000 * self.server_cpu_s / max(self.requests["ok"], 1)
+
+
+def run_soak(args, drawings: Drawings) -> Soaked:
+    """Start the app with an upload folder of its own, warm it up, and soak it."""
     with (
         tempfile.TemporaryDirectory(prefix="bench-soak-uploads-", ignore_cleanup_errors=True) as uploads,
         serve("app", {"GRADIO_TEMP_DIR": uploads}) as app,
@@ -113,8 +138,12 @@ def main(argv: list[str] | None = None) -> None:
         end = sample(pid, uploads, started)
         server_cpu = cpu_seconds(pid) - cpu0
         processes = len(family(pid))
+    return Soaked(info, warm, samples, end, summary, server_cpu, processes)
 
-    growth = (end["rss_mib"] - warm["rss_mib"]) / warm["rss_mib"]
+
+def report(args, soaked: Soaked) -> None:
+    warm, samples, end, summary = soaked.warm, soaked.samples, soaked.end, soaked.requests
+    processes = soaked.processes
     print()
     print_table(
         [{"when": "after warm-up", **warm}, *({"when": "soak", **s} for s in samples), {"when": "end", **end}],
@@ -123,33 +152,42 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"\nthe whole app ({processes} process{'es' if processes > 1 else ''}): RSS {warm['rss_mib']:.0f} MiB after "
         f"warm-up, {end['rss_mib']:.0f} MiB after the {args.minutes:g}-minute soak "
-        f"(peak sample {max(s['rss_mib'] for s in [warm, *samples, end]):.0f} MiB); growth {growth:+.1%}"
+        f"(peak sample {max(s['rss_mib'] for s in [warm, *samples, end]):.0f} MiB); growth {soaked.rss_growth:+.1%}"
     )
     print(f"upload cache ($GRADIO_TEMP_DIR): {end['cache_mib']:.1f} MiB in {end['cache_files']} files at the end")
     latency = summary["latency"]
     print(
         f"requests: {summary['ok']}/{summary['sent']} ok, {summary['errors']} errors{' ' + str(summary['error_kinds']) if summary['errors'] else ''}, "
         f"{summary['throughput_rps']:.1f}/s, p50 {latency['p50_ms'] or 0:.0f} ms, p95 {latency['p95_ms'] or 0:.0f} ms; "
-        f"server CPU {1000 * server_cpu / max(summary['ok'], 1):.1f} ms per request"
+        f"server CPU {soaked.server_cpu_ms_per_request:.1f} ms per request"
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if not args.no_wait:
+        wait_for_quiet()
+    drawings = Drawings([png for png, _ in drawn_pngs(50)], [url for url, _ in pad_values(50)], args.model)
+    soaked = run_soak(args, drawings)
+    report(args, soaked)
     write_results(
         "soak",
         {
-            "machine": info,
+            "machine": soaked.info,
             "minutes": args.minutes,
             "students": args.students,
             "interval_s": args.interval,
             "path": args.path,
-            "processes": processes,
-            "after_warmup": warm,
-            "samples": samples,
-            "end": end,
-            "rss_growth": growth,
-            "requests": summary,
-            "server_cpu_ms_per_request": 1000 * server_cpu / max(summary["ok"], 1),
+            "processes": soaked.processes,
+            "after_warmup": soaked.warm,
+            "samples": soaked.samples,
+            "end": soaked.end,
+            "rss_growth": soaked.rss_growth,
+            "requests": soaked.requests,
+            "server_cpu_ms_per_request": soaked.server_cpu_ms_per_request,
         },
     )
-    if summary["errors"]:
+    if soaked.requests["errors"]:
         raise SystemExit("the app answered some requests with errors (see above)")
 
 

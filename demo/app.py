@@ -22,7 +22,7 @@ import torch
 from demo import classroom, drawing_pad, student
 from demo.classroom.room import Classroom
 from demo.language import translations
-from mnist_models.classes.store import ClassWall
+from mnist_models.classes.store import ClassStore, StoreError
 from mnist_models.device import on_zerogpu
 from mnist_models.reading.classifier import Classifier
 from mnist_models.reading.preprocess import MAX_FILE_BYTES
@@ -33,6 +33,7 @@ MAX_FILE_SIZE = MAX_FILE_BYTES
 CLASSROOM_PATH = "/classroom"
 TEACHER_PASSWORD_ENV = "MNIST_TEACHER_PASSWORD"
 TRAINING_SECONDS_ENV = "MNIST_TRAINING_SECONDS"
+DATA_HOME_ENV = "MNIST_CLASSES_DIR"
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "app.css").read_text() + drawing_pad.STYLE
 # Runs once when a page loads: the keyboard on the "what I meant" row.
@@ -54,24 +55,33 @@ SESSION_CAPACITY = 1_000
 def build_demo(
     classifier: Classifier,
     i18n: gr.I18n,
-    teacher_password: str | None = None,
+    store: ClassStore,
+    start_password: str | None = None,
     training_seconds: float = MAX_SECONDS,
 ) -> gr.Blocks:
-    """The student page at / (draw and see the answer, say what you meant for the class wall, a
-    link to the classroom, the API) and the teacher's page for the projector at /classroom (a
-    drawing pad beside the classroom tabs, the class wall first). With ``teacher_password``, the
-    classroom's controls that change what the class shares ask for it; a live training ends after
-    ``training_seconds``.
-
-    The wall lives in this process's memory: each server (each replica) has its own."""
-    wall = ClassWall()
+    """The student page at / (draw and see the answer, send it to a class's wall, a link to the
+    classroom, the API) and the teacher's page for the projector at /classroom (a drawing pad
+    beside the class and the classroom tabs, the class wall first). The classes are ``store``'s;
+    with ``start_password``, starting a class asks for it; a live training ends after
+    ``training_seconds``."""
     with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as demo:
         gr.Navbar(visible=False)  # each page links to the other in its own words
-        student.build(classifier, i18n, wall)
+        student.build(classifier, i18n, store, demo)
     with demo.route("Classroom", CLASSROOM_PATH, show_in_navbar=False):
-        room = Classroom(classifier, wall=wall, teacher_password=teacher_password, training_seconds=training_seconds)
+        room = Classroom(classifier, store, start_password=start_password, training_seconds=training_seconds)
         classroom.build(room, i18n)
     return queue(demo)
+
+
+def data_dir(given: str | None) -> Path:
+    """Where the classes are kept: ``given``, else $MNIST_CLASSES_DIR, else a Space's persistent
+    storage (mounted at /data when one is attached), else ./data."""
+    if given or os.environ.get(DATA_HOME_ENV):
+        return Path(given or os.environ[DATA_HOME_ENV])
+    persistent = Path("/data")
+    if os.environ.get("SPACE_ID") and persistent.is_dir() and os.access(persistent, os.W_OK):
+        return persistent / "mnist-draw"
+    return Path("data")
 
 
 def queue(demo: gr.Blocks) -> gr.Blocks:
@@ -116,8 +126,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", help="cuda, mps, cpu or auto (default: $MNIST_DEVICE or auto)")
     parser.add_argument(
         "--teacher-password",
-        help=f"guard the classroom's wall and training controls (default: ${TEACHER_PASSWORD_ENV}; "
+        help=f"a password needed to start a class on this server (default: ${TEACHER_PASSWORD_ENV}; "
         "the variable keeps it out of the process list)",
+    )
+    parser.add_argument(
+        "--data-dir", help=f"where the classes are kept (default: ${DATA_HOME_ENV}, /data on a Space, ./data)"
     )
     parser.add_argument(
         "--training-seconds",
@@ -130,9 +143,13 @@ def main(argv: list[str] | None = None) -> None:
     # One drawing is a tiny forward pass; intra-op threads only fight the server's own threads for
     # two cores (benchmarks/README.md).
     torch.set_num_threads(1)
+    try:  # opened first: a server that cannot keep its classes says so before it serves anyone
+        store = ClassStore(data_dir(args.data_dir))
+    except StoreError as error:
+        raise SystemExit(f"error: {error}") from error
     classifier = Classifier(args.device)
     i18n = translations(classifier.metrics, classifier.device_label, on_zerogpu())
-    demo = build_demo(classifier, i18n, teacher_password, args.training_seconds)
+    demo = build_demo(classifier, i18n, store, teacher_password, args.training_seconds)
     root = serve(demo, i18n, args.host, args.port, args.share)
     print(f"Drawing page: {root}/  Classroom: {root}{CLASSROOM_PATH}", flush=True)
     demo.block_thread()

@@ -81,3 +81,33 @@ def pad_texts() -> dict[str, dict[str, str]]:
         language: {word: locale["page"][f"pad_{word}" if word != "label" else "sketch_label"] for word in PAD_WORDS}
         for language, locale in LOCALES.items()
     }
+
+
+# A wall's or a class's refusal (WallError.reason) -> the message that says it.
+WALL_MESSAGES = {
+    "digit": "wall_bad_digit",
+    "rate": "wall_too_fast",
+    "rate_network": "wall_rate_network",
+    "full": "wall_full",
+    "paused": "wall_paused",
+    "unknown_class": "class_unknown",
+    "expired": "class_expired",
+    "not_teacher": "class_not_teacher",
+    "server_full": "class_server_full",
+    "too_late": "class_too_late",
+    "no_drawing": "class_no_drawing",
+    "bad_import": "class_bad_import",
+    "slow_down": "class_slow_down",
+    "too_many_classes": "class_too_many",
+    "wrong_password": "wrong_password",
+    "no_class": "class_none_teacher",
+}
+
+
+def wall_message(error: Exception, language: str) -> str:
+    """Why the wall or the class refused, in ``language``, with the figures the refusal gave."""
+    key = WALL_MESSAGES.get(getattr(error, "reason", ""), "class_not_teacher")
+    try:
+        return say(key, language, **getattr(error, "details", {}))
+    except (KeyError, IndexError, ValueError):  # figures the words do not name
+        return say(key, language, seconds=0, limit="", code="", why="")

@@ -6,8 +6,8 @@ A drawing's whole path: the pad's change event -> ``read_drawing`` -> ``Classifi
 A photo of paper's: the photo input's change event -> ``read_photo`` -> ``Classifier.read`` with
 ``source="photo"`` (mnist_models.reading.photo finds the digit's ink, then the same preprocessing
 and model) -> ``results.shown``.
-A tap on "what I meant" -> ``label_drawing`` -> ``ClassWall.add_drawing`` (``Classifier.read`` with
-both models, then the class wall).
+A tap on "what I meant" -> ``meant_row.label_drawing`` -> ``ClassStore.add_drawing`` (``Classifier.read``
+with both models, then the wall of the class whose code the page carries).
 """
 
 from __future__ import annotations
@@ -22,22 +22,16 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from demo import results
+from demo import meant_row, results
 from demo.drawing_pad import drawing_pad
 from demo.language import pad_texts, reading_error, say, viewer_language
-from mnist_models.classes.store import ClassWall, WallError, check_digit
+from mnist_models.classes.store import ClassStore
 from mnist_models.models.checkpoints import MODEL_NAMES
 from mnist_models.pad import CANVAS, render_strokes
 from mnist_models.reading.classifier import Classifier, Prediction, UnknownModelError
 from mnist_models.reading.preprocess import DrawingError, EmptyDrawingError
 
 EXAMPLES = Path(__file__).resolve().parent / "example_drawings.json"
-# The pad back on screen, without a jump when it is already in view.
-SHOW_PAD = """() => {
-  const pad = document.querySelector("#sketch");
-  const box = pad && pad.getBoundingClientRect();
-  if (box && (box.top < 0 || box.bottom > window.innerHeight)) pad.scrollIntoView({behavior: "smooth", block: "start"});
-}"""
 
 
 def example_drawings() -> list[tuple[int, str]]:
@@ -115,67 +109,12 @@ def read_upload(classifier: Classifier, file: Any, model: Any, language: str = "
         raise gr.Error(reading_error(error, language)) from error
 
 
-def label_drawing(
-    classifier: Classifier, wall: ClassWall, pad_value: Any, digit: Any, session: str, language: str = "en"
-) -> tuple[bool, str]:
-    """Put the pad's drawing on the class wall as the digit the student meant: (sent, message).
-
-    Both values come from the browser: the drawing is read only as a bounded data URL, the same
-    way as for the answer, and the digit must be 0-9. Refusals (no drawing, a page sending too
-    fast, a picture with no digit) say why in the viewer's language.
-    """
-    try:
-        digit = check_digit(digit)
-        if not pad_value:
-            return False, say("wall_draw_first", language)
-        entry = wall.add_drawing(classifier, pad_value, digit, session)
-    except WallError as error:
-        key = "wall_too_fast" if error.reason == "rate" else "wall_bad_digit"
-        return False, say(key, language, **error.details)
-    except EmptyDrawingError:
-        return False, say("wall_draw_first", language)
-    except DrawingError as error:
-        return False, reading_error(error, language)
-    return True, say("wall_sent", language, digit=entry.label, **entry.answers)
-
-
-def build_meant_row(classifier: Classifier, wall: ClassWall, i18n: gr.I18n, pad: gr.HTML) -> None:
-    """ "What I meant": the digits 0-9 as one row of big choices (one gr.Radio, so one component
-    in every visitor's session, not ten buttons); a tap sends the drawing, labelled, to the class
-    wall, and the row is cleared for the next tap."""
-    meant = gr.Radio(
-        [str(d) for d in range(10)],
-        value=None,
-        label=i18n("meant_label"),
-        info=i18n("meant_info"),
-        elem_id="meant",
-    )
-    status = gr.Markdown(elem_id="meant-status")
-
-    def send(pad_value: Any, digit: Any, request: gr.Request):
-        sent, message = label_drawing(
-            classifier, wall, pad_value, digit, getattr(request, "session_hash", None) or "", viewer_language(request)
-        )
-        # A drawing on the wall leaves the pad blank for the next one.
-        return ("" if sent else gr.skip()), message, None
-
-    # What the client sends as the digit is checked by label_drawing (0-9), so that a wrong one
-    # gets the app's own message in the viewer's language rather than Gradio's list of choices.
-    # On a phone the row sits below the pad: after a tap the pad comes back into view, to draw
-    # the next digit (in the browser, no request).
-    meant.input(
-        send,
-        inputs=[pad, meant],
-        outputs=[pad, status, meant],
-        preprocess=False,
-        show_progress="hidden",
-        api_visibility="private",
-    ).then(None, js=SHOW_PAD, api_visibility="private")
-
-
-def build(classifier: Classifier, i18n: gr.I18n, wall: ClassWall | None = None) -> gr.HTML:
-    """The page's layout and events, inside the open gr.Blocks; returns its pad. With ``wall``,
-    the "what I meant" row that sends a labelled drawing to it."""
+def build(
+    classifier: Classifier, i18n: gr.I18n, store: ClassStore | None = None, page: gr.Blocks | None = None
+) -> gr.HTML:
+    """The page's layout and events, inside the open gr.Blocks ``page``; returns its pad. With
+    ``store``, the class code and the "what I meant" row that sends a labelled drawing to the
+    class's wall."""
     gr.Markdown(i18n("title"))
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
@@ -212,8 +151,8 @@ def build(classifier: Classifier, i18n: gr.I18n, wall: ClassWall | None = None) 
         # On a phone the columns stack: the answer comes right under the drawing.
         with gr.Column(scale=1, min_width=300):
             answer = results.answer("result")
-            if wall is not None:  # right under the answer: draw, see the answer, say what you meant
-                build_meant_row(classifier, wall, i18n, pad)
+            if store is not None:  # right under the answer: draw, see the answer, say what you meant
+                meant_row.build(classifier, store, i18n, pad, page)
             chart = results.probability_chart(i18n("chart_label"), "chart")
             seen = gr.HTML(
                 results.seen_html(None), label=i18n("seen_label"), show_label=True, container=True, elem_id="seen"

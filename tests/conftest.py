@@ -17,6 +17,7 @@ import torch
 from PIL import Image, ImageDraw
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from mnist_models.classes.store import ClassStore
 from mnist_models.datasets.mnist import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
 from mnist_models.datasets.omniglot import OMNIGLOT_DIR_ENV, find_omniglot_file, load_omniglot
 from mnist_models.datasets.pendigits import PENDIGITS_DIR_ENV, find_pen_file, load_pendigits, validation_set
@@ -91,6 +92,18 @@ def omniglot_data():
 def pen_validation(pen_data):
     """The fixed validation set: writers 25-30 drawn on the pad, preprocessed as the app does."""
     return validation_set(pen_data)
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A server's classes, kept in a folder of the test's own."""
+    return ClassStore(tmp_path / "classes")
+
+
+def teacher_key(room) -> dict:
+    """A new class in ``room``'s store, and the key its teacher's browser would keep."""
+    school_class, secret = room.store.start_class()
+    return {"code": school_class.code, "secret": secret}
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,9 @@ def live_app(command: list[str] | None = None, env_extra: dict | None = None) ->
     free port until its /config answers; yield its URL and process; stop it afterwards."""
     port = free_port()
     command = command or [sys.executable, "-m", "demo", "--host", "127.0.0.1", "--port", str(port)]
+    classes = tempfile.TemporaryDirectory(prefix="live-app-classes-", ignore_cleanup_errors=True)
     env = {
+        "MNIST_CLASSES_DIR": classes.name,  # the server's classes in a folder of its own
         **os.environ,
         "GRADIO_ANALYTICS_ENABLED": "False",
         "MNIST_DEVICE": "cpu",
@@ -76,6 +78,7 @@ def live_app(command: list[str] | None = None, env_extra: dict | None = None) ->
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            classes.cleanup()
 
 
 @contextmanager
@@ -152,15 +155,17 @@ class GradioHTTP:
             return event, (payload or {}).get("error") if isinstance(payload, dict) else payload
         return event, payload
 
-    def open_page(self, page: str, session: str) -> dict:
-        """Open a page as a browser does: run its load events for ``session``, and return the
-        page's config with what they rendered (``gr.render``: components and events made for that
-        session alone) added to its components and dependencies."""
+    def open_page(self, page: str, session: str, stored: object = None) -> dict:
+        """Open a page as a browser does: run its load events for ``session`` (with ``stored``,
+        what the browser's storage holds, for each input they read), and return the page's config
+        with what they rendered (``gr.render``: components and events made for that session alone)
+        added to its components and dependencies."""
         config = self.config()
         own = set(config["page"][page]["dependencies"])
         loads = [d for d in config["dependencies"] if d["id"] in own and [0, "load"] in d["targets"]]
         for dependency in loads:
-            rendered = self.event(dependency["id"], [], 0, session)["output"].get("render_config") or {}
+            data = [stored] * len(dependency["inputs"])
+            rendered = self.event(dependency["id"], data, 0, session)["output"].get("render_config") or {}
             config["components"] += rendered.get("components", [])
             config["dependencies"] += rendered.get("dependencies", [])
         return config
@@ -169,7 +174,13 @@ class GradioHTTP:
         return self.call("classify", [file_data(self.upload(png)), model])
 
     def event(
-        self, fn_index: int, data: list, trigger_id: int | None = None, session: str = "test-client", queue: bool = True
+        self,
+        fn_index: int,
+        data: list,
+        trigger_id: int | None = None,
+        session: str = "test-client",
+        queue: bool = True,
+        headers: dict | None = None,
     ) -> dict:
         """Run one event as the page does (queue/join, then the session's message stream) and
         return its process_completed message; queue=False events go through /run/predict."""
@@ -183,7 +194,7 @@ class GradioHTTP:
         if not queue:
             response = self.http.post("/run/predict", json=body)
             return {"msg": "process_completed", "success": response.status_code == 200, "output": response.json()}
-        response = self.http.post("/queue/join", json=body)
+        response = self.http.post("/queue/join", json=body, headers=headers)
         if response.status_code != 200:
             return {"msg": "process_completed", "success": False, "output": {"error": response.text}}
         event_id = response.json()["event_id"]
@@ -210,6 +221,18 @@ def event_of(config: dict, elem_id: str, event: str | None = None) -> dict:
             if target in ids and event in (None, name):
                 return {**dependency, "trigger": target}
     raise LookupError(f"no {event or ''} event of a component with elem_id {elem_id!r}")
+
+
+def start_class(http: GradioHTTP, session: str) -> dict:
+    """Start a class from the classroom page as a teacher does (its "Start a class" button, in the
+    session of a page opened with no class); the teacher key the browser then keeps."""
+    config = http.open_page("classroom", session)
+    start = event_of(config, "class-start", "click")
+    completed = http.event(start["id"], [""], start["trigger"], session)
+    key, message = completed["output"]["data"]
+    if not isinstance(key, dict) or "code" not in key:
+        raise RuntimeError(f"no class was started: {message}")
+    return key
 
 
 def file_data(path: str) -> dict:

@@ -11,7 +11,7 @@ import pytest
 from mnist_models.datasets.nondigits import load_stroke_drawings
 from mnist_models.datasets.omniglot import VALIDATION_ALPHABETS
 from mnist_models.datasets.pendigits import TUNING_WRITERS, VALIDATION_WRITERS
-from mnist_models.evaluation.evaluate import (
+from mnist_models.evaluation.metrics import (
     DIGIT_LIKE_SET,
     evaluate_model,
     nondigit_sets,
@@ -21,7 +21,7 @@ from mnist_models.evaluation.evaluate import (
     verdict_metrics,
 )
 from mnist_models.models.checkpoints import load_metrics, load_model
-from mnist_models.training.train import FIT_WRITERS
+from mnist_models.training.recipes import FIT_WRITERS
 
 # name: (MNIST test accuracy, validation writers' pen digits drawn on the pad, MNIST test digits
 # redrawn as canvas pictures).

@@ -104,7 +104,7 @@ def test_both_pages_answer_with_or_without_a_trailing_slash(app_url):
         assert http.get(app_url + "docs").status_code == 404  # no FastAPI docs pages
 
 
-def test_a_students_session_carries_the_drawing_page_alone(classifier):
+def test_a_students_session_carries_the_drawing_page_alone(classifier, store):
     """Gradio copies the config of every component of the Blocks into each new session: the
     classroom's are made for each classroom page as it opens (gr.render), so a session made by
     the drawing page holds the drawing page's components and the classroom's empty frame."""
@@ -113,7 +113,7 @@ def test_a_students_session_carries_the_drawing_page_alone(classifier):
     from demo.app import build_demo
     from demo.language import translations
 
-    demo = build_demo(classifier, translations(classifier.metrics, "CPU"))
+    demo = build_demo(classifier, translations(classifier.metrics, "CPU"), store)
     home, classroom = demo.config["page"][""]["components"], demo.config["page"]["classroom"]["components"]
     copied = SessionState(demo).config_values
     assert set(home) <= set(copied) and len(copied) <= len(home) + 5
@@ -170,20 +170,20 @@ def test_the_api_says_a_smiley_is_not_a_digit(app_url):
         assert len(label["confidences"]) == 10
 
 
-def test_the_queue_rebuilds_gradios_analytics_summary_only_every_thousandth_event(classifier):
+def test_the_queue_rebuilds_gradios_analytics_summary_only_every_thousandth_event(classifier, store):
     """Gradio's queue rebuilds a pandas summary of its last 10,000 events after each event unless
     told otherwise, and reads the setting when the queue is made: the app's queue must be made
     with it (a server that set it later paid the summary on every drawing)."""
     from demo.app import build_demo
     from demo.language import translations
 
-    demo = build_demo(classifier, translations(classifier.metrics, "CPU"))
+    demo = build_demo(classifier, translations(classifier.metrics, "CPU"), store)
     assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == 1000  # Gradio's own spelling
 
 
-def test_the_queue_refuses_events_past_its_size_instead_of_growing(classifier):
+def test_the_queue_refuses_events_past_its_size_instead_of_growing(classifier, store):
     from demo.app import QUEUE_MAX_SIZE, build_demo
     from demo.language import translations
 
-    demo = build_demo(classifier, translations(classifier.metrics, "CPU"))
+    demo = build_demo(classifier, translations(classifier.metrics, "CPU"), store)
     assert demo._queue.max_size == QUEUE_MAX_SIZE > 0

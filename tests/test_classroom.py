@@ -5,23 +5,28 @@ and without any MNIST."""
 from __future__ import annotations
 
 import re
-import string
 import threading
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from demo import language
-from demo.classroom import cards, compare, digit_or_not, explorer, fine_tune, inside_mlp, inside_softmax, train, wall
+from demo.classroom import (
+    cards,
+    compare,
+    digit_or_not,
+    explorer,
+    inside_mlp,
+    inside_softmax,
+    live_training,
+)
 from demo.classroom.room import Classroom, LazyMNIST
 from mnist_models.datasets import mnist as data
 from mnist_models.models import explain
 from mnist_models.reading.classifier import Prediction
 from mnist_models.reading.preprocess import preprocess
 from mnist_models.training.live import TrainingBusyError, is_busy, train_live, training_slot
-from tests.conftest import draw_digit, pad_value, write_split
+from tests.conftest import draw_digit, pad_value, teacher_key, write_split
 
 TRAIN_COUNT, TEST_COUNT = 300, 120
 
@@ -40,20 +45,20 @@ SPLIT_FILES_ORIGINAL = dict(data.SPLIT_FILES)
 
 
 @pytest.fixture
-def room(classifier, tiny_mnist):
-    return Classroom(classifier, LazyMNIST(tiny_mnist, download=False))
+def room(store, classifier, tiny_mnist):
+    return Classroom(classifier, store, LazyMNIST(tiny_mnist, download=False))
 
 
 @pytest.fixture
-def empty_room(classifier, tmp_path):
-    return Classroom(classifier, LazyMNIST(tmp_path / "nothing here", download=False))
+def empty_room(store, classifier, tmp_path):
+    return Classroom(classifier, store, LazyMNIST(tmp_path / "nothing here", download=False))
 
 
 # Compare and the two Inside tabs, on a drawing ----------------------------------------------------
 
 
-def test_compare_shows_both_models_and_says_when_they_agree(classifier):
-    room = Classroom(classifier)
+def test_compare_shows_both_models_and_says_when_they_agree(store, classifier):
+    room = Classroom(classifier, store)
     softmax, mlp, verdict = compare.show(room, pad_value(draw_digit(7)))
     for chart in (softmax, mlp):
         assert chart["digit"].tolist() == [str(d) for d in range(10)]
@@ -63,7 +68,7 @@ def test_compare_shows_both_models_and_says_when_they_agree(classifier):
     assert "두 모델 모두 **7**" in compare.show(room, pad_value(draw_digit(7)), "ko")[2]
 
 
-def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
+def test_compare_says_when_the_models_disagree(store, classifier, monkeypatch):
     answers = {"softmax": 3, "mlp": 8}
 
     def read(picture, names=("softmax", "mlp"), source="pad"):
@@ -75,7 +80,7 @@ def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
             predictions[name] = Prediction(answers[name], probabilities.tolist(), name, "CPU", image)
         return predictions
 
-    room = Classroom(classifier)
+    room = Classroom(classifier, store)
     monkeypatch.setattr(room.classifier, "read", read)
     softmax, mlp, verdict = compare.show(room, pad_value(draw_digit(7)))
     assert "disagree" in verdict and "**3**" in verdict and "**8**" in verdict
@@ -84,10 +89,12 @@ def test_compare_says_when_the_models_disagree(classifier, monkeypatch):
     assert mlp.loc[mlp["kind"] == "prediction", "digit"].tolist() == ["8"]
 
 
-def test_compare_says_each_models_verdict_when_one_does_not_take_the_drawing_for_a_digit(classifier, monkeypatch):
+def test_compare_says_each_models_verdict_when_one_does_not_take_the_drawing_for_a_digit(
+    store, classifier, monkeypatch
+):
     import dataclasses
 
-    room = Classroom(classifier)
+    room = Classroom(classifier, store)
     read = room.classifier.read
 
     def doubtful_mlp(picture, names=("softmax", "mlp"), source="pad"):
@@ -104,8 +111,8 @@ def test_compare_says_each_models_verdict_when_one_does_not_take_the_drawing_for
 @pytest.mark.parametrize(
     "pad", [None, "", pad_value(Image.new("RGBA", (280, 280), (0, 0, 0, 0)))], ids=["none", "empty", "blank"]
 )
-def test_tabs_ask_for_a_drawing_when_the_canvas_is_empty(classifier, pad):
-    room = Classroom(classifier)
+def test_tabs_ask_for_a_drawing_when_the_canvas_is_empty(store, classifier, pad):
+    room = Classroom(classifier, store)
     softmax, _mlp, verdict = compare.show(room, pad)
     assert softmax["probability"].sum() == 0 and "Draw a digit" in verdict
     templates, contributions, text, other = inside_softmax.show(room, pad, 3)
@@ -115,8 +122,8 @@ def test_tabs_ask_for_a_drawing_when_the_canvas_is_empty(classifier, pad):
     assert "그려 주세요" in inside_mlp.show(room, pad, "ko")[2]
 
 
-def test_inside_softmax_shows_the_scores_of_the_answer_and_the_chosen_digit(classifier):
-    room = Classroom(classifier)
+def test_inside_softmax_shows_the_scores_of_the_answer_and_the_chosen_digit(store, classifier):
+    room = Classroom(classifier, store)
     templates, contributions, text, other = inside_softmax.show(room, pad_value(draw_digit(7)), 2)
     assert templates.shape[2] == 3 and contributions.shape[2] == 3 and other == 2
     model = classifier.model("softmax")
@@ -124,20 +131,20 @@ def test_inside_softmax_shows_the_scores_of_the_answer_and_the_chosen_digit(clas
     assert f"Score for **7**: {scores[7]:.2f}" in text and f"score for **2**: {scores[2]:.2f}" in text
 
 
-def test_inside_softmax_picks_a_digit_to_compare_with_when_none_is_chosen(classifier):
-    *_, text, other = inside_softmax.show(Classroom(classifier), pad_value(draw_digit(7)), None)
+def test_inside_softmax_picks_a_digit_to_compare_with_when_none_is_chosen(store, classifier):
+    *_, text, other = inside_softmax.show(Classroom(classifier, store), pad_value(draw_digit(7)), None)
     assert other != 7 and f"score for **{other}**" in text
 
 
-def test_inside_mlp_names_its_answer(classifier):
-    occlusion, activations, text = inside_mlp.show(Classroom(classifier), pad_value(draw_digit(0)))
+def test_inside_mlp_names_its_answer(store, classifier):
+    occlusion, activations, text = inside_mlp.show(Classroom(classifier, store), pad_value(draw_digit(0)))
     assert occlusion.shape[2] == 3 and activations.shape[2] == 3
     units = sum(classifier.model("mlp").hidden_sizes)
     assert "The MLP says **0**" in text and f"of {units} hidden units" in text
 
 
-def test_model_cards_come_from_the_shipped_metrics_without_data(classifier):
-    room = Classroom(classifier)
+def test_model_cards_come_from_the_shipped_metrics_without_data(store, classifier):
+    room = Classroom(classifier, store)
     facts = cards.facts(room, "softmax")
     metrics = classifier.metrics["softmax"]
     assert facts["parameters"] == f"{metrics['parameters']:,}" == "7,850"
@@ -181,16 +188,19 @@ def test_without_mnist_the_explorer_and_training_explain_how_to_enable_them(empt
     assert image is None and "MNIST_DATA_DIR" in text and "nothing here" in text
     items, text = explorer.mistakes(empty_room, "mlp", -1, -1)
     assert items == [] and "MNIST_DATA_DIR" in text
-    frames = list(train.run(empty_room, "softmax", 1, 5_000, None, "teacher"))
+    frames = list(live_training.run(empty_room, "softmax", 1, 5_000, teacher_key(empty_room), "teacher"))
     assert "MNIST_DATA_DIR" in frames[-1][0] and "데이터" not in frames[-1][0]
-    assert "데이터 세트가 없어서" in list(train.run(empty_room, "softmax", 1, 5_000, None, "teacher", "ko"))[-1][0]
+    assert (
+        "데이터 세트가 없어서"
+        in list(live_training.run(empty_room, "softmax", 1, 5_000, teacher_key(empty_room), "teacher", "ko"))[-1][0]
+    )
     assert not is_busy()
 
 
-def test_files_added_later_are_found_without_a_restart(classifier, tmp_path, monkeypatch):
+def test_files_added_later_are_found_without_a_restart(store, classifier, tmp_path, monkeypatch):
     attempts = []
     monkeypatch.setattr(data, "_download", lambda root: attempts.append(root) or 1 / 0)  # offline
-    room = Classroom(classifier, LazyMNIST(tmp_path, download=True))
+    room = Classroom(classifier, store, LazyMNIST(tmp_path, download=True))
     assert explorer.random_digit(room)[0] is None and explorer.random_digit(room)[0] is None
     assert len(attempts) == 1  # a failed download is not retried on every visit
     monkeypatch.setitem(data.SPLIT_FILES, "test", (*SPLIT_FILES_ORIGINAL["test"][:2], TEST_COUNT))
@@ -219,39 +229,41 @@ def test_live_training_streams_curves_and_weights_then_finishes(tiny_mnist, mode
 
 def test_live_training_never_touches_the_shipped_models(room):
     before = room.classifier.model("softmax").linear.weight.detach().clone()
-    list(train.run(room, "softmax", 1, 5_000, None, "teacher"))
+    list(live_training.run(room, "softmax", 1, 5_000, teacher_key(room), "teacher"))
     assert np.array_equal(before.numpy(), room.classifier.model("softmax").linear.weight.detach().numpy())
 
 
 def test_a_second_training_is_told_the_server_is_busy(room, tiny_mnist):
-    running = train.run(room, "softmax", 1, 5_000, None, "teacher")
+    running = live_training.run(room, "softmax", 1, 5_000, teacher_key(room), "teacher")
     next(running)  # reading the files
     next(running)  # untrained: it holds the one training slot
     try:
         with pytest.raises(TrainingBusyError), training_slot():
             pass
-        frames = list(train.run(room, "softmax", 1, 5_000, None, "other"))
+        frames = list(live_training.run(room, "softmax", 1, 5_000, teacher_key(room), "other"))
         assert "Someone else is training" in frames[-1][0]
-        assert "다른 사람이" in list(train.run(room, "softmax", 1, 5_000, None, "other", "ko"))[-1][0]
+        assert (
+            "다른 사람이" in list(live_training.run(room, "softmax", 1, 5_000, teacher_key(room), "other", "ko"))[-1][0]
+        )
     finally:
         running.close()  # what Gradio does when the page goes away
     assert not is_busy()
-    assert "Done" in list(train.run(room, "softmax", 1, 5_000, None, "teacher"))[-1][0]
+    assert "Done" in list(live_training.run(room, "softmax", 1, 5_000, teacher_key(room), "teacher"))[-1][0]
 
 
 def test_stop_ends_the_training_after_the_current_batch(room):
-    assert "No training of yours" in train.stop_training(room, "teacher")
-    frames = train.run(room, "softmax", 5, 60_000, None, "teacher")
+    assert "No training of yours" in live_training.stop_training(room, "teacher")
+    frames = live_training.run(room, "softmax", 5, 60_000, teacher_key(room), "teacher")
     next(frames)  # reading the files
     next(frames)  # untrained
-    assert "No training of yours" in train.stop_training(room, "student")  # not theirs to stop
-    assert "Stopping" in train.stop_training(room, "teacher")
+    assert "No training of yours" in live_training.stop_training(room, "student")  # not theirs to stop
+    assert "Stopping" in live_training.stop_training(room, "teacher")
     rest = list(frames)
     assert "Stopped after" in rest[-1][0] and len(rest) == 1
-    assert "No training of yours" in train.stop_training(room, "teacher") and not is_busy()
+    assert "No training of yours" in live_training.stop_training(room, "teacher") and not is_busy()
 
 
-def test_a_live_training_ends_at_its_time_limit_whatever_was_asked(classifier, tiny_mnist, tmp_path):
+def test_a_live_training_ends_at_its_time_limit_whatever_was_asked(store, classifier, tiny_mnist, tmp_path):
     train_split, test = (
         data.load_split("train", tiny_mnist, download=False),
         data.load_split("test", tiny_mnist, download=False),
@@ -259,19 +271,28 @@ def test_a_live_training_ends_at_its_time_limit_whatever_was_asked(classifier, t
     snapshots = list(train_live(train_split, test, "mlp", epochs=5, subset=None, max_seconds=0.0))
     assert snapshots[-1].state == "time_up" and snapshots[-1].images_seen == 0
     assert not is_busy()
-    room = Classroom(classifier, LazyMNIST(tiny_mnist, download=False), training_seconds=0.0)
-    assert "Stopped at the time limit" in list(train.run(room, "softmax", 5, 60_000, None, "teacher"))[-1][0]
-    assert "시간 제한에 멈춤" in list(train.run(room, "softmax", 5, 60_000, None, "teacher", "ko"))[-1][0]
+    room = Classroom(classifier, store, LazyMNIST(tiny_mnist, download=False), training_seconds=0.0)
+    assert (
+        "Stopped at the time limit"
+        in list(live_training.run(room, "softmax", 5, 60_000, teacher_key(room), "teacher"))[-1][0]
+    )
+    assert (
+        "시간 제한에 멈춤"
+        in list(live_training.run(room, "softmax", 5, 60_000, teacher_key(room), "teacher", "ko"))[-1][0]
+    )
 
 
 def test_stop_stops_the_training_even_after_a_second_start_from_the_same_page(room):
-    first = train.run(room, "softmax", 5, 60_000, None, "teacher")
+    first = live_training.run(room, "softmax", 5, 60_000, teacher_key(room), "teacher")
     next(first)  # reading the files
     next(first)  # untrained: it holds the training slot
-    assert "Someone else is training" in list(train.run(room, "softmax", 1, 5_000, None, "teacher"))[-1][0]
-    assert "Stopping" in train.stop_training(room, "teacher")
+    assert (
+        "Someone else is training"
+        in list(live_training.run(room, "softmax", 1, 5_000, teacher_key(room), "teacher"))[-1][0]
+    )
+    assert "Stopping" in live_training.stop_training(room, "teacher")
     assert "Stopped after" in list(first)[-1][0]
-    assert not is_busy() and "No training of yours" in train.stop_training(room, "teacher")
+    assert not is_busy() and "No training of yours" in live_training.stop_training(room, "teacher")
 
 
 def test_stop_event_in_the_library(tiny_mnist):
@@ -287,69 +308,14 @@ def test_stop_event_in_the_library(tiny_mnist):
     assert rest[-1].state == "stopped" and rest[-1].images_seen == 0
 
 
-# Words --------------------------------------------------------------------------------------------
-
-
-def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
-
-def test_every_language_has_every_label_and_message():
-    english = language.LOCALES["en"]
-    assert set(language.LOCALES) >= {"en", "ko"}
-    for name, locale in language.LOCALES.items():
-        assert set(locale) == set(english), name
-        for part, table in locale.items():
-            assert set(table) == set(english[part]), (name, part)
-            for key, text in table.items():
-                assert text.strip(), (name, part, key)
-                if part != "errors":  # an error's words may leave out some of its figures
-                    assert _fields(text) == _fields(english[part][key]), (name, part, key)
-
-
-def test_a_viewer_gets_the_language_their_browser_asks_for_first():
-    def request(header):
-        return SimpleNamespace(headers={"accept-language": header})
-
-    assert language.viewer_language(request("ko-KR,ko;q=0.9,en-US;q=0.8")) == "ko"
-    assert language.viewer_language(request("en-US,en;q=0.9,ko;q=0.8")) == "en"
-    assert language.viewer_language(request("fr-FR,ko;q=0.9")) == "en"  # no French file
-    for nobody in (None, request(""), SimpleNamespace(headers=None)):
-        assert language.viewer_language(nobody) == "en"
-
-
-def test_every_label_is_one_whole_translatable_string():
-    # Gradio translates a component string only when it is exactly one i18n key, and the app fills
-    # in its figures with str.format: a stray brace in a label would break the whole app.
-    metrics = {name: {"test_accuracy": 0.9, "pen_accuracy": 0.8} for name in ("softmax", "mlp")}
-    metrics["mlp"]["config"] = {"hidden_sizes": [256, 128]}
-    language.translations(metrics, "CPU")
-    for locale in language.LOCALES.values():
-        for key, text in locale["page"].items():
-            assert _fields(text) <= {"softmax", "mlp", "softmax_pen", "mlp_pen", "mlp_layers", "device", "zerogpu"}, key
-            assert "__i18n__" not in text
-
-
-def test_why_a_picture_was_not_read_is_said_in_the_viewers_language():
-    from mnist_models.reading.preprocess import DrawingError, decode_data_url
-
-    with pytest.raises(DrawingError) as error:
-        decode_data_url("/etc/passwd")
-    assert error.value.reason == "not_a_picture"
-    assert "did not arrive as a PNG" in language.reading_error(error.value, "en")
-    assert "PNG, JPEG, WebP로 도착하지" in language.reading_error(error.value, "ko")
-    odd = DrawingError("A message of the library's own.", "a reason no locale names")
-    assert language.reading_error(odd, "en") == language.LOCALES["en"]["errors"]["unreadable"]
-
-
-def test_a_new_stroke_recomputes_only_the_tab_on_screen(classifier):
+def test_a_new_stroke_recomputes_only_the_tab_on_screen(classifier, store):
     import gradio as gr
 
     from demo.classroom import build_content
     from demo.classroom.room import Classroom as Room
 
     with gr.Blocks() as page:
-        context = build_content(Room(classifier))
+        context = build_content(Room(classifier, store))
     pad_change = next(d for d in page.fns.values() if d.targets == [(context.pad._id, "change")])
     followers = {f.tab: f for f in context.followers}
     assert set(followers) == {"compare", "softmax", "mlp"}
@@ -369,149 +335,10 @@ def test_a_new_stroke_recomputes_only_the_tab_on_screen(classifier):
     assert "**7**" in verdict and softmax_chart["kind"].tolist().count("prediction") == 1
 
 
-# The class wall -----------------------------------------------------------------------------------
-
-
-def wall_with(classifier, drawings: list[tuple[int, int]]):
-    """A wall holding drawn digits (digit drawn, digit meant), each from its own page."""
-    from mnist_models.classes.store import ClassWall
-
-    wall = ClassWall()
-    for n, (drawn, meant) in enumerate(drawings):
-        wall.add_drawing(classifier, pad_value(draw_digit(drawn)), meant, f"page-{n}")
-    return wall
-
-
-def test_the_wall_shows_each_drawing_with_its_label_and_both_answers(classifier):
-    room = Classroom(classifier, wall=wall_with(classifier, [(7, 7), (1, 1), (0, 6)]))
-    grid, figures, version = wall.view(room, -1, "all")
-    assert version == room.wall.version == 3
-    assert grid.count('class="wall-card') == 3 and 'data-count="3"' in grid
-    assert grid.index('data-label="6"') < grid.index('data-label="7"')  # newest first
-    assert grid.count('class="wall-card missed"') == 1 and "Softmax 0 ✗" in grid
-    assert grid.count("data:image/png;base64,") == 3
-    assert "<b>3</b> drawings" in figures and "66.7%" in figures  # 2 of 3 right for both models
-    assert "on the MNIST test set" in figures and f"{classifier.metrics['mlp']['test_accuracy']:.1%}" in figures
-    assert figures.count('class="confusion-table"') == 2
-    only_sixes, _, _ = wall.view(room, 6, "all")
-    assert only_sixes.count('class="wall-card') == 1
-    missed, _, _ = wall.view(room, "-1", "mlp")
-    assert missed.count('class="wall-card') == 1 and 'data-label="6"' in missed
-    korean, figures, _ = wall.view(room, -1, "all", "ko")
-    assert "학급 그림 정확도" in figures and "소프트맥스 0 ✗" in korean
-
-
-@pytest.mark.parametrize("digit, missed", [(None, None), ("x" * 100_000, []), (11, "cnn"), ({}, {"a": 1}), (True, 7)])
-def test_hostile_filters_show_the_whole_wall(classifier, digit, missed):
-    room = Classroom(classifier, wall=wall_with(classifier, [(7, 7), (1, 1)]))
-    grid, _, _ = wall.view(room, digit, missed)
-    assert grid.count('class="wall-card') == 2
-
-
-def test_the_timer_redraws_only_when_the_wall_moved(classifier):
-    room = Classroom(classifier, wall=wall_with(classifier, [(7, 7)]))
-    skipped = lambda value: isinstance(value, dict) and value.get("__type__") == "update" and len(value) == 1
-    grid, _, version = wall.tick(room, -1, -1, "all")
-    assert "wall-card" in grid
-    assert all(skipped(value) for value in wall.tick(room, version, -1, "all"))
-    for hostile in (None, "1", True, 1e9, [version]):
-        assert not skipped(wall.tick(room, hostile, -1, "all")[0])
-    room.wall.add_drawing(classifier, pad_value(draw_digit(1)), 1, "another page")
-    grid, _, newer = wall.tick(room, version, -1, "all")
-    assert newer == version + 1 and grid.count('class="wall-card') == 2
-
-
-def test_teacher_controls_need_the_password_when_one_is_set(classifier, tmp_path):
-    import zipfile
-
-    room = Classroom(
-        classifier,
-        LazyMNIST(tmp_path, download=False),
-        wall=wall_with(classifier, [(7, 7), (1, 1)]),
-        teacher_password="s3cret",
-    )
-    for wrong in (None, "", "S3CRET", "s3cret ", 7, ["s3cret"], {"password": "s3cret"}, "x" * 1_000_000):
-        assert wall.clear(room, wrong) == "Wrong or missing teacher password."
-        assert wall.export(room, wrong) == (None, "Wrong or missing teacher password.")
-        assert list(fine_tune.run(room, wrong, "mlp")) == ["Wrong or missing teacher password."]
-        assert fine_tune.reset(room, wrong) == "Wrong or missing teacher password."
-        frames = list(train.run(room, "softmax", 1, 5_000, wrong, "teacher"))
-        assert frames == [("Wrong or missing teacher password.", None, None)]
-    assert "교사 비밀번호" in wall.clear(room, "nope", "ko")
-    assert len(room.wall) == 2
-    path, message = wall.export(room, "s3cret")
-    assert message == "2 drawings in the ZIP."
-    with zipfile.ZipFile(path) as archive:
-        assert len(archive.namelist()) == 3
-    assert wall.clear(room, "s3cret") == "The wall is empty." and len(room.wall) == 0
-
-
-def test_without_a_password_anyone_may_use_the_controls(classifier):
-    room = Classroom(classifier, wall=wall_with(classifier, [(7, 7)]))
-    assert room.teacher_ok(None) and room.teacher_ok("anything")
-    assert wall.clear(room, None) == "The wall is empty."
-
-
-def test_fine_tuning_a_copy_from_the_wall_tab(classifier, tmp_path):
-    from mnist_models.training.fine_tuning import MIN_DRAWINGS
-
-    room = Classroom(classifier, LazyMNIST(tmp_path, download=False), wall=wall_with(classifier, [(7, 1), (1, 7)] * 3))
-    assert "at least 10" in list(fine_tune.run(room, None, "mlp"))[-1]
-    for n in range(MIN_DRAWINGS):
-        room.wall.add_drawing(classifier, pad_value(draw_digit((7, 1)[n % 2])), (1, 7)[n % 2], f"more-{n}")
-    frames = list(fine_tune.run(room, None, "softmax", "en"))
-    assert frames[0].startswith("Fine-tuning a copy of softmax regression")
-    final = frames[-1]
-    assert final.startswith("Copy of softmax regression: fine-tuned for") and "alone (no MNIST on this server)" in final
-    assert "held-back drawings: **" in final and room.tuned is not None and room.tuned.model == "softmax"
-    assert room.tuned.tuned is not classifier.model("softmax")
-    assert fine_tune.reset(room, None).startswith("The fine-tuned copy is gone") and room.tuned is None
-    assert fine_tune.reset(room, None) == "There is no fine-tuned copy."
-
-
-@pytest.mark.parametrize(
-    "headers, url",
-    [
-        ({"host": "10.0.0.5:7860"}, "http://10.0.0.5:7860/"),
-        ({"host": "class.example.org"}, "http://class.example.org/"),
-        (
-            {"host": "a:1", "x-forwarded-host": "mnist.example.org", "x-forwarded-proto": "https"},
-            "https://mnist.example.org/",
-        ),
-        ({"host": "a", "x-forwarded-host": "x.org, y.org", "x-forwarded-proto": "https, http"}, "https://x.org/"),
-        ({"host": "x.org", "x-forwarded-proto": "javascript"}, "http://x.org/"),
-        ({"host": 'evil.org/"><script>'}, None),
-        ({"host": "user@evil.org"}, None),
-        ({"host": "x.org:99999999"}, None),
-        ({"host": "-x.org"}, None),
-        ({"host": ""}, None),
-        ({}, None),
-    ],
-)
-def test_the_address_to_join_is_the_one_the_page_was_opened_at_if_it_is_a_plain_host(headers, url):
-    from demo.classroom.wall import student_url
-
-    assert student_url(SimpleNamespace(headers=headers)) == url
-
-
-def test_the_join_box_shows_the_address_and_a_qr_code_of_it():
-    import base64
-    import io
-
-    import zxingcpp
-
-    box = wall.join_html(SimpleNamespace(headers={"host": "192.168.1.20:7860"}))
-    assert ">http://192.168.1.20:7860/</a>" in box
-    data = re.search(r'src="data:image/png;base64,([^"]+)"', box).group(1)
-    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(data))))
-    assert code.text == "http://192.168.1.20:7860/"
-    assert "<img" not in wall.join_html(SimpleNamespace(headers={"host": "<script>"}))
-
-
-def test_digit_or_not_shows_each_models_histogram_with_its_threshold_when_the_weights_carry_one(classifier):
+def test_digit_or_not_shows_each_models_histogram_with_its_threshold_when_the_weights_carry_one(store, classifier):
     import copy
 
-    room = Classroom(classifier)
+    room = Classroom(classifier, store)
     for name in ("softmax", "mlp"):
         if "histogram" not in classifier.metrics[name].get("verdict", {}):
             shown, picture = digit_or_not.lesson(room, name)
@@ -526,6 +353,6 @@ def test_digit_or_not_shows_each_models_histogram_with_its_threshold_when_the_we
         "histogram": {"edges": edges, "digits": [0.0] * 19 + [1.0], "not_digits": [0.05] * 20},
     }
     fitted.metrics["mlp"]["calibration"] = {"ece_before": 0.04, "ece_after": 0.01}
-    shown, _ = digit_or_not.lesson(Classroom(fitted), "mlp", "ko")
+    shown, _ = digit_or_not.lesson(Classroom(fitted, store), "mlp", "ko")
     assert 'data-threshold="0.900"' in shown and shown.count("<rect") == 40 and 'class="threshold"' in shown
     assert "문턱값 0.90" in shown and "4.0%" in shown and "1.0%" in shown

@@ -8,6 +8,7 @@ import io
 import os
 import sys
 import threading
+import time
 import zipfile
 
 import numpy as np
@@ -17,7 +18,8 @@ from PIL import Image
 
 from demo.classroom import fine_tune as classroom_fine_tune
 from demo.classroom.room import Classroom, LazyMNIST
-from mnist_models.classes.store import ClassWall, WallError, check_digit
+from mnist_models.classes.archive import export_archive
+from mnist_models.classes.class_wall import ClassWall, Entry, WallError, check_digit
 from mnist_models.datasets.drawings import render_digit
 from mnist_models.reading.preprocess import DrawingError, EmptyDrawingError
 from mnist_models.training import live as live_training
@@ -39,8 +41,11 @@ def image(value: float = 0.5) -> np.ndarray:
     return np.full((28, 28), value, np.float32)
 
 
-def add(wall: ClassWall, label: int, softmax: int, mlp: int, session: str = "page") -> None:
-    wall.add(image(), b"png", label, {"softmax": softmax, "mlp": mlp}, session)
+def add(wall: ClassWall, label: object, softmax: int, mlp: int, session: str = "page") -> None:
+    """A drawing already read, as ``add_drawing`` puts it on the wall: checked, then admitted."""
+    label = check_digit(label)
+    wall.admit(session)
+    wall.put(Entry(0, image(), b"png", label, {"softmax": softmax, "mlp": mlp}, time.time(), wall.key(session)))
 
 
 @pytest.fixture
@@ -79,12 +84,14 @@ def test_a_picture_with_no_digit_is_refused(wall, classifier):
     assert len(wall) == 0
 
 
-def test_the_oldest_drawings_go_first_past_the_cap():
+def test_a_full_wall_takes_no_more_and_says_so():
     wall = ClassWall(capacity=5, rate_per_s=1000.0, burst=1000)
-    for n in range(8):
+    for n in range(5):
         add(wall, n, n, n)
-    assert [e.label for e in wall.entries()] == [3, 4, 5, 6, 7]
-    assert [e.number for e in wall.entries()] == [4, 5, 6, 7, 8]
+    with pytest.raises(WallError) as full:
+        add(wall, 5, 5, 5)
+    assert full.value.reason == "full" and full.value.details == {"limit": 5}
+    assert [e.number for e in wall.entries()] == [1, 2, 3, 4, 5]
 
 
 def test_each_page_is_held_to_its_rate_after_a_burst():
@@ -108,14 +115,31 @@ def test_each_page_is_held_to_its_rate_after_a_burst():
     assert len(wall) == 8
 
 
-def test_pages_that_were_quiet_long_enough_are_forgotten():
+def test_the_pages_a_client_makes_up_are_remembered_only_so_many():
     clock = Clock()
     wall = ClassWall(capacity=10, rate_per_s=1.0, burst=2, clock=clock)
-    for n in range(41):
-        add(wall, 1, 1, 1, f"page-{n}")
-    clock.now += 5.0
-    add(wall, 1, 1, 1, "one more")
-    assert len(wall._buckets) <= 4 * wall.capacity
+    for n in range(100):
+        wall.admit(f"page-{n}")
+    assert len(wall._pages) <= 4 * wall.capacity
+
+
+def test_one_address_is_held_to_a_class_rate_whatever_pages_it_invents():
+    clock = Clock()
+    wall = ClassWall(address_rate_per_s=3.2, address_burst=8, clock=clock)
+    sent = 0
+    for n in range(200):  # 200 made-up pages, 20 a second, for 10 s
+        try:
+            wall.admit(f"made-up-{n}", "203.0.113.7")
+            sent += 1
+        except WallError as refused:
+            assert refused.reason == "rate_network" and refused.details["seconds"] > 0
+        clock.now += 0.05
+    assert sent <= 40
+    # Meanwhile a class of 30 behind another router, each drawing once every 10 s, all get through.
+    for second in range(30):
+        for student in range(3):
+            wall.admit(f"student-{second % 10 * 3 + student}", "198.51.100.1")
+        clock.now += 1.0
 
 
 def test_adds_from_many_threads_all_count(wall):
@@ -170,17 +194,19 @@ def test_the_zip_holds_the_wall(wall, classifier):
         wall.add_drawing(classifier, pad_value(draw_digit(digit)), digit, "page")
     add(wall, 4, 9, 4)
     entries = wall.entries()
-    with zipfile.ZipFile(io.BytesIO(wall.export_zip())) as archive:
-        rows = list(csv.DictReader(io.StringIO(archive.read("labels.csv").decode())))
+    with zipfile.ZipFile(io.BytesIO(export_archive(entries))) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("drawings.csv").decode())))
         assert len(rows) == len(entries) == 4
-        assert sorted(archive.namelist()) == sorted(["labels.csv", *(row["file"] for row in rows)])
+        assert sorted(archive.namelist()) == sorted(["class.json", "drawings.csv", *(row["file"] for row in rows)])
         for row, entry in zip(rows, entries, strict=True):
-            assert (int(row["label"]), int(row["softmax"]), int(row["mlp"])) == (
+            assert (int(row["label"]), int(row["softmax_answer"]), int(row["mlp_answer"])) == (
                 entry.label,
                 entry.answers["softmax"],
                 entry.answers["mlp"],
             )
             assert row["time"].endswith("+00:00")
+            if entry.probabilities:
+                assert [float(x) for x in row["mlp_probabilities"].split()] == entry.probabilities["mlp"]
             picture = np.asarray(Image.open(io.BytesIO(archive.read(row["file"]))))
             assert picture.shape == (28, 28) and picture.dtype == np.uint8
             # White ink on black, as MNIST stores its digits: the 28x28 the models read.
@@ -229,17 +255,18 @@ def test_fine_tuning_mixes_in_mnist_when_there_is_some(classifier):
     assert result.mnist_before is not None and result.mnist_after is not None
 
 
-def test_fine_tuning_needs_enough_drawings_and_shares_one_slot_with_live_training(classifier, tmp_path):
+def test_fine_tuning_needs_enough_drawings_and_shares_one_slot_with_live_training(classifier, store, tmp_path):
     wall = swapped_wall(classifier, 9)
     with pytest.raises(WallError, match="at least 10"):
         fine_tune(classifier.model("mlp"), "mlp", wall.entries())
-    room = Classroom(classifier, LazyMNIST(tmp_path, download=False), wall=swapped_wall(classifier, 12))
+    room = Classroom(classifier, store, LazyMNIST(tmp_path, download=False))
+    school_class, secret = store.start_class(swapped_wall(classifier, 12).entries())
     with live_training.training_slot():  # a fine-tuning or a live training holds it
-        assert list(classroom_fine_tune.run(room, None, "mlp")) == [
+        assert list(classroom_fine_tune.run(room, {"code": school_class.code, "secret": secret}, "mlp")) == [
             "A fine-tuning is already running on this server. Try again when it has finished."
         ]
     assert not live_training.is_busy()
-    result = fine_tune(classifier.model("mlp"), "mlp", room.wall.entries(), max_steps=1, duty=1.0)
+    result = fine_tune(classifier.model("mlp"), "mlp", school_class.wall.entries(), max_steps=1, duty=1.0)
     assert result.steps == 1 and result.device == "CPU" and not live_training.is_busy()
 
 

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mnist_models.datasets.drawings import DIGIT_STROKES, drawn_digit_set, redraw_mnist, render_digit
+from mnist_models.datasets.drawings import DIGIT_STROKES, redraw_mnist, render_digit
+from tests.drawn_digits import drawn_digit_set
 
 CANVAS = 160  # small canvases keep the suite fast; the geometry is relative to the canvas
 

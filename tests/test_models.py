@@ -73,7 +73,7 @@ def test_corrupt_weights_are_refused_naming_the_file(tmp_path):
 
 
 def test_missing_weights_say_how_to_make_them(tmp_path):
-    with pytest.raises(WeightsError, match="mnist_models.training.train"):
+    with pytest.raises(WeightsError, match="mnist_models.training --model"):
         load_model("softmax", "cpu", tmp_path)
 
 

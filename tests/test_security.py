@@ -21,7 +21,7 @@ from PIL import Image
 
 from mnist_models.reading.preprocess import MAX_FILE_BYTES
 from tests.conftest import draw_digit, png_bytes
-from tests.live_app import ROOT, GradioHTTP, file_data, pad_event, running_app
+from tests.live_app import ROOT, GradioHTTP, file_data, pad_event, running_app, start_class
 
 pytestmark = pytest.mark.app
 
@@ -38,7 +38,12 @@ def uploads(tmp_path_factory) -> Path:
 def app(uploads):
     # A live training started by the sweep below ends at its time limit, which is the app's own
     # bound on what a caller can start (2 s here, so that the sweep's dozen trainings are quick).
-    with running_app(env_extra={"GRADIO_TEMP_DIR": str(uploads), "MNIST_TRAINING_SECONDS": "2"}) as url:
+    env = {
+        "GRADIO_TEMP_DIR": str(uploads),
+        "MNIST_TRAINING_SECONDS": "2",
+        "MNIST_CLASSES_DIR": str(uploads / "classes"),
+    }
+    with running_app(env_extra=env) as url:
         client = GradioHTTP(url, timeout_s=20)
         yield client
         client.close()
@@ -207,10 +212,15 @@ HOSTILE = [
 CONTROLS = [
     "sketch",
     "meant",
+    "class-code",
     "wall-digit",
     "wall-missed",
+    "wall-remove",
+    "wall-undo",
     "wall-clear",
     "wall-export",
+    "class-pause",
+    "class-resume",
     "fine-tune",
     "fine-tune-reset",
     "train-start",
@@ -224,7 +234,8 @@ def test_every_event_of_both_pages_survives_hostile_inputs(app, uploads):
     next drawing at once."""
     classroom = "hostile-classroom"  # the classroom's events exist in the session that opened it
     home = {c["id"] for c in app.config()["components"]}
-    config = app.open_page("classroom", classroom)
+    # Opened as its class's teacher: the class's controls are rendered for that page.
+    config = app.open_page("classroom", classroom, start_class(app, "hostile-teacher"))
     rendered = {c["id"] for c in config["components"]} - home
     assert set(config["page"]) == {"", "classroom"}
     targets = {target for dependency in config["dependencies"] for target, _ in dependency["targets"]}

@@ -11,9 +11,13 @@ import torch
 
 from mnist_models.datasets.mnist import MNISTSplit
 from mnist_models.models.checkpoints import build_model, load_model
-from mnist_models.training import train
+from mnist_models.training import __main__ as command
+from mnist_models.training.__main__ import main
 from mnist_models.training.augment import AUGMENTATIONS, augment_batch
-from mnist_models.training.train import RECIPES, Recipe, loss_fn, main, train_model, train_steps
+from mnist_models.training.loop import NOT_A_DIGIT, loss_fn, train_steps
+from mnist_models.training.recipes import MLP_ARCHITECTURES, PEN_RENDERINGS, RECIPES, Recipe
+from mnist_models.training.shipped import train_model
+from mnist_models.training.training_data import TrainingSet, training_set
 from tests.test_omniglot import ELL, ROOT, write_zip
 
 
@@ -103,7 +107,7 @@ def test_the_cli_writes_weights_metrics_and_curves_and_what_it_trained_on(
     tmp_path, monkeypatch, mnist_train, mnist_test
 ):
     monkeypatch.setattr(
-        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+        command, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
     )
     tiny_pen_file(tmp_path)
     tiny_omniglot_file(tmp_path)
@@ -130,7 +134,7 @@ def test_the_cli_writes_weights_metrics_and_curves_and_what_it_trained_on(
     assert set(metrics["pen_per_writer_accuracy"]) == {"27"}  # validation writers only
     pen = metrics["trained_on"]["pen"]
     assert pen["writers"] == list(range(1, 21)) and pen["digits"] == 10  # writer 22 fits the verdict
-    assert pen["images"] == 10 * train.PEN_RENDERINGS
+    assert pen["images"] == 10 * PEN_RENDERINGS
     assert metrics["trained_on"]["mnist_train"]["images"] == 2000
     nondigits = metrics["trained_on"]["nondigits"]
     assert nondigits["images"] == 2 * 2 + 20  # two training-alphabet drawings drawn twice, and the generated
@@ -162,7 +166,7 @@ def test_the_cli_chooses_recipes_on_tuning_writers_without_the_validation_writer
     tmp_path, monkeypatch, mnist_train, mnist_test
 ):
     monkeypatch.setattr(
-        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+        command, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
     )
     tiny_pen_file(tmp_path, writers=(3, 22, 27))
     argv = ["--model", "softmax", "--epochs", "1", "--tuning", "--mnist-weight", "2", "--pen-dir", str(tmp_path)]
@@ -177,7 +181,7 @@ def test_the_cli_chooses_recipes_on_tuning_writers_without_the_validation_writer
 @pytest.mark.mnist
 def test_the_cli_trains_on_mnist_alone_or_says_where_the_pen_digits_are(tmp_path, monkeypatch, mnist_train, mnist_test):
     monkeypatch.setattr(
-        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+        command, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
     )
     monkeypatch.delenv("PENDIGITS_DIR", raising=False)
     with pytest.raises(SystemExit) as stop:
@@ -192,7 +196,7 @@ def test_the_cli_trains_on_mnist_alone_or_says_where_the_pen_digits_are(tmp_path
 @pytest.mark.mnist
 def test_the_tutorial_recipe_trains_without_deskewing_for_the_lesson(tmp_path, monkeypatch, mnist_train, mnist_test):
     monkeypatch.setattr(
-        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+        command, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
     )
     argv = ["--model", "softmax", "--data", "mnist", "--optimizer", "sgd", "--lr", "0.1", "--loss", "cross_entropy"]
     main([*argv, "--epochs", "1", "--no-deskew", "--out-dir", str(tmp_path), "--no-progress"])
@@ -205,7 +209,7 @@ def test_the_tutorial_recipe_trains_without_deskewing_for_the_lesson(tmp_path, m
 @pytest.mark.parametrize("deskew", [True, False])
 def test_the_mlp_deskews_as_told_with_its_architecture(deskew, tmp_path, monkeypatch, mnist_train, mnist_test):
     monkeypatch.setattr(
-        train, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 500)
+        command, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 500)
     )
     argv = ["--model", "mlp", "--data", "mnist", "--epochs", "1", "--arch", "tutorial"]
     main([*argv, "--deskew" if deskew else "--no-deskew", "--out-dir", str(tmp_path), "--no-progress"])
@@ -214,7 +218,7 @@ def test_the_mlp_deskews_as_told_with_its_architecture(deskew, tmp_path, monkeyp
 
 
 def test_the_tutorial_mlp_is_one_flag_away():
-    model = build_model("mlp", **train.MLP_ARCHITECTURES["tutorial"])
+    model = build_model("mlp", **MLP_ARCHITECTURES["tutorial"])
     assert model.hidden_sizes == (256, 256, 256, 128, 128)
     assert sum(p.numel() for p in model.parameters()) == 384_266
 
@@ -239,15 +243,15 @@ def test_weighted_loss_counts_each_image_by_its_weight(kind):
 
 def test_mnist_weight_applies_to_the_mnist_part_of_a_training_set():
     images, labels = torch.zeros(5, 1, 28, 28), torch.arange(5)
-    mixed = train.TrainingSet(images, labels, mnist_images=3)
+    mixed = TrainingSet(images, labels, mnist_images=3)
     assert mixed.weights(1.0) is None
     assert mixed.weights(1.7).tolist() == pytest.approx([1.7, 1.7, 1.7, 1.0, 1.0])
-    assert train.TrainingSet(images, labels, mnist_images=5).weights(1.7) is None  # MNIST alone: nothing to weigh
+    assert TrainingSet(images, labels, mnist_images=5).weights(1.7) is None  # MNIST alone: nothing to weigh
 
 
 def test_outlier_weight_applies_to_the_non_digits_of_a_training_set():
-    labels = torch.tensor([3, 4, 5, train.NOT_A_DIGIT, train.NOT_A_DIGIT])
-    mixed = train.TrainingSet(torch.zeros(5, 1, 28, 28), labels, mnist_images=2)
+    labels = torch.tensor([3, 4, 5, NOT_A_DIGIT, NOT_A_DIGIT])
+    mixed = TrainingSet(torch.zeros(5, 1, 28, 28), labels, mnist_images=2)
     assert mixed.weights(outlier_weight=1.0) is None
     assert mixed.weights(2.0, 0.5).tolist() == pytest.approx([2.0, 2.0, 1.0, 0.5, 0.5])
 
@@ -267,7 +271,7 @@ def test_the_outlier_weight_reaches_the_training_loss():
     generator = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (200, 28, 28), dtype=torch.uint8, generator=generator)
     mnist = MNISTSplit(images, torch.arange(200) % 10, "random")
-    mixed = train.training_set(mnist, None, torch.rand(50, 1, 28, 28, generator=generator))
+    mixed = training_set(mnist, None, torch.rand(50, 1, 28, 28, generator=generator))
     trained = [
         train_model(
             "softmax",

@@ -10,7 +10,7 @@ import torch
 from mnist_models.evaluation import verdict
 from mnist_models.models.checkpoints import build_model
 from mnist_models.models.deskew import deskew
-from mnist_models.training.train import NOT_A_DIGIT, loss_fn
+from mnist_models.training.loop import NOT_A_DIGIT, loss_fn
 
 
 def sampled_logits(temperature: float, n: int = 20000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

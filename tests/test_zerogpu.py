@@ -24,7 +24,7 @@ from mnist_models.device import device_in_gpu_function
 from mnist_models.reading.classifier import Classifier
 from mnist_models.training.live import MAX_SECONDS, train_live
 from tests.conftest import draw_digit, pad_value, png_bytes
-from tests.live_app import ROOT, GradioHTTP, event_of, running_app
+from tests.live_app import ROOT, GradioHTTP, event_of, running_app, start_class
 from tests.zerogpu_device_api import ZeroGPUDeviceAPI
 
 pytestmark = pytest.mark.app
@@ -79,6 +79,7 @@ def test_the_gpu_functions_are_registered_with_the_package_and_are_plain_functio
 def zerogpu_app(device_api, tmp_path_factory):
     """The app as a ZeroGPU Space runs it, its GPU functions' worker as described above."""
     env = {**zerogpu_env(device_api, tmp_path_factory.mktemp("zerogpu")), "MNIST_TRAINING_SECONDS": "20"}
+    env["MNIST_FORWARDED_HOPS"] = "1"  # students' addresses as a Space's proxy passes them on
     with running_app(WORKER_COMMAND, env) as url:
         yield url
 
@@ -86,9 +87,10 @@ def zerogpu_app(device_api, tmp_path_factory):
 def train_start(http: GradioHTTP, session: str, settings: list) -> dict:
     """Open the classroom for ``session`` and start a live training with ``settings``; the
     completed event."""
-    config = http.open_page("classroom", session)
+    key = start_class(http, f"{session}-start")
+    config = http.open_page("classroom", session, key)
     start = event_of(config, "train-start", "click")
-    return http.event(start["id"], [*settings, ""], start["trigger"], session)
+    return http.event(start["id"], [*settings, key], start["trigger"], session)
 
 
 @pytest.mark.mnist
@@ -142,19 +144,22 @@ def test_a_zerogpu_failure_is_told_in_the_visitors_language_and_the_app_keeps_se
 def test_a_fine_tune_that_cannot_get_a_gpu_says_so_and_runs_on_the_cpu_when_asked(device_api, zerogpu_app):
     device_api.reset()
     http = GradioHTTP(zerogpu_app, timeout_s=120)
-    home = http.config()
-    meant = event_of(home, "meant", "input")
+    key = start_class(http, "fine-tuning-teacher-start")
+    meant = event_of(http.config(), "meant", "input")
     pad = pad_value(draw_digit(7))
     for student in range(3):  # a student sends at most a few in a row
         for _ in range(4):
-            sent = http.event(meant["id"], [pad, "7"], meant["trigger"], f"student-{student}")
+            phone = {"x-forwarded-for": f"198.51.100.{student + 1}"}  # each student's own address
+            sent = http.event(
+                meant["id"], [pad, "7", key["code"]], meant["trigger"], f"student-{student}", headers=phone
+            )
             assert "On the class wall" in str(sent["output"]["data"][1]), sent
-    config = http.open_page("classroom", "teacher")
+    config = http.open_page("classroom", "teacher", key)
     device_api.answer_schedule("no-gpu")
     on_gpu, on_cpu = event_of(config, "fine-tune", "click"), event_of(config, "fine-tune-cpu", "click")
-    message = http.event(on_gpu["id"], ["", "softmax"], on_gpu["trigger"], "teacher")["output"]["data"][0]
+    message = http.event(on_gpu["id"], [key, "softmax"], on_gpu["trigger"], "teacher")["output"]["data"][0]
     assert "No GPU was free" in message and "fine-tune on the CPU" in message, message
-    message = http.event(on_cpu["id"], ["", "softmax"], on_cpu["trigger"], "teacher")["output"]["data"][0]
+    message = http.event(on_cpu["id"], [key, "softmax"], on_cpu["trigger"], "teacher")["output"]["data"][0]
     assert "Copy of softmax regression: fine-tuned" in message and "on CPU" in message, message
     assert len(device_api.schedules) == 1  # the CPU run asked for no GPU
     device_api.reset()

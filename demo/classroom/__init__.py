@@ -15,38 +15,57 @@ from __future__ import annotations
 
 import gradio as gr
 
-from demo.classroom import cards, compare, digit_or_not, explorer, inside_mlp, inside_softmax, train, wall
+from demo.classroom import (
+    cards,
+    class_panel,
+    compare,
+    digit_or_not,
+    explorer,
+    inside_mlp,
+    inside_softmax,
+    live_training,
+    wall,
+)
 from demo.classroom.room import Classroom, Context
 from demo.drawing_pad import drawing_pad
-from demo.language import pad_texts
+from demo.language import pad_texts, wall_message
+from mnist_models.classes.class_wall import WallError
 
-TABS = (wall, compare, inside_softmax, inside_mlp, cards, digit_or_not, explorer, train)
+TABS = (wall, compare, inside_softmax, inside_mlp, cards, digit_or_not, explorer, live_training)
 
 
 def build(room: Classroom, i18n: gr.I18n) -> None:
-    """The page, inside the open ``demo.route(...)``: its title, and its content rendered when
-    a visitor opens it."""
+    """The page, inside the open ``demo.route(...)``: its title, and its content rendered when a
+    visitor opens it, and again when this browser starts or leaves a class."""
     gr.Markdown(i18n("classroom_title"))
+    # The teacher key of this browser's class, in the browser's own storage: it survives a reload
+    # and a restart of the server, and is never shown on the page.
+    teacher = teacher_key()
 
-    @gr.render()
-    def classroom(request: gr.Request):
-        build_content(room, request)
+    @gr.render(inputs=[teacher])
+    def classroom(key, request: gr.Request):
+        build_content(room, request, teacher, key)
 
 
-def build_content(room: Classroom, request: gr.Request | None = None) -> Context:
-    """The pad and the password box beside the tabs, for the viewer of ``request``."""
-    context = Context(room, request)
+def teacher_key() -> gr.BrowserState:
+    return gr.BrowserState(None, storage_key="mnist-draw-teacher")
+
+
+def build_content(room: Classroom, request: gr.Request | None = None, teacher=None, key: object = None) -> Context:
+    """The pad and the class beside the tabs, for the viewer of ``request`` whose browser holds
+    the teacher key ``key`` (in the component ``teacher``)."""
+    context = Context(room, request, teacher if teacher is not None else teacher_key())
+    if key is not None:
+        try:
+            code, secret = (key.get("code"), key.get("secret")) if isinstance(key, dict) else (None, None)
+            context.school_class = room.store.as_teacher(code, secret)
+        except WallError as error:  # an expired class, a key from another server
+            context.notice = wall_message(error, context.language)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             context.pad = drawing_pad(pad_texts(), elem_id="sketch")
             gr.Markdown(context.text("to_draw"), elem_id="to-draw")
-            context.password = gr.Textbox(
-                label=context.text("teacher_password"),
-                type="password",
-                max_length=200,
-                visible=bool(room.teacher_password),
-                elem_id="teacher-password",
-            )
+            class_panel.build(context)
             # Which tab is on screen, so a new stroke recomputes that tab alone.
             showing = gr.State(wall.NAME)
         with gr.Column(scale=2, min_width=300), gr.Tabs():

@@ -3,6 +3,7 @@ controls): progress while it trains, then the figures before and after."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 
@@ -10,22 +11,26 @@ import gradio as gr
 
 from demo import gpu
 from demo.classroom.room import Classroom, Context, model, percent
-from demo.language import say
+from demo.language import say, wall_message
+from demo.visitor import client_address
+from mnist_models.classes.class_wall import WallError
 from mnist_models.datasets.mnist import MNISTFileError
 from mnist_models.device import on_zerogpu
 from mnist_models.training.fine_tuning import MIN_DRAWINGS, FineTuneResult, fine_tune, lower_this_threads_priority
 from mnist_models.training.live import TrainingBusyError, training_slot
 
 
-def run(room: Classroom, password: object, name: object, language: str = "en", on_cpu: bool = False):
-    """Stream progress while a copy of model ``name`` fine-tunes on the wall, then the figures.
-    On ZeroGPU it runs in a GPU function unless ``on_cpu`` (the teacher's choice when no GPU can
-    be had); anywhere else, here."""
-    if not room.teacher_ok(password):
-        yield say("wrong_password", language)
+def run(room: Classroom, teacher: object, name: object, address: str = "", language: str = "en", on_cpu: bool = False):
+    """Stream progress while a copy of model ``name`` fine-tunes on the wall of the class whose
+    teacher key is ``teacher``, then the figures. On ZeroGPU it runs in a GPU function unless
+    ``on_cpu`` (the teacher's choice when no GPU can be had); anywhere else, here."""
+    try:
+        school_class = room.teacher_class(teacher, address)
+    except WallError as error:
+        yield wall_message(error, language)
         return
     name = model(name, "mlp")
-    entries = room.wall.entries()
+    entries = school_class.wall.entries()
     if len(entries) < MIN_DRAWINGS:
         yield say("fine_tune_too_few", language, needed=MIN_DRAWINGS, count=len(entries))
         return
@@ -49,8 +54,9 @@ def run(room: Classroom, password: object, name: object, language: str = "en", o
     if result is None:
         yield say("fine_tune_failed", language)
         return
-    room.tuned = result
-    yield result_text(result, language)
+    figures = {field.name: getattr(result, field.name) for field in dataclasses.fields(result) if field.name != "tuned"}
+    room.store.save_tuned(school_class, figures)
+    yield result_text(figures, language)
 
 
 def fine_tune_here(room: Classroom, name: str, entries, mnist_train, mnist_test, language: str):
@@ -83,37 +89,41 @@ def fine_tune_here(room: Classroom, name: str, entries, mnist_train, mnist_test,
     return outcome.get("result")
 
 
-def result_text(result: FineTuneResult, language: str) -> str:
+def result_text(result: dict, language: str) -> str:
+    """The figures of a fine-tuning (``FineTuneResult``'s fields, less the model) in words."""
     mixed = (
-        say("fine_tune_mixed", language, images=result.mnist_images)
-        if result.mnist_images
+        say("fine_tune_mixed", language, images=result["mnist_images"])
+        if result["mnist_images"]
         else say("fine_tune_alone", language)
     )
     mnist = (
-        say("fine_tune_mnist", language, before=percent(result.mnist_before), after=percent(result.mnist_after))
-        if result.mnist_before is not None
+        say("fine_tune_mnist", language, before=percent(result["mnist_before"]), after=percent(result["mnist_after"]))
+        if result["mnist_before"] is not None
         else ""
     )
     return say(
         "fine_tuned",
         language,
-        model=result.model,
-        device=result.device,
-        seconds=result.seconds,
-        steps=result.steps,
-        drawings=result.trained_on,
+        model=result["model"],
+        device=result["device"],
+        seconds=result["seconds"],
+        steps=result["steps"],
+        drawings=result["trained_on"],
         mixed=mixed,
-        held=result.held_back,
-        before=percent(result.before),
-        after=percent(result.after),
+        held=result["held_back"],
+        before=percent(result["before"]),
+        after=percent(result["after"]),
         mnist=mnist,
     )
 
 
-def reset(room: Classroom, password: object, language: str = "en") -> str:
-    if not room.teacher_ok(password):
-        return say("wrong_password", language)
-    had, room.tuned = room.tuned is not None, None
+def reset(room: Classroom, teacher: object, address: str = "", language: str = "en") -> str:
+    try:
+        school_class = room.teacher_class(teacher, address)
+    except WallError as error:
+        return wall_message(error, language)
+    had = school_class.tuned is not None
+    room.store.save_tuned(school_class, None)
     return say("fine_tune_reset_done" if had else "fine_tune_none", language)
 
 
@@ -129,14 +139,15 @@ def build(context: Context) -> None:
         throw_away = gr.Button(context.text("fine_tune_reset"), elem_id="fine-tune-reset")
     status = gr.Markdown(elem_id="fine-tune-status", elem_classes=["classroom-message"])
 
-    def stream(password, chosen):
-        yield from run(room, password, chosen, language)
+    def stream(teacher, chosen, request: gr.Request):
+        yield from run(room, teacher, chosen, client_address(request), language)
 
-    def stream_on_cpu(password, chosen):
-        yield from run(room, password, chosen, language, on_cpu=True)
+    def stream_on_cpu(teacher, chosen, request: gr.Request):
+        yield from run(room, teacher, chosen, client_address(request), language, on_cpu=True)
 
-    start.click(stream, inputs=[context.password, name], outputs=status, **hidden)
-    on_cpu.click(stream_on_cpu, inputs=[context.password, name], outputs=status, **hidden)
-    throw_away.click(
-        lambda password: reset(room, password, language), inputs=context.password, outputs=status, **hidden
-    )
+    def throw_it_away(teacher, request: gr.Request):
+        return reset(room, teacher, client_address(request), language)
+
+    start.click(stream, inputs=[context.teacher, name], outputs=status, **hidden)
+    on_cpu.click(stream_on_cpu, inputs=[context.teacher, name], outputs=status, **hidden)
+    throw_away.click(throw_it_away, inputs=context.teacher, outputs=status, **hidden)

@@ -1,7 +1,7 @@
 """What the classroom's tabs share: ``Classroom``, made once per process (the models, the MNIST
-files once read, the class wall and its fine-tuned copy, the live trainings' stop switches, the
-teacher password), and ``Context``, made for each visitor of the page (the components the tabs
-share, the viewer's language, and the tabs that follow the pad).
+files once read, the classes, the live trainings' stop switches, what guards the teacher
+controls), and ``Context``, made for each visitor of the page (the teacher's class, the components
+the tabs share, the viewer's language and address, and the tabs that follow the pad).
 
 Every event can be called from outside the page with any JSON in place of a component's value:
 ``digit``, ``model`` and ``choice`` read a value as what the page would send, or fall back to a
@@ -11,6 +11,7 @@ harmless default.
 from __future__ import annotations
 
 import hmac
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,15 +22,18 @@ import gradio as gr
 import numpy as np
 
 from demo.language import LOCALES, say, viewer_language
+from demo.visitor import client_address
 from mnist_models import pictures
-from mnist_models.classes.store import ClassWall
+from mnist_models.classes import codes
+from mnist_models.classes.class_wall import WallError
+from mnist_models.classes.limits import FailedTries, TokenBuckets
+from mnist_models.classes.store import ClassStore, SchoolClass
 from mnist_models.datasets.mnist import MNISTFileError, MNISTSplit, default_data_dir, load_split
 from mnist_models.evaluation.predictions import TestSetPredictions
 from mnist_models.models import explain
 from mnist_models.models.checkpoints import MODEL_NAMES
 from mnist_models.reading.classifier import Classifier, Prediction
 from mnist_models.reading.preprocess import DrawingError
-from mnist_models.training.fine_tuning import FineTuneResult
 from mnist_models.training.live import MAX_SECONDS
 
 MAX_PASSWORD_CHARS = 1000
@@ -62,24 +66,30 @@ class LazyMNIST:
 
 
 class Classroom:
-    """The classroom's state for the whole process, shared by every teacher's page."""
+    """The classroom's state for the whole process, shared by every teacher's page: the models,
+    the MNIST files, the classes (``ClassStore``), the live trainings' stop switches, and what
+    guards the teacher controls."""
 
     def __init__(
         self,
         classifier: Classifier,
+        store: ClassStore,
         data: LazyMNIST | None = None,
-        wall: ClassWall | None = None,
-        teacher_password: str | None = None,
+        start_password: str | None = None,
         training_seconds: float = MAX_SECONDS,
     ) -> None:
         self.classifier = classifier
-        self.training_seconds = training_seconds  # the longest a live training may run
+        self.store = store
         self.data = data or LazyMNIST()
-        self.wall = wall if wall is not None else ClassWall()
-        self.teacher_password = teacher_password or None
-        self.tuned: FineTuneResult | None = None
-        self.export_dir: Path | None = None  # made on the first export of the wall
+        self.start_password = start_password or None  # needed to start a class, when set
+        self.training_seconds = training_seconds  # the longest a live training may run
+        self.export_dir: Path | None = None  # made on the first export of a class
         self.stops: dict[str, set[threading.Event]] = {}  # a page's session -> its live trainings' stop switches
+        # Wrong passwords and teacher keys, per address: a few are free, then each waits longer.
+        self.tries = FailedTries(free=3, first_wait_s=2.0)
+        # Classes started per address: a school's teachers behind one router start a score at once,
+        # then one every half minute, so that no one address fills the server.
+        self.starts = TokenBuckets(rate_per_s=1 / 30, burst=20)
         self._test_predictions: TestSetPredictions | None = None
         self._predictions_lock = threading.Lock()
 
@@ -91,13 +101,37 @@ class Classroom:
         except DrawingError:
             return None
 
-    def teacher_ok(self, password: object) -> bool:
-        """True when no teacher password is set, or ``password`` is it (compared in constant time)."""
-        if self.teacher_password is None:
-            return True
-        if not isinstance(password, str) or len(password) > MAX_PASSWORD_CHARS:
-            return False
-        return hmac.compare_digest(password.encode(), self.teacher_password.encode())
+    def teacher_class(self, teacher: object, address: str) -> SchoolClass:
+        """The class whose teacher key this page's browser holds (``teacher``: {"code", "secret"},
+        as the browser sends it: anything). WallError when there is none or it is wrong; after a
+        few wrong keys from one address, each try from there waits longer ("slow_down")."""
+        code, secret = (teacher.get("code"), teacher.get("secret")) if isinstance(teacher, dict) else (None, None)
+        if codes.read_code(code) is None:
+            raise WallError("Start a class first.", "no_class")
+        self._wait_if_failing(address)
+        try:
+            return self.store.as_teacher(code, secret)
+        except WallError as error:
+            if error.reason == "not_teacher":
+                self.tries.failed(address)
+            raise
+
+    def start_class(self, password: object, address: str, entries=()) -> tuple[SchoolClass, str]:
+        """A new class and its teacher key, for someone who knows the server's password when it
+        has one; at most a few from one address at a time."""
+        self._wait_if_failing(address)
+        if self.start_password is not None:
+            given = password.encode() if isinstance(password, str) and len(password) <= MAX_PASSWORD_CHARS else b""
+            if not hmac.compare_digest(given, self.start_password.encode()):
+                self.tries.failed(address)
+                raise WallError("Wrong or missing server password.", "wrong_password")
+        if wait := self.starts.take(address):
+            raise WallError("Too many classes started from here.", "too_many_classes", seconds=math.ceil(wait))
+        return self.store.start_class(entries)
+
+    def _wait_if_failing(self, address: str) -> None:
+        if wait := self.tries.wait(address):
+            raise WallError("Too many wrong tries.", "slow_down", seconds=math.ceil(wait))
 
     @cached_property
     def templates_picture(self) -> np.ndarray:
@@ -131,13 +165,19 @@ class Context:
 
     room: Classroom
     request: gr.Request | None  # the page's request as it opened: its language, its address
+    teacher: gr.BrowserState | None = None  # the teacher key this browser keeps: {"code", "secret"}
+    school_class: SchoolClass | None = None  # the class of that key, as the page opened
+    notice: str = ""  # why the page opened without its class (it expired, ...)
     pad: gr.HTML | None = None  # the page's drawing pad
-    password: gr.Textbox | None = None  # the box the teacher types the password in
     followers: list[Follower] = field(default_factory=list)
 
     @property
     def language(self) -> str:
         return viewer_language(self.request)
+
+    @property
+    def address(self) -> str:
+        return client_address(self.request)
 
     def text(self, key: str) -> str:
         """One of the page's fixed strings, in this viewer's language."""

@@ -1,6 +1,6 @@
-"""The class wall: the drawings students labelled with the digit they meant, newest first, with
-both models' answers; the figures (counts, accuracy, confusion matrices); the address to join as
-a QR code; the teacher's controls (clear, download) and the fine-tuning of a copy."""
+"""The class wall: the drawings a class's students labelled with the digit they meant, newest
+first, with both models' answers; the figures (counts, accuracy, confusion matrices); the
+teacher's controls (remove a drawing, clear, undo, export) and the fine-tuning of a copy."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ import os
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import gradio as gr
 
 from demo.classroom import fine_tune
 from demo.classroom.room import Classroom, Context, digit, percent
-from demo.language import model_name, say
-from mnist_models.classes.store import Entry
+from demo.language import model_name, say, wall_message
+from demo.visitor import client_address
+from mnist_models.classes.archive import export_archive
+from mnist_models.classes.class_wall import Entry, WallError
+from mnist_models.classes.store import UNDO_S, SchoolClass
 from mnist_models.models.checkpoints import MODEL_NAMES
 
 NAME = "wall"
@@ -25,50 +29,82 @@ NAME = "wall"
 # small pictures in one HTML block is what a projector shows in a glance, and stays small to send.
 WALL_SHOWN = 120
 REFRESH_S = 2.0
+CONFIRM_S = 10  # a second press of Clear within this many seconds clears the wall
+HIDDEN = {"api_visibility": "private", "show_progress": "hidden"}
 MISSED_CHOICES = ("all", "softmax", "mlp")
 # What a Host header may be: a hostname or IPv4 address and an optional port, nothing else.
 HOST_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?$")
 
 
-def view(room: Classroom, chosen_digit: object, missed: object, language: str = "en") -> tuple[str, str, int]:
+def view(room: Classroom, school_class: SchoolClass, chosen_digit: object, missed: object, language: str = "en"):
     """(wall HTML, figures HTML, the wall's version) with the filters applied."""
-    version = room.wall.version  # read first: a drawing arriving meanwhile shows on the next tick
+    wall = school_class.wall
+    version = wall.version  # read first: a drawing arriving meanwhile shows on the next tick
     missed = missed if isinstance(missed, str) and missed in MISSED_CHOICES[1:] else None
-    entries = room.wall.entries(digit(chosen_digit), missed)
-    return wall_html(entries, language), figures_html(room, language), version
+    entries = wall.entries(digit(chosen_digit), missed)
+    return wall_html(entries, language), figures_html(room, school_class, language), version
 
 
-def tick(room: Classroom, shown: object, chosen_digit: object, missed: object, language: str = "en") -> tuple:
+def tick(
+    room: Classroom, school_class: SchoolClass, shown: object, chosen_digit: object, missed: object, language: str
+):
     """The timer: the wall again if it changed since ``shown`` (this page's version), else nothing."""
-    if isinstance(shown, int) and not isinstance(shown, bool) and shown == room.wall.version:
+    if isinstance(shown, int) and not isinstance(shown, bool) and shown == school_class.wall.version:
         return gr.skip(), gr.skip(), gr.skip()
-    return view(room, chosen_digit, missed, language)
+    return view(room, school_class, chosen_digit, missed, language)
 
 
-def clear(room: Classroom, password: object, language: str = "en") -> str:
-    if not room.teacher_ok(password):
-        return say("wrong_password", language)
-    room.wall.clear()
-    return say("wall_cleared", language)
+def remove(room: Classroom, teacher: object, number: object, address: str, language: str = "en") -> str:
+    try:
+        school_class = room.teacher_class(teacher, address)
+        whole = isinstance(number, (int, float)) and not isinstance(number, bool) and float(number).is_integer()
+        entry = room.store.remove(school_class, int(number) if whole else None)
+    except (WallError, OverflowError, ValueError) as error:
+        return wall_message(error, language)
+    return say("class_removed", language, number=entry.number, seconds=UNDO_S)
 
 
-def export(room: Classroom, password: object, language: str = "en") -> tuple[str | None, str]:
-    """(path of a ZIP of the wall, message); no file without the teacher password."""
-    if not room.teacher_ok(password):
-        return None, say("wrong_password", language)
-    data, count = room.wall.export_zip(), len(room.wall)
+def undo(room: Classroom, teacher: object, address: str, language: str = "en") -> str:
+    try:
+        _, count = room.store.undo(room.teacher_class(teacher, address))
+    except WallError as error:
+        return wall_message(error, language)
+    return say("class_undone", language, count=count)
+
+
+def clear(room: Classroom, teacher: object, pending: object, address: str, language: str = "en") -> tuple[str, float]:
+    """(message, when a first press was made): the first press asks, a second within CONFIRM_S
+    clears, and undo can put the drawings back."""
+    try:
+        school_class = room.teacher_class(teacher, address)
+    except WallError as error:
+        return wall_message(error, language), 0.0
+    now = time.monotonic()
+    if isinstance(pending, bool) or not isinstance(pending, (int, float)) or not 0 < now - pending < CONFIRM_S:
+        return say("class_clear_confirm", language, count=len(school_class.wall), seconds=CONFIRM_S), now
+    room.store.clear(school_class)
+    return say("wall_cleared", language, seconds=UNDO_S), 0.0
+
+
+def export(room: Classroom, teacher: object, address: str, language: str = "en"):
+    """(the download button with the class's ZIP, message); no file without the teacher key."""
+    try:
+        school_class = room.teacher_class(teacher, address)
+    except WallError as error:
+        return gr.DownloadButton(visible=False), wall_message(error, language)
+    entries = school_class.wall.entries()
     if room.export_dir is None:
         room.export_dir = Path(tempfile.mkdtemp(prefix="class-wall-"))
     # Written whole under a temporary name, then renamed: two exports at once never mix.
-    path = room.export_dir / "class-wall.zip"
-    partial = room.export_dir / f"class-wall.{threading.get_ident()}.part"
-    partial.write_bytes(data)
+    path = room.export_dir / f"class-{school_class.code}.zip"
+    partial = room.export_dir / f"class-{school_class.code}.{threading.get_ident()}.part"
+    partial.write_bytes(export_archive(entries))
     os.replace(partial, path)
-    return str(path), say("wall_exported", language, count=count)
+    return gr.DownloadButton(value=str(path), visible=True), say("wall_exported", language, count=len(entries))
 
 
-def figures_html(room: Classroom, language: str) -> str:
-    stats = room.wall.stats()
+def figures_html(room: Classroom, school_class: SchoolClass, language: str) -> str:
+    stats = school_class.wall.stats()
     lines = [f'<p class="wall-total">{markdown_bold(say("wall_counts", language, total=stats.total))}</p>']
     lines.append(
         '<table class="wall-counts"><tr>'
@@ -108,7 +144,8 @@ def entry_html(entry: Entry, language: str) -> str:
     return (
         f'<figure class="{classes}" data-label="{entry.label}" data-not-digit="{not_digit}">'
         f'<img src="data:image/png;base64,{picture}" alt="{entry.label}">'
-        f'<figcaption><b class="wall-label">{entry.label}</b>{answers}</figcaption></figure>'
+        f'<figcaption><b class="wall-label">{entry.label}</b>{answers}'
+        f'<small class="wall-number">#{entry.number}</small></figcaption></figure>'
     )
 
 
@@ -160,14 +197,15 @@ def student_url(request: gr.Request | None) -> str | None:
     return f"{scheme}://{host}/"
 
 
-def join_html(request: gr.Request | None) -> str:
-    """The drawing page's address, large, and as a QR code, for the address this page was
-    opened at; without a believable one, a link alone."""
+def join_html(request: gr.Request | None, code: str) -> str:
+    """The drawing page's address for class ``code``, large, and as a QR code, for the address
+    this page was opened at; without a believable one, a link alone."""
     url = student_url(request)
     if url is None:
-        return '<div class="join"><a class="join-url" href="../">../</a></div>'
+        return f'<div class="join"><a class="join-url" href="../?class={code}">../?class={code}</a></div>'
     import segno  # only the classroom page needs it
 
+    url += f"?class={code}"
     qr = segno.make(url, error="m").png_data_uri(scale=6, border=2)
     shown = html.escape(url)
     return (
@@ -177,59 +215,92 @@ def join_html(request: gr.Request | None) -> str:
 
 
 def build(context: Context) -> gr.Tab:
-    """The tab, filled in for this page as it opens: the wall, its figures, the address to join."""
-    room, language, hidden = context.room, context.language, {"api_visibility": "private", "show_progress": "hidden"}
-    grid, figures, version = view(room, -1, "all", language)
+    """The tab, filled in for this page's class as it opens: the wall, its figures, the teacher's
+    controls; without a class, how to start one."""
     with gr.Tab(context.text("tab_wall"), id=NAME) as tab:
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=300):
-                gr.Markdown(context.text("wall_intro"))
-                with gr.Row():
-                    chosen_digit = gr.Dropdown(
-                        context.digit_choices(any_digit=True),
-                        value=-1,
-                        label=context.text("wall_digit_filter"),
-                        elem_id="wall-digit",
-                    )
-                    missed = gr.Radio(
-                        [
-                            (context.text(f"wall_{key}"), name)
-                            for key, name in zip(("all", "missed_softmax", "missed_mlp"), MISSED_CHOICES, strict=True)
-                        ],
-                        value="all",
-                        label=context.text("wall_missed_filter"),
-                        elem_id="wall-missed",
-                    )
-                wall_grid = gr.HTML(grid, elem_id="wall")
-            with gr.Column(scale=2, min_width=260):
-                context.caption("join_title")
-                gr.HTML(join_html(context.request), elem_id="join")
-                wall_figures = gr.HTML(figures, elem_id="wall-figures")
+        if context.school_class is None:
+            gr.Markdown(say("class_none_teacher", context.language), elem_id="wall")
+            return tab
+        wall_grid, wall_figures, chosen_digit, missed, shown_version = build_wall(context)
         gr.Markdown(context.text("teacher_title"))
-        gr.Markdown(
-            context.text("teacher_guarded" if room.teacher_password else "teacher_open"), elem_id="teacher-note"
-        )
-        with gr.Row():
-            clear_button = gr.Button(context.text("wall_clear"), variant="stop", elem_id="wall-clear")
-            export_button = gr.Button(context.text("wall_export"), elem_id="wall-export")
-        teacher_status = gr.Markdown(elem_id="teacher-status", elem_classes=["classroom-message"])
-        export_file = gr.File(label=context.text("wall_export_file"), elem_id="wall-zip", interactive=False, height=90)
+        build_controls(context)
         fine_tune.build(context)
-        # The page keeps the version it shows; the timer sends it back and gets nothing unless the
-        # wall moved, so an idle wall costs one comparison per tick.
-        shown_version = gr.State(version)
         timer = gr.Timer(REFRESH_S)
+    room, school_class, language = context.room, context.school_class, context.language
     outputs = [wall_grid, wall_figures, shown_version]
     timer.tick(
-        lambda shown, d, m: tick(room, shown, d, m, language),
+        lambda shown, d, m: tick(room, school_class, shown, d, m, language),
         inputs=[shown_version, chosen_digit, missed],
         outputs=outputs,
-        **hidden,
+        **HIDDEN,
     )
     for control in (chosen_digit, missed):
-        control.input(lambda d, m: view(room, d, m, language), inputs=[chosen_digit, missed], outputs=outputs, **hidden)
-    clear_button.click(lambda p: clear(room, p, language), inputs=context.password, outputs=teacher_status, **hidden)
-    export_button.click(
-        lambda p: export(room, p, language), inputs=context.password, outputs=[export_file, teacher_status], **hidden
-    )
+        control.input(
+            lambda d, m: view(room, school_class, d, m, language),
+            inputs=[chosen_digit, missed],
+            outputs=outputs,
+            **HIDDEN,
+        )
     return tab
+
+
+def build_wall(context: Context) -> tuple:
+    """The wall with its filters, and its figures beside it."""
+    grid, figures, version = view(context.room, context.school_class, -1, "all", context.language)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=300):
+            gr.Markdown(context.text("wall_intro"))
+            with gr.Row():
+                chosen_digit = gr.Dropdown(
+                    context.digit_choices(any_digit=True),
+                    value=-1,
+                    label=context.text("wall_digit_filter"),
+                    elem_id="wall-digit",
+                )
+                missed = gr.Radio(
+                    [
+                        (context.text(f"wall_{key}"), name)
+                        for key, name in zip(("all", "missed_softmax", "missed_mlp"), MISSED_CHOICES, strict=True)
+                    ],
+                    value="all",
+                    label=context.text("wall_missed_filter"),
+                    elem_id="wall-missed",
+                )
+            wall_grid = gr.HTML(grid, elem_id="wall")
+        with gr.Column(scale=2, min_width=260):
+            wall_figures = gr.HTML(figures, elem_id="wall-figures")
+    # The page keeps the version it shows; the timer sends it back and gets nothing unless the
+    # wall moved, so an idle wall costs one comparison per tick.
+    return wall_grid, wall_figures, chosen_digit, missed, gr.State(version)
+
+
+def build_controls(context: Context) -> None:
+    """Remove a drawing (and undo), clear with a confirmation (and undo), export the class."""
+    room, language, teacher = context.room, context.language, context.teacher
+    with gr.Row():
+        number = gr.Number(label=context.text("class_remove_label"), precision=0, minimum=1, elem_id="wall-number")
+        remove_button = gr.Button(context.text("class_remove"), elem_id="wall-remove")
+        undo_button = gr.Button(context.text("class_undo"), elem_id="wall-undo")
+        clear_button = gr.Button(context.text("wall_clear"), variant="stop", elem_id="wall-clear")
+    with gr.Row():
+        export_button = gr.Button(context.text("wall_export"), elem_id="wall-export")
+        download = gr.DownloadButton(context.text("wall_download"), visible=False, elem_id="wall-zip")
+    status = gr.Markdown(elem_id="teacher-status", elem_classes=["classroom-message"])
+    pending_clear = gr.State(0.0)
+
+    def remove_drawing(key, chosen, request: gr.Request):
+        return remove(room, key, chosen, client_address(request), language)
+
+    def undo_last(key, request: gr.Request):
+        return undo(room, key, client_address(request), language)
+
+    def clear_wall(key, pending, request: gr.Request):
+        return clear(room, key, pending, client_address(request), language)
+
+    def export_class(key, request: gr.Request):
+        return export(room, key, client_address(request), language)
+
+    remove_button.click(remove_drawing, inputs=[teacher, number], outputs=status, **HIDDEN)
+    undo_button.click(undo_last, inputs=teacher, outputs=status, **HIDDEN)
+    clear_button.click(clear_wall, inputs=[teacher, pending_clear], outputs=[status, pending_clear], **HIDDEN)
+    export_button.click(export_class, inputs=teacher, outputs=[download, status], **HIDDEN)

@@ -1,257 +1,311 @@
-"""The class wall: drawings students labelled with the digit they meant, kept in memory.
+"""The server's classes, kept: each class's wall in memory, written through to one SQLite file.
 
-Each entry holds the 28x28 image both models read, a small PNG of the drawing, the digit the
-student meant, both models' answers (and whether each took it for a digit at all), when it came
-and an opaque key for the page it came from (no names). The wall is bounded (``capacity``
-entries, oldest dropped first) and each page may add only so fast (a token bucket per key). From
-the wall: counts per digit, each model's accuracy and confusion matrix, and a ZIP of PNGs plus a
-CSV. A fine-tuned copy of a model trained on the wall: ``fine_tuning``.
+A teacher starts a class and gets its join code and a secret; students' labelled drawings go to
+the class of the code their page carries. Every change is committed before it is acknowledged
+(SQLite in WAL mode: a drawing the page was told is on the wall survives a crash or a ``kill -9``),
+and a restart reads every live class back under its code. The store is bounded: at most
+``max_classes`` classes, each wall at most ``capacity`` drawings; a class with no drawing and no
+teacher's action for ``idle_s`` expires, and its data is deleted.
 
-All of it is safe to call from several threads at once (the web server runs events in threads).
+Safe to call from several threads at once: one connection, one lock.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import hmac
-import io
+import json
 import secrets
+import sqlite3
 import threading
 import time
-import zipfile
-from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from mnist_models.models.checkpoints import MODEL_NAMES
+from mnist_models.classes import codes
+from mnist_models.classes.class_wall import CAPACITY, ClassWall, Entry, WallError
 from mnist_models.reading.classifier import Classifier
-from mnist_models.reading.preprocess import decode_data_url, open_image
 
-# README "The class wall" says why these numbers.
-CAPACITY = 1000
-RATE_PER_S = 1.0
-BURST = 5
-THUMBNAIL = 64
-MISSED = ("softmax", "mlp")
+DATABASE = "classes.sqlite3"
+MAX_CLASSES = 200
+IDLE_S = 6 * 3600  # a school day's gap between two lessons of the same class
+UNDO_S = 120  # how long a removal or a clear can be taken back
 
-
-class WallError(ValueError):
-    """A drawing the wall does not take; ``reason`` says why ("digit", "rate")."""
-
-    def __init__(self, message: str, reason: str, **details: object) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.details = details
-
-
-@dataclass(frozen=True)
-class Entry:
-    number: int  # 1, 2, ... in order of arrival, never reused (also after a clear)
-    image: np.ndarray  # the 28x28 float32 input both models read (ink 1.0, paper 0.0)
-    thumbnail: bytes  # PNG, the drawing as sent, at most THUMBNAIL px a side, dark ink on white
-    label: int  # the digit the student meant
-    answers: dict[str, int]  # model name -> its answer
-    time: float  # seconds since the epoch
-    key: str  # opaque: a keyed hash of the page's session, not the session itself
-    digit_like: dict[str, bool] | None = None  # model name -> whether it took the drawing for a digit
-
-    def taken_for_digit(self, model: str) -> bool:
-        return self.digit_like is None or self.digit_like[model]
-
-    def missed_by(self, model: str) -> bool:
-        return self.answers[model] != self.label
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS classes (
+    code TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, key_secret BLOB NOT NULL,
+    created REAL NOT NULL, last_active REAL NOT NULL, paused INTEGER NOT NULL DEFAULT 0,
+    tuned TEXT
+);
+CREATE TABLE IF NOT EXISTS drawings (
+    code TEXT NOT NULL, number INTEGER NOT NULL, image BLOB NOT NULL, thumbnail BLOB NOT NULL,
+    label INTEGER NOT NULL, answers TEXT NOT NULL, time REAL NOT NULL, key TEXT NOT NULL,
+    removed REAL, PRIMARY KEY (code, number)
+);
+CREATE TABLE IF NOT EXISTS expired (code TEXT PRIMARY KEY, at REAL NOT NULL);
+"""
 
 
-@dataclass(frozen=True)
-class WallStats:
-    total: int
-    counts: list[int]  # per digit meant, 0-9
-    accuracy: dict[str, float | None]  # per model; None on an empty wall
-    confusion: dict[str, list[list[int]]]  # per model: digit meant down, answer across
+class StoreError(RuntimeError):
+    """The data folder cannot hold the classes (missing, not writable, not a database)."""
 
 
-def check_digit(value: object) -> int:
-    """The digit meant, 0-9, from a value sent by a client (an int, or its text); else WallError."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise WallError("The digit you meant must be one of 0-9.", "digit")
-    if isinstance(value, str):
-        value = value.strip()
-        if len(value) != 1 or not value.isdigit() or not value.isascii():
-            raise WallError("The digit you meant must be one of 0-9.", "digit")
-        value = int(value)
-    if not 0 <= value <= 9:
-        raise WallError("The digit you meant must be one of 0-9.", "digit")
-    return value
+@dataclass
+class SchoolClass:
+    """One class: its code, its wall, and what its teacher set."""
+
+    code: str
+    wall: ClassWall
+    created: float
+    last_active: float
+    paused: bool = False
+    tuned: dict | None = None  # the fine-tuned copy's figures (``FineTuneResult`` less the model)
+    undo: tuple[str, list[Entry], float] | None = None  # ("remove" or "clear", the entries, until when)
 
 
-def thumbnail_png(picture: Image.Image, side: int = THUMBNAIL) -> bytes:
-    """The drawing as a small greyscale PNG, dark ink on white (a transparent pad's too)."""
-    paper = Image.new("RGBA", picture.size, (255, 255, 255, 255))
-    paper.alpha_composite(picture.convert("RGBA"))
-    small = paper.convert("L")
-    small.thumbnail((side, side), Image.Resampling.BOX)
-    buffer = io.BytesIO()
-    small.save(buffer, "PNG", optimize=True)
-    return buffer.getvalue()
-
-
-def mnist_png(image: np.ndarray) -> bytes:
-    """A 28x28 input as MNIST stores its digits: white ink (255) on black."""
-    buffer = io.BytesIO()
-    Image.fromarray((np.clip(image, 0, 1) * 255).round().astype(np.uint8), "L").save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-class ClassWall:
-    """A bounded, thread-safe wall of labelled drawings."""
+class ClassStore:
+    """The classes of this server, kept in ``folder``/classes.sqlite3."""
 
     def __init__(
         self,
+        folder: str | Path,
+        max_classes: int = MAX_CLASSES,
         capacity: int = CAPACITY,
-        rate_per_s: float = RATE_PER_S,
-        burst: int = BURST,
-        clock=time.monotonic,
+        idle_s: float = IDLE_S,
+        clock=time.time,
     ) -> None:
-        self.capacity = capacity
-        self.rate_per_s = rate_per_s
-        self.burst = burst
-        self._clock = clock
-        self._entries: deque[Entry] = deque(maxlen=capacity)
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when last counted)
-        self._lock = threading.Lock()
-        self._version = 0
-        self._numbered = 0
-        # Keys are hashed with a secret of this process: the wall and its ZIP never hold a
-        # session id someone could reuse, and the same page still gets the same key.
-        self._secret = secrets.token_bytes(16)
+        self.path = Path(folder) / DATABASE
+        self.max_classes, self.capacity, self.idle_s, self._clock = max_classes, capacity, idle_s, clock
+        self._lock = threading.RLock()
+        self._db = open_database(self.path)
+        self._classes: dict[str, SchoolClass] = {}
+        self._load()
 
-    @property
-    def version(self) -> int:
-        """Changes on every add and clear: a page re-renders the wall only when it moved."""
-        return self._version
-
-    def key(self, session: str) -> str:
-        return hmac.new(self._secret, str(session).encode(), hashlib.sha256).hexdigest()[:12]
-
-    def _take_token(self, key: str, now: float) -> None:
-        """Spend one of ``key``'s tokens, or raise WallError("rate"). Called with the lock held."""
-        tokens, then = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - then) * self.rate_per_s)
-        if tokens < 1.0:
-            wait = (1.0 - tokens) / self.rate_per_s
-            raise WallError(
-                f"Too fast: wait {wait:.1f} s before sending another drawing.", "rate", seconds=round(wait, 1)
+    # --- classes ---------------------------------------------------------------------------------
+    def start_class(self, entries: list[Entry] = ()) -> tuple[SchoolClass, str]:
+        """A new class (with ``entries`` on its wall: an import) and its teacher's secret."""
+        with self._lock:
+            self.expire_idle()
+            if len(self._classes) >= self.max_classes:
+                raise WallError("This server holds as many classes as it can.", "server_full", limit=self.max_classes)
+            code, secret, key_secret, now = (
+                codes.new_code(set(self._classes)),
+                codes.new_secret(),
+                secrets.token_bytes(16),
+                self._clock(),
             )
-        self._buckets[key] = (tokens - 1.0, now)
-        if len(self._buckets) > 4 * self.capacity:
-            # Session ids are the client's to choose, so buckets could pile up: a bucket that
-            # has refilled is the same as no bucket, and those go.
-            full = (self.burst - 1) / self.rate_per_s
-            self._buckets = {k: (t, w) for k, (t, w) in self._buckets.items() if now - w < full}
+            with self._db:
+                self._db.execute(
+                    "INSERT INTO classes (code, secret_hash, key_secret, created, last_active) VALUES (?, ?, ?, ?, ?)",
+                    (code, codes.secret_hash(secret), key_secret, now, now),
+                )
+                self._db.executemany(
+                    "INSERT INTO drawings VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)", [row(code, e) for e in entries]
+                )
+            school_class = SchoolClass(code, ClassWall(self.capacity, secret=key_secret), now, now)
+            for entry in entries:
+                school_class.wall.put(entry)
+            self._classes[code] = school_class
+        return school_class, secret
 
-    def admit(self, session: str) -> None:
-        """Spend one of the page's tokens; WallError("rate") when it has none left."""
+    def find(self, code: object) -> SchoolClass:
+        """The live class of join code ``code``; WallError "unknown_class" or "expired"."""
+        read = codes.read_code(code)
         with self._lock:
-            self._take_token(self.key(session), self._clock())
+            school_class = self._classes.get(read) if read else None
+            if school_class is not None and self._clock() - school_class.last_active > self.idle_s:
+                self.expire_idle()
+                school_class = None
+            if school_class is None:
+                expired = read and self._db.execute("SELECT 1 FROM expired WHERE code = ?", (read,)).fetchone()
+                reason = "expired" if expired else "unknown_class"
+                raise WallError(
+                    f"There is no class {'any more ' if expired else ''}with the code {code!r}.",
+                    reason,
+                    code=read or "",
+                )
+            return school_class
 
-    def add(
-        self,
-        image: np.ndarray,
-        thumbnail: bytes,
-        label: object,
-        answers: dict[str, int],
-        session: str,
-        digit_like: dict[str, bool] | None = None,
-    ) -> Entry:
-        """Put one labelled drawing on the wall; WallError for a digit not 0-9 or a page over its rate."""
-        label = check_digit(label)
-        self.admit(session)
-        return self._append(image, thumbnail, label, answers, session, digit_like)
-
-    def add_drawing(self, classifier: Classifier, pad_value: object, label: object, session: str) -> Entry:
-        """Read the pad's value (``Classifier.read``: both models) and put it on the wall as
-        ``label``. Raises WallError, or DrawingError for a value with no digit in it."""
-        label = check_digit(label)
-        # The token is spent before the decoding: a page sending pictures with no digit in them
-        # costs the server decoding work too, and is held to the same rate.
-        self.admit(session)
-        predictions = classifier.read(pad_value)
-        # The card shows the drawing as it was sent, not the 28x28 the models read: a second
-        # decoding of a small PNG that has already been read once.
-        thumbnail = thumbnail_png(open_image(decode_data_url(pad_value)))
-        image = next(iter(predictions.values())).image
-        answers = {name: p.digit for name, p in predictions.items()}
-        digit_like = {name: p.is_digit for name, p in predictions.items()}
-        return self._append(image, thumbnail, label, answers, session, digit_like)
-
-    def _append(self, image, thumbnail: bytes, label: int, answers: dict[str, int], session: str, digit_like=None):
-        if set(answers) != set(MODEL_NAMES):
-            raise ValueError(f"answers must name {', '.join(MODEL_NAMES)}")
-        with self._lock:
-            self._numbered += 1
-            entry = Entry(
-                self._numbered,
-                np.asarray(image, np.float32).reshape(28, 28),
-                bytes(thumbnail),
-                label,
-                {name: int(answers[name]) for name in MODEL_NAMES},
-                time.time(),
-                self.key(session),
-                None if digit_like is None else {name: bool(digit_like[name]) for name in MODEL_NAMES},
-            )
-            self._entries.append(entry)
-            self._version += 1
-        return entry
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._version += 1
-
-    def entries(self, digit: int | None = None, missed_by: str | None = None) -> list[Entry]:
-        """The wall, oldest first; only drawings meant as ``digit``, or missed by ``missed_by``."""
-        with self._lock:
-            chosen = list(self._entries)
-        if digit is not None:
-            chosen = [e for e in chosen if e.label == digit]
-        if missed_by is not None:
-            chosen = [e for e in chosen if e.missed_by(missed_by)]
-        return chosen
+    def as_teacher(self, code: object, secret: object) -> SchoolClass:
+        """The class, for the holder of its teacher secret; WallError "not_teacher" otherwise."""
+        school_class = self.find(code)
+        digest = self._db.execute("SELECT secret_hash FROM classes WHERE code = ?", (school_class.code,)).fetchone()[0]
+        if not codes.secret_matches(secret, digest):
+            raise WallError("Only the class's teacher can do this.", "not_teacher")
+        self._touch(school_class)
+        return school_class
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._classes)
 
-    def stats(self) -> WallStats:
-        entries = self.entries()
-        counts = [0] * 10
-        confusion = {name: [[0] * 10 for _ in range(10)] for name in MODEL_NAMES}
-        for entry in entries:
-            counts[entry.label] += 1
-            for name in MODEL_NAMES:
-                confusion[name][entry.label][entry.answers[name]] += 1
-        accuracy = {
-            name: (sum(confusion[name][d][d] for d in range(10)) / len(entries) if entries else None)
-            for name in MODEL_NAMES
-        }
-        return WallStats(len(entries), counts, accuracy, confusion)
+    # --- drawings --------------------------------------------------------------------------------
+    def add_drawing(
+        self, code: object, classifier: Classifier, pad_value: object, label: object, session: str, address=None
+    ) -> Entry:
+        """Read the pad's value and put it on the wall of class ``code``, kept before it returns."""
+        school_class = self.find(code)
+        if school_class.paused:
+            raise WallError("The teacher has paused the wall.", "paused")
+        entry = school_class.wall.add_drawing(classifier, pad_value, label, session, address)
+        try:
+            with self._lock, self._db:
+                self._db.execute(
+                    "INSERT INTO drawings VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)", row(school_class.code, entry)
+                )
+        except sqlite3.Error:
+            school_class.wall.remove(entry.number)  # not kept, so not on the wall either
+            raise
+        self._touch(school_class)
+        return entry
 
-    def export_zip(self) -> bytes:
-        """The wall as a ZIP: ``images/NNNNN.png`` (the 28x28 inputs, white ink on black as in
-        MNIST) and ``labels.csv`` (file, label, softmax, mlp, time in UTC)."""
-        entries = self.entries()
-        table = io.StringIO()
-        writer = csv.writer(table, lineterminator="\n")
-        writer.writerow(["file", "label", "softmax", "mlp", "time"])
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    def remove(self, school_class: SchoolClass, number: object) -> Entry:
+        """Take one drawing off the wall (the teacher's undo can put it back for UNDO_S)."""
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int)
+            or (entry := school_class.wall.remove(number)) is None
+        ):
+            raise WallError("That drawing is not on the wall.", "no_drawing")
+        self._mark_removed(school_class, [entry], "remove")
+        return entry
+
+    def clear(self, school_class: SchoolClass) -> list[Entry]:
+        """Take every drawing off the wall (the teacher's undo can put them back for UNDO_S)."""
+        taken = school_class.wall.clear()
+        self._mark_removed(school_class, taken, "clear")
+        return taken
+
+    def undo(self, school_class: SchoolClass) -> tuple[str, int]:
+        """Put back what the last removal or clear took: (which it was, how many drawings)."""
+        with self._lock:
+            if school_class.undo is None or self._clock() > school_class.undo[2]:
+                raise WallError("There is nothing to undo any more.", "too_late", seconds=UNDO_S)
+            kind, entries, _ = school_class.undo
+            school_class.undo = None
+            with self._db:
+                self._db.executemany(
+                    "UPDATE drawings SET removed = NULL WHERE code = ? AND number = ?",
+                    [(school_class.code, e.number) for e in entries],
+                )
             for entry in entries:
-                name = f"images/{entry.number:05d}.png"
-                archive.writestr(name, mnist_png(entry.image))
-                when = datetime.fromtimestamp(entry.time, timezone.utc).isoformat(timespec="seconds")
-                writer.writerow([name, entry.label, entry.answers["softmax"], entry.answers["mlp"], when])
-            archive.writestr("labels.csv", table.getvalue())
-        return buffer.getvalue()
+                school_class.wall.put(entry)
+        return kind, len(entries)
+
+    def set_paused(self, school_class: SchoolClass, paused: bool) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE classes SET paused = ? WHERE code = ?", (int(paused), school_class.code))
+            school_class.paused = bool(paused)
+
+    def save_tuned(self, school_class: SchoolClass, figures: dict | None) -> None:
+        """Keep (or, with None, forget) the figures of the class's fine-tuned copy."""
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE classes SET tuned = ? WHERE code = ?",
+                (None if figures is None else json.dumps(figures), school_class.code),
+            )
+            school_class.tuned = figures
+
+    # --- upkeep ----------------------------------------------------------------------------------
+    def expire_idle(self) -> list[str]:
+        """Delete the classes idle for longer than ``idle_s``, and drawings removed for good;
+        the codes expired."""
+        with self._lock:
+            now = self._clock()
+            gone = [code for code, c in self._classes.items() if now - c.last_active > self.idle_s]
+            with self._db:
+                for code in gone:
+                    self._db.execute("DELETE FROM drawings WHERE code = ?", (code,))
+                    self._db.execute("DELETE FROM classes WHERE code = ?", (code,))
+                    self._db.execute("INSERT OR REPLACE INTO expired VALUES (?, ?)", (code, now))
+                    del self._classes[code]
+                self._db.execute("DELETE FROM drawings WHERE removed IS NOT NULL AND removed < ?", (now - UNDO_S,))
+                self._db.execute("DELETE FROM expired WHERE at < ?", (now - 30 * 86400,))
+        return gone
+
+    def _touch(self, school_class: SchoolClass) -> None:
+        now = self._clock()
+        if now - school_class.last_active > 60:  # a minute's precision is plenty for expiry
+            with self._lock, self._db:
+                self._db.execute("UPDATE classes SET last_active = ? WHERE code = ?", (now, school_class.code))
+        school_class.last_active = now
+
+    def _mark_removed(self, school_class: SchoolClass, entries: list[Entry], kind: str) -> None:
+        with self._lock:
+            now = self._clock()
+            with self._db:
+                self._db.executemany(
+                    "UPDATE drawings SET removed = ? WHERE code = ? AND number = ?",
+                    [(now, school_class.code, e.number) for e in entries],
+                )
+            school_class.undo = (kind, entries, now + UNDO_S)
+        self._touch(school_class)
+
+    def _load(self) -> None:
+        """Every live class back from the database, its wall as it was."""
+        classes = self._db.execute(
+            "SELECT code, key_secret, created, last_active, paused, tuned FROM classes"
+        ).fetchall()
+        for code, key_secret, created, last_active, paused, tuned in classes:
+            wall = ClassWall(self.capacity, secret=key_secret)
+            self._classes[code] = SchoolClass(
+                code, wall, created, last_active, bool(paused), tuned and json.loads(tuned)
+            )
+        rows = self._db.execute(
+            "SELECT code, number, image, thumbnail, label, answers, time, key FROM drawings WHERE removed IS NULL ORDER BY code, number"
+        )
+        for code, *fields in rows:
+            if code in self._classes:
+                self._classes[code].wall.put(entry_from_row(*fields))
+        self.expire_idle()
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """The classes' database at ``path``, made if new, in WAL mode; StoreError if it cannot be
+    written, so that a server that could not keep its classes fails as it starts."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        # A commit reaches the operating system before it returns: it survives the process
+        # being killed (NORMAL keeps WAL's speed; FULL would also survive a power cut).
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+        db.isolation_level = ""  # transactions from here on: `with db:` commits or rolls back
+        with db:
+            db.execute("CREATE TABLE IF NOT EXISTS written (at REAL)")
+            db.execute("DELETE FROM written")
+            db.execute("INSERT INTO written VALUES (?)", (time.time(),))
+        return db
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(
+            f"cannot keep the classes in {path}: {error}. Give a writable folder with --data-dir."
+        ) from error
+
+
+def row(code: str, entry: Entry) -> tuple:
+    image = (np.clip(entry.image, 0, 1) * 255).round().astype(np.uint8).tobytes()
+    answers = {
+        name: {
+            "digit": entry.answers[name],
+            "is_digit": entry.taken_for_digit(name),
+            "probabilities": (entry.probabilities or {}).get(name),
+        }
+        for name in entry.answers
+    }
+    return (code, entry.number, image, entry.thumbnail, entry.label, json.dumps(answers), entry.time, entry.key)
+
+
+def entry_from_row(number, image, thumbnail, label, answers, when, key) -> Entry:
+    answers = json.loads(answers)
+    probabilities = {name: a["probabilities"] for name, a in answers.items()}
+    return Entry(
+        number,
+        np.frombuffer(image, np.uint8).reshape(28, 28).astype(np.float32) / 255.0,
+        bytes(thumbnail),
+        label,
+        {name: a["digit"] for name, a in answers.items()},
+        when,
+        key,
+        {name: a["is_digit"] for name, a in answers.items()},
+        probabilities if all(p is not None for p in probabilities.values()) else None,
+    )

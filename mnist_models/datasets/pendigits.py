@@ -31,7 +31,7 @@ FILE_NAME = "pendigits-orig.tra"
 TRAINING_WRITERS = tuple(range(1, 25))
 VALIDATION_WRITERS = tuple(range(25, 31))
 # For choosing a recipe: train on the other training writers and measure on these, so that the
-# validation writers never choose anything (python -m mnist_models.training.train --tuning).
+# validation writers never choose anything (python -m mnist_models.training --tuning).
 TUNING_WRITERS = tuple(range(21, 25))
 # People draw a digit between about a third and four fifths of the pad's height: the ink's
 # height, pen included, as a fraction of the canvas side.

@@ -56,9 +56,7 @@ def load_metrics(name: str, weights_dir: str | Path | None = None) -> dict:
     if name not in MODEL_CLASSES:
         raise KeyError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
     if not path.is_file():
-        raise WeightsError(
-            f"{path} is missing: train the model with `python -m mnist_models.training.train --model {name}`"
-        )
+        raise WeightsError(f"{path} is missing: train the model with `python -m mnist_models.training --model {name}`")
     return json.loads(path.read_text())
 
 
@@ -67,9 +65,7 @@ def load_model(name: str, device: torch.device | str | None = None, weights_dir:
     metrics = load_metrics(name, weights_dir)
     path = Path(weights_dir or WEIGHTS_DIR) / f"{name}.safetensors"
     if not path.is_file():
-        raise WeightsError(
-            f"{path} is missing: train the model with `python -m mnist_models.training.train --model {name}`"
-        )
+        raise WeightsError(f"{path} is missing: train the model with `python -m mnist_models.training --model {name}`")
     digest = file_sha256(path)
     if digest != metrics["weights_sha256"]:
         raise WeightsError(

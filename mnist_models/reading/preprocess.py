@@ -244,29 +244,6 @@ def to_pil(image: Any) -> Image.Image:
     return pil
 
 
-def _editor_ink(value: dict) -> np.ndarray:
-    """The ink of a {background, layers, composite} image-editor value (Gradio's sketchpad).
-
-    Its layers are transparent with the ink in their alpha channel, the cleanest ink there is;
-    its composite is opaque black on white, and is read like any picture when there are no layers.
-    """
-    layers = [layer for layer in value.get("layers") or [] if layer is not None]
-    if layers:
-        return np.maximum.reduce([_layer_alpha(layer) for layer in layers])
-    return ink_map(value.get("composite"))
-
-
-def _layer_alpha(layer: Any) -> np.ndarray:
-    # The live sketchpad sends an RGBA array on every stroke: slice its alpha directly rather
-    # than round-trip through PIL (the common case, so it is worth the branch).
-    if isinstance(layer, np.ndarray) and layer.dtype == np.uint8 and layer.ndim == 3 and layer.shape[2] == 4:
-        height, width = layer.shape[:2]
-        check_size(width, height)
-        if max(height, width) <= WORK_SIDE:
-            return layer[:, :, 3]
-    return _alpha(to_pil(layer))
-
-
 def _alpha(pil: Image.Image) -> np.ndarray:
     return np.asarray(pil.convert("RGBA"))[:, :, 3]
 
@@ -278,8 +255,6 @@ def ink_map(image: Any) -> np.ndarray:
     colour is read from the image's border, so dark ink on light paper and light ink on dark
     paper (a chalkboard, an inverted MNIST digit) give the same ink map.
     """
-    if isinstance(image, dict):
-        return _editor_ink(image)
     pil = to_pil(image)
     if pil.mode in ("LA", "PA", "RGBA", "La", "RGBa") or "transparency" in pil.info:
         alpha = _alpha(pil)

@@ -17,11 +17,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from mnist_models.classes.store import Entry, WallError
+from mnist_models.classes.class_wall import Entry, WallError
 from mnist_models.datasets.mnist import MNISTSplit
 from mnist_models.device import describe_device
-from mnist_models.evaluation.evaluate import predict_logits
-from mnist_models.training.train import Recipe, train_steps
+from mnist_models.evaluation.metrics import predict_logits
+from mnist_models.training.loop import train_steps
+from mnist_models.training.recipes import Recipe
 
 # Small batches keep each step short, so the server's other threads get the interpreter often;
 # a constant, small learning rate nudges the shipped weights rather than retraining them. Plain SGD

@@ -26,10 +26,11 @@ import torch
 
 from mnist_models.datasets.mnist import MNISTSplit
 from mnist_models.device import describe_device
-from mnist_models.evaluation.evaluate import evaluate_model
+from mnist_models.evaluation.metrics import evaluate_model
 from mnist_models.models.checkpoints import build_model
 from mnist_models.models.explain import first_layer_templates
-from mnist_models.training.train import Recipe, train_steps
+from mnist_models.training.loop import train_steps
+from mnist_models.training.recipes import Recipe
 
 # A constant, fairly high learning rate: with only a few epochs to show, the curve should move
 # visibly in the first seconds; the shipped recipes squeeze out the last accuracy instead.

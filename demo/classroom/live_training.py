@@ -11,8 +11,10 @@ import gradio as gr
 
 from demo import gpu
 from demo.classroom.room import Classroom, Context, choice, percent, session_of
-from demo.language import say
+from demo.language import say, wall_message
+from demo.visitor import client_address
 from mnist_models import pictures
+from mnist_models.classes.class_wall import WallError
 from mnist_models.datasets.mnist import MNISTFileError
 from mnist_models.models.checkpoints import MODEL_NAMES
 from mnist_models.training.live import Snapshot, TrainingBusyError, training_slot
@@ -23,11 +25,21 @@ STATES = {"running": "training", "finished": "trained", "stopped": "stopped", "t
 
 
 def run(
-    room: Classroom, name: object, epochs: object, subset: object, password: object, session: str, language: str = "en"
+    room: Classroom,
+    name: object,
+    epochs: object,
+    subset: object,
+    teacher: object,
+    session: str,
+    language: str = "en",
+    address: str = "",
 ):
-    """Stream (status, curves, weights) while a fresh model trains."""
-    if not room.teacher_ok(password):
-        yield say("wrong_password", language), None, None
+    """Stream (status, curves, weights) while a fresh model trains, for a class's teacher (the
+    page's teacher key ``teacher``): it takes the server's one training slot."""
+    try:
+        room.teacher_class(teacher, address)
+    except WallError as error:
+        yield wall_message(error, language), None, None
         return
     epochs, subset = choice(epochs, range(1, 6), None), choice(subset, SUBSETS, None)
     if not isinstance(name, str) or name not in MODEL_NAMES or epochs is None or subset is None:
@@ -119,13 +131,15 @@ def build(context: Context) -> gr.Tab:
             with gr.Column(min_width=300):
                 weights = context.picture("train_weights_label", "train-weights")
 
-    def stream(chosen, epoch_count, images, password, request: gr.Request):
-        yield from run(room, chosen, epoch_count, images, password, session_of(request), language)
+    def stream(chosen, epoch_count, images, teacher, request: gr.Request):
+        yield from run(
+            room, chosen, epoch_count, images, teacher, session_of(request), language, client_address(request)
+        )
 
     def stop(request: gr.Request):
         return stop_training(room, session_of(request), language)
 
-    start.click(stream, inputs=[name, epochs, subset, context.password], outputs=[message, curves, weights], **hidden)
+    start.click(stream, inputs=[name, epochs, subset, context.teacher], outputs=[message, curves, weights], **hidden)
     # Its own event, so a Stop is never queued behind the training it should end.
     stop_button.click(stop, outputs=message, **hidden)
     return tab
