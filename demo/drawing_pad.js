@@ -6,7 +6,10 @@ const undoButton = element.querySelector(".pad-undo");
 const clearButton = element.querySelector(".pad-clear");
 const SIZE = props.canvas_size;
 const PEN = props.pen_width / props.canvas_size;  // as a fraction of the side
-const language = (navigator.language || "en").toLowerCase().startsWith("ko") && props.texts.ko ? "ko" : "en";
+// The browser's first language when the pad has words in it, else English: the rule Gradio's own
+// translations and the server's (demo/language.py viewer_language) follow.
+const firstLanguage = (navigator.language || "en").toLowerCase().split("-")[0];
+const language = props.texts[firstLanguage] ? firstLanguage : "en";
 const texts = props.texts[language];
 for (const node of element.querySelectorAll("[data-text]")) node.textContent = texts[node.dataset.text];
 canvas.setAttribute("aria-label", texts.hint);

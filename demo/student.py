@@ -117,50 +117,76 @@ def build(
     class's wall."""
     gr.Markdown(i18n("title"))
     with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=300):
-            pad = drawing_pad(pad_texts(), elem_id="sketch")
-            # Closed at first, so that on a phone the pad stays the thing to use.
-            with gr.Accordion(i18n("photo_title"), open=False, elem_id="photo-box"):
-                photo = gr.Image(
-                    label=i18n("photo_label"),
-                    sources=["upload", "webcam"],
-                    type="filepath",
-                    # No conversion: Gradio then reads only the file's header, and the app decodes
-                    # it within its own bounds.
-                    image_mode=None,
-                    # Gradio mirrors the captured picture too, and a mirrored digit is another digit.
-                    webcam_options=gr.WebcamOptions(mirror=False),
-                    height=280,
-                    elem_id="photo",
-                )
-            model = gr.Radio(
-                [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
-                value="mlp",
-                label=i18n("model_label"),
-                elem_id="model",
-            )
-            examples = example_drawings()
-            gr.Examples(
-                [[value] for _, value in examples],
-                inputs=[pad],
-                label=i18n("examples_label"),
-                # Each button shows its digit; the label above says, in the page's language, how it is written.
-                example_labels=[str(digit) for digit, _ in examples],
-                elem_id="examples",
-            )
-        # On a phone the columns stack: the answer comes right under the drawing.
-        with gr.Column(scale=1, min_width=300):
-            answer = results.answer("result")
-            if store is not None:  # right under the answer: draw, see the answer, say what you meant
-                meant_row.build(classifier, store, i18n, pad, page)
-            chart = results.probability_chart(i18n("chart_label"), "chart")
-            seen = gr.HTML(
-                results.seen_html(None), label=i18n("seen_label"), show_label=True, container=True, elem_id="seen"
-            )
+        pad, photo, model = drawing_column(i18n)
+        chart, answer, seen = answer_column(classifier, i18n, pad, store, page)
     # Every component here is copied into each visitor's session, so the texts share components:
     # the two models side by side on a wide screen (CSS columns), one under the other on a phone.
     gr.Markdown(i18n("about_models"), elem_id="about-models")
     gr.Markdown(i18n("page_end"), elem_id="to-classroom")
+    wire_reading(classifier, pad, photo, model, [chart, answer, seen])
+    build_api(classifier)
+    return pad
+
+
+def drawing_column(i18n: gr.I18n) -> tuple[gr.HTML, gr.Image, gr.Radio]:
+    """The left column: the pad, the photo input folded under it, the model choice and the example
+    drawings; returns (pad, photo, model)."""
+    with gr.Column(scale=1, min_width=300):
+        pad = drawing_pad(pad_texts(), elem_id="sketch")
+        # Closed at first, so that on a phone the pad stays the thing to use.
+        with gr.Accordion(i18n("photo_title"), open=False, elem_id="photo-box"):
+            photo = gr.Image(
+                label=i18n("photo_label"),
+                sources=["upload", "webcam"],
+                type="filepath",
+                # No conversion: Gradio then reads only the file's header, and the app decodes
+                # it within its own bounds.
+                image_mode=None,
+                # Gradio mirrors the captured picture too, and a mirrored digit is another digit.
+                webcam_options=gr.WebcamOptions(mirror=False),
+                height=280,
+                elem_id="photo",
+            )
+        model = gr.Radio(
+            [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
+            value="mlp",
+            label=i18n("model_label"),
+            elem_id="model",
+        )
+        examples = example_drawings()
+        gr.Examples(
+            [[value] for _, value in examples],
+            inputs=[pad],
+            label=i18n("examples_label"),
+            # Each button shows its digit; the label above says, in the page's language, how it is written.
+            example_labels=[str(digit) for digit, _ in examples],
+            elem_id="examples",
+        )
+    return pad, photo, model
+
+
+def answer_column(
+    classifier: Classifier, i18n: gr.I18n, pad: gr.HTML, store: ClassStore | None, page: gr.Blocks | None
+) -> tuple[gr.BarPlot, gr.HTML, gr.HTML]:
+    """The right column: the answer, the "what I meant" row with a ``store``, the probability chart
+    and the 28x28 the model saw; returns (chart, answer, seen), in the order the readers fill them."""
+    # On a phone the columns stack: the answer comes right under the drawing.
+    with gr.Column(scale=1, min_width=300):
+        answer = results.answer("result")
+        if store is not None:  # right under the answer: draw, see the answer, say what you meant
+            meant_row.build(classifier, store, i18n, pad, page)
+        chart = results.probability_chart(i18n("chart_label"), "chart")
+        seen = gr.HTML(
+            results.seen_html(None), label=i18n("seen_label"), show_label=True, container=True, elem_id="seen"
+        )
+    return chart, answer, seen
+
+
+def wire_reading(
+    classifier: Classifier, pad: gr.HTML, photo: gr.Image, model: gr.Radio, shown: list[gr.Component]
+) -> None:
+    """The events that read the pad or the photo with the chosen model into ``shown`` (chart,
+    answer, 28x28)."""
 
     def show_drawing(pad_value: str | None, model: str, request: gr.Request):
         return read_drawing(classifier, pad_value, model, viewer_language(request))
@@ -168,7 +194,7 @@ def build(
     pad.change(
         show_drawing,
         inputs=[pad, model],
-        outputs=[chart, answer, seen],
+        outputs=shown,
         # A burst of strokes collapses to the latest drawing.
         trigger_mode="always_last",
         show_progress="hidden",
@@ -188,14 +214,11 @@ def build(
         event(
             show_photo_or_drawing,
             inputs=[photo, pad, model],
-            outputs=[chart, answer, seen],
+            outputs=shown,
             trigger_mode="always_last",
             show_progress="hidden",
             api_visibility="private",
         )
-
-    build_api(classifier)
-    return pad
 
 
 def build_api(classifier: Classifier) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ARTIFACTS, bars, draw, shown_digit, touch_draw, wait_for_digit
+from tests.chromium_page import ARTIFACTS, bars, draw, shown_digit, touch_draw, wait_for_digit
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ARTIFACTS, draw
+from tests.chromium_page import ARTIFACTS, draw
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,10 @@ def test_every_classroom_tab_shows_its_content(browser, app_url, size):
         drawing_page.locator("#to-classroom a").click()
     page = opened.value
     page.wait_for_url("**/classroom", timeout=30_000)
+    page.locator("#class-start").click(timeout=30_000)  # a teacher's page: a class of its own
+    page.wait_for_selector("#class [data-code]", timeout=30_000)
     page.wait_for_selector("#sketch canvas", timeout=30_000)
+    shot(page, "wall", size)
     draw(page, [[(0.45, 0.25), (0.85, 0.25), (0.6, 0.85)]])
 
     open_tab(page, "compare", "Compare")
@@ -88,6 +91,11 @@ def test_every_classroom_tab_shows_its_content(browser, app_url, size):
     assert "7,850" in values  # the softmax's parameters, from its metrics file
     shot(page, "cards", size)
 
+    check_test_set_and_training(page, size)
+    context.close()
+
+
+def check_test_set_and_training(page, size: str) -> None:
     open_tab(page, "explorer", "Test set")
     text = wait_text(page, "#test-digit-text", "Test digit", "MNIST_DATA_DIR", timeout=60_000)
     if "Test digit" in text:  # with MNIST present (CI sets MNIST_DATA_DIR)
@@ -103,4 +111,3 @@ def test_every_classroom_tab_shows_its_content(browser, app_url, size):
             page.wait_for_selector("#train-curves img", timeout=20_000)
             page.wait_for_selector("#train-weights img", timeout=20_000)
     shot(page, "train", size)
-    context.close()

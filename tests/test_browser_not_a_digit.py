@@ -16,7 +16,7 @@ import pytest
 from mnist_models.datasets.omniglot import VALIDATION_ALPHABETS, is_digit_like, pad_strokes
 from mnist_models.models.checkpoints import load_metrics
 from mnist_models.pad import CANVAS
-from tests.conftest import ARTIFACTS, draw_pad_strokes
+from tests.chromium_page import ARTIFACTS, draw_pad_strokes
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import pytest
 from mnist_models.datasets.pendigits import VALIDATION_RENDERINGS, VALIDATION_SEED, VALIDATION_WRITERS, pad_strokes
 from mnist_models.pad import CANVAS, render_strokes
 from mnist_models.reading.classifier import Classifier
-from tests.conftest import ARTIFACTS, draw_pad_strokes
+from tests.chromium_page import ARTIFACTS, draw_pad_strokes
 
 pytestmark = [pytest.mark.browser, pytest.mark.pendigits]
 

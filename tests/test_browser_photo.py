@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ARTIFACTS, draw, wait_for_digit
+from tests.chromium_page import ARTIFACTS, draw, wait_for_digit
 from tests.test_photo import seven_photo
 
 pytestmark = pytest.mark.browser

@@ -121,7 +121,8 @@ class ZeroGPUDeviceAPI:
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> Self:
-        self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
+        self._server = ThreadingHTTPServer((self.host, self.port), _DeviceAPIHandler)
+        self._server.api = self  # what its handlers record on and answer from
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="zerogpu-device-api", daemon=True)
@@ -205,106 +206,109 @@ class ZeroGPUDeviceAPI:
             self.calls.append(Call(method, path, params, time.time()))
             return self._answer
 
-
-def _handler_for(api: ZeroGPUDeviceAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        # HTTP/1.0: a body ends when the connection closes, as an event stream needs
-        protocol_version = "HTTP/1.0"
-
-        def log_message(self, *args):  # quiet
-            pass
-
-        def do_GET(self):
-            path, params = self._parse()
-            api._record("GET", path, params)
-            if path == "/queue-size":
-                return self._send(200, 0)
-            self._send(404, {"detail": "Not Found"})
-
-        def do_POST(self):
-            path, params = self._parse()
-            answer = api._record("POST", path, params)
-            if path == "/startup-report":
-                return self._send(api.startup_status)
-            if path == "/schedule":
-                return self._schedule(params, answer)
-            if path == "/allow":
-                return self._send(api.allow_status)
-            if path == "/release":
-                return self._send(api.release_status)
-            self._send(404, {"detail": "Not Found"})
-
-        def _schedule(self, params: dict[str, str], answer: _Answer):
-            with api._lock:
-                api.schedules.append(
-                    ScheduleRequest(
-                        duration_seconds=int(params["durationSeconds"]) if "durationSeconds" in params else None,
-                        task_id=int(params.get("taskId", 0)),
-                        cgroup_path=params.get("cgroupPath", ""),
-                        enable_queue=params.get("enableQueue", "").lower() == "true",
-                        token_version=int(params.get("tokenVersion", 1)),
-                        token=params.get("token"),
-                        gpu_size=params.get("gpuSize"),
-                        outcome=answer.outcome,
-                    )
+    def _record_schedule(self, params: dict[str, str], outcome: str) -> None:
+        with self._lock:
+            self.schedules.append(
+                ScheduleRequest(
+                    duration_seconds=int(params["durationSeconds"]) if "durationSeconds" in params else None,
+                    task_id=int(params.get("taskId", 0)),
+                    cgroup_path=params.get("cgroupPath", ""),
+                    enable_queue=params.get("enableQueue", "").lower() == "true",
+                    token_version=int(params.get("tokenVersion", 1)),
+                    token=params.get("token"),
+                    gpu_size=params.get("gpuSize"),
+                    outcome=outcome,
                 )
-            headers = {"X-Authenticated": answer.auth} if answer.auth else {}
-            granted = {
-                "idle": answer.idle,
-                "nvidiaIndex": 0,
-                "nvidiaUUID": "GPU-00000000-stand-in",
-                "allowToken": uuid.uuid4().hex,
-            }
-            outcome = answer.outcome
-            if outcome == "ok":
-                return self._send(200, granted, headers)
-            if outcome in ("quota-exceeded", "illegal-duration", "pending-credits"):
-                wait = -1.0 if outcome == "illegal-duration" else answer.wait.total_seconds()
-                if outcome == "pending-credits":
-                    headers["X-Approve-Result"] = "pending-overquota-exceeded"
-                return self._send(429, {"left": answer.left, "wait": wait}, headers)
-            if outcome == "no-gpu":
-                return self._send(503, {"detail": "No GPU available"}, headers)
-            if outcome == "expired-token":
-                return self._send(401, {"detail": "Expired token"}, headers)
-            # queued / queue-timeout: an event stream. The package parses each chunk it reads as
-            # one whole event, so each is written on its own with a pause between them.
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("X-Queuing-Reason", "node")
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self._event("ping")
-            time.sleep(0.2)
-            if outcome == "queued":
-                self._event("succeeded", granted)
-            else:
-                self._event("failed")
+            )
 
-        def _event(self, name: str, data: dict | None = None):
-            text = f"event: {name}\n" + (f"data: {json.dumps(data)}\n" if data is not None else "") + "\n"
-            self.wfile.write(text.encode())
-            self.wfile.flush()
 
-        def _parse(self) -> tuple[str, dict[str, str]]:
-            url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            return url.path, {key: values[-1] for key, values in parse_qs(url.query).items()}
+class _DeviceAPIHandler(BaseHTTPRequestHandler):
+    """One request to the stand-in: recorded on ``self.server.api``, answered as it says."""
 
-        def _send(self, status: int, body=None, headers: dict[str, str] | None = None):
-            payload = b"" if body is None else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
+    # HTTP/1.0: a body ends when the connection closes, as an event stream needs
+    protocol_version = "HTTP/1.0"
 
-    return Handler
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        path, params = self._parse()
+        self.server.api._record("GET", path, params)
+        if path == "/queue-size":
+            return self._send(200, 0)
+        self._send(404, {"detail": "Not Found"})
+
+    def do_POST(self):
+        api = self.server.api
+        path, params = self._parse()
+        answer = api._record("POST", path, params)
+        if path == "/startup-report":
+            return self._send(api.startup_status)
+        if path == "/schedule":
+            return self._schedule(params, answer)
+        if path == "/allow":
+            return self._send(api.allow_status)
+        if path == "/release":
+            return self._send(api.release_status)
+        self._send(404, {"detail": "Not Found"})
+
+    def _schedule(self, params: dict[str, str], answer: _Answer):
+        self.server.api._record_schedule(params, answer.outcome)
+        headers = {"X-Authenticated": answer.auth} if answer.auth else {}
+        granted = {
+            "idle": answer.idle,
+            "nvidiaIndex": 0,
+            "nvidiaUUID": "GPU-00000000-stand-in",
+            "allowToken": uuid.uuid4().hex,
+        }
+        outcome = answer.outcome
+        if outcome == "ok":
+            return self._send(200, granted, headers)
+        if outcome in ("quota-exceeded", "illegal-duration", "pending-credits"):
+            wait = -1.0 if outcome == "illegal-duration" else answer.wait.total_seconds()
+            if outcome == "pending-credits":
+                headers["X-Approve-Result"] = "pending-overquota-exceeded"
+            return self._send(429, {"left": answer.left, "wait": wait}, headers)
+        if outcome == "no-gpu":
+            return self._send(503, {"detail": "No GPU available"}, headers)
+        if outcome == "expired-token":
+            return self._send(401, {"detail": "Expired token"}, headers)
+        # queued / queue-timeout: an event stream. The package parses each chunk it reads as
+        # one whole event, so each is written on its own with a pause between them.
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("X-Queuing-Reason", "node")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self._event("ping")
+        time.sleep(0.2)
+        if outcome == "queued":
+            self._event("succeeded", granted)
+        else:
+            self._event("failed")
+
+    def _event(self, name: str, data: dict | None = None):
+        text = f"event: {name}\n" + (f"data: {json.dumps(data)}\n" if data is not None else "") + "\n"
+        self.wfile.write(text.encode())
+        self.wfile.flush()
+
+    def _parse(self) -> tuple[str, dict[str, str]]:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        return url.path, {key: values[-1] for key, values in parse_qs(url.query).items()}
+
+    def _send(self, status: int, body=None, headers: dict[str, str] | None = None):
+        payload = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
 
 
 def let_worker_run_without_cuda() -> None:

@@ -91,7 +91,7 @@ def export(room: Classroom, teacher: object, address: str, language: str = "en")
     try:
         school_class = room.teacher_class(teacher, address)
     except WallError as error:
-        return gr.DownloadButton(visible=False), wall_message(error, language)
+        return gr.update(visible=False), wall_message(error, language)
     entries = school_class.wall.entries()
     if room.export_dir is None:
         room.export_dir = Path(tempfile.mkdtemp(prefix="class-wall-"))
@@ -100,7 +100,7 @@ def export(room: Classroom, teacher: object, address: str, language: str = "en")
     partial = room.export_dir / f"class-{school_class.code}.{threading.get_ident()}.part"
     partial.write_bytes(export_archive(entries))
     os.replace(partial, path)
-    return gr.DownloadButton(value=str(path), visible=True), say("wall_exported", language, count=len(entries))
+    return gr.update(value=str(path), visible=True), say("wall_exported", language, count=len(entries))
 
 
 def figures_html(room: Classroom, school_class: SchoolClass, language: str) -> str:
@@ -278,7 +278,9 @@ def build_controls(context: Context) -> None:
     """Remove a drawing (and undo), clear with a confirmation (and undo), export the class."""
     room, language, teacher = context.room, context.language, context.teacher
     with gr.Row():
-        number = gr.Number(label=context.text("class_remove_label"), precision=0, minimum=1, elem_id="wall-number")
+        number = gr.Number(
+            None, label=context.text("class_remove_label"), precision=0, minimum=1, elem_id="wall-number"
+        )
         remove_button = gr.Button(context.text("class_remove"), elem_id="wall-remove")
         undo_button = gr.Button(context.text("class_undo"), elem_id="wall-undo")
         clear_button = gr.Button(context.text("wall_clear"), variant="stop", elem_id="wall-clear")

@@ -38,7 +38,7 @@ HELD_BACK = 0.25
 MNIST_PER_DRAWING = 10
 MNIST_MAX = 4000
 MNIST_TEST_SAMPLE = 2000
-# README "The class wall": how long a fine-tuning trains, and the share of one core it may take.
+# docs/classroom.md "Fine-tuning on the wall's drawings": how long a fine-tuning trains, and the share of one core it may take.
 SECONDS = 5.0
 DUTY = 0.1
 
@@ -131,59 +131,19 @@ def fine_tune(
 
 
 def _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_steps, duty, seed, progress, device):
-    choice = torch.Generator().manual_seed(seed)
     home = next(shipped.parameters()).device
-    shipped = copy.deepcopy(shipped).to(device)  # measured where it trains; the original is not touched
-    tuned = copy.deepcopy(shipped)
-    for module in tuned.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            # The running statistics that 60,000 training digits set are kept: a few dozen
-            # drawings would move them for every digit, not only for the class's.
-            module.momentum = 0.0
-    train, held = split_held_back(entries, seed=seed)
-    images, labels = as_tensors(train)
-    held_images, held_labels = as_tensors(held)
-    mixed = 0
-    if mnist_train is not None and len(mnist_train):
-        mixed = min(MNIST_MAX, MNIST_PER_DRAWING * len(train), len(mnist_train))
-        chosen = torch.randperm(len(mnist_train), generator=choice)[:mixed]
-        images = torch.cat([images, mnist_train.images[chosen].unsqueeze(1).float().div(255.0)])
-        labels = torch.cat([labels, mnist_train.labels[chosen]])
+    shipped, tuned = _copies_on(shipped, device)
     recipe = FINE_TUNE_RECIPES[name]
-    if len(labels) % recipe.batch_size == 1:
-        # A last batch of one image would stop batch normalisation (it needs two to train).
-        images, labels = torch.cat([images, images[:1]]), torch.cat([labels, labels[:1]])
-    images, labels = images.to(device), labels.to(device)
-    held_images, held_labels = held_images.to(device), held_labels.to(device)
+    train, held = split_held_back(entries, seed=seed)
+    images, labels, mixed = _training_tensors(train, mnist_train, recipe, seed, device)
+    held_images, held_labels = (tensor.to(device) for tensor in as_tensors(held))
     with torch.no_grad():
         before = accuracy(shipped, held_images, held_labels)
-    test_images = test_labels = None
-    if mnist_test is not None and len(mnist_test):
-        # A fixed sample, not all 10,000: the figure moves by tenths of a point, and each
-        # evaluation is a burst of work the drawings wait behind.
-        sample = torch.randperm(len(mnist_test), generator=torch.Generator().manual_seed(seed))[:MNIST_TEST_SAMPLE]
-        test_images = mnist_test.images[sample].unsqueeze(1).to(device).float().div(255.0)
-        test_labels = mnist_test.labels[sample].to(device)
+    test_images, test_labels = _mnist_test_sample(mnist_test, seed, device)
     mnist_before = accuracy(shipped, test_images, test_labels) if test_images is not None else None
     # The batches' order is drawn where the images are.
     generator = torch.Generator(device).manual_seed(seed)
-
-    steps, start = 0, time.perf_counter()
-    deadline = start + seconds
-    rest = (1.0 - duty) / duty if 0 < duty < 1 else 0.0
-    step_start = start
-    for _ in train_steps(tuned, recipe, images, labels, generator):
-        steps += 1
-        step_end = time.perf_counter()
-        if progress is not None:
-            progress(steps, step_end - start)
-        if step_end >= deadline or (max_steps is not None and steps >= max_steps):
-            break
-        if rest:
-            time.sleep(min(0.1, (step_end - step_start) * rest))
-        step_start = time.perf_counter()
-    tuned.eval()
-    elapsed = time.perf_counter() - start
+    steps, elapsed = _train_for(tuned, recipe, images, labels, generator, seconds, max_steps, duty, progress)
     after = accuracy(tuned, held_images, held_labels)
     mnist_after = accuracy(tuned, test_images, test_labels) if test_images is not None else None
     return FineTuneResult(
@@ -200,3 +160,67 @@ def _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_ste
         mnist_before,
         mnist_after,
     )
+
+
+def _copies_on(shipped: nn.Module, device: torch.device) -> tuple[nn.Module, nn.Module]:
+    """(the shipped model, the copy to train), both copies on ``device``: the shipped model is
+    measured where the copy trains, and the original is not touched."""
+    shipped = copy.deepcopy(shipped).to(device)
+    tuned = copy.deepcopy(shipped)
+    for module in tuned.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            # The running statistics that 60,000 training digits set are kept: a few dozen
+            # drawings would move them for every digit, not only for the class's.
+            module.momentum = 0.0
+    return shipped, tuned
+
+
+def _training_tensors(
+    train: list[Entry], mnist_train: MNISTSplit | None, recipe: Recipe, seed: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """(images, labels, MNIST images mixed in) to train on, on ``device``: the wall's drawings,
+    then up to MNIST_PER_DRAWING MNIST training images a drawing (at most MNIST_MAX)."""
+    images, labels = as_tensors(train)
+    mixed = 0
+    if mnist_train is not None and len(mnist_train):
+        mixed = min(MNIST_MAX, MNIST_PER_DRAWING * len(train), len(mnist_train))
+        chosen = torch.randperm(len(mnist_train), generator=torch.Generator().manual_seed(seed))[:mixed]
+        images = torch.cat([images, mnist_train.images[chosen].unsqueeze(1).float().div(255.0)])
+        labels = torch.cat([labels, mnist_train.labels[chosen]])
+    if len(labels) % recipe.batch_size == 1:
+        # A last batch of one image would stop batch normalisation (it needs two to train).
+        images, labels = torch.cat([images, images[:1]]), torch.cat([labels, labels[:1]])
+    return images.to(device), labels.to(device), mixed
+
+
+def _mnist_test_sample(mnist_test: MNISTSplit | None, seed: int, device: torch.device):
+    """(images, labels) of MNIST_TEST_SAMPLE test digits on ``device``; (None, None) without a test set.
+
+    A fixed sample, not all 10,000: the figure moves by tenths of a point, and each evaluation
+    is a burst of work the drawings wait behind."""
+    if mnist_test is None or not len(mnist_test):
+        return None, None
+    sample = torch.randperm(len(mnist_test), generator=torch.Generator().manual_seed(seed))[:MNIST_TEST_SAMPLE]
+    return mnist_test.images[sample].unsqueeze(1).to(device).float().div(255.0), mnist_test.labels[sample].to(device)
+
+
+def _train_for(tuned, recipe, images, labels, generator, seconds, max_steps, duty, progress) -> tuple[int, float]:
+    """Train ``tuned`` until ``seconds`` have passed or ``max_steps`` are taken, resting on the
+    CPU after each step so that it takes only ``duty`` of a core; returns (steps, seconds taken),
+    with ``tuned`` left in eval mode."""
+    steps, start = 0, time.perf_counter()
+    deadline = start + seconds
+    rest = (1.0 - duty) / duty if 0 < duty < 1 else 0.0
+    step_start = start
+    for _ in train_steps(tuned, recipe, images, labels, generator):
+        steps += 1
+        step_end = time.perf_counter()
+        if progress is not None:
+            progress(steps, step_end - start)
+        if step_end >= deadline or (max_steps is not None and steps >= max_steps):
+            break
+        if rest:
+            time.sleep(min(0.1, (step_end - step_start) * rest))
+        step_start = time.perf_counter()
+    tuned.eval()
+    return steps, time.perf_counter() - start

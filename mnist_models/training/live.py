@@ -133,64 +133,90 @@ def _train(
     train, test, name, epochs, subset, stop, updates_per_epoch, test_size, seed, max_seconds, device
 ) -> Iterator[Snapshot]:
     recipe = dataclasses.replace(LIVE_RECIPES[name], epochs=epochs)
+    # One generator draws everything random, in this order, so that a seed repeats a run exactly.
     choice = torch.Generator().manual_seed(seed if seed is not None else int(time.time_ns() % 2**31))
     torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=choice)))
     model = build_model(name).to(device)
-
-    count = len(train) if subset is None else min(subset, len(train))
-    chosen = torch.randperm(len(train), generator=choice)[:count]
-    images = train.images[chosen].unsqueeze(1).to(device).float().div_(255.0)
-    labels = train.labels[chosen].to(device)
-    held_out = torch.randperm(len(test), generator=choice)[: min(test_size, len(test))]
-    test_images = test.images[held_out].unsqueeze(1).to(device).float().div_(255.0)
-    test_labels = test.labels[held_out].to(device)
+    images, labels = _sample(train, subset, choice, device)
+    test_images, test_labels = _sample(test, test_size, choice, device)
     # The batches' order and augmentation are drawn where the images are.
     generator = torch.Generator(device).manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=choice)))
 
-    curves: dict[str, list[float]] = {
-        key: [] for key in ("x", "train_loss", "train_accuracy", "test_loss", "test_accuracy")
-    }
-    start = time.perf_counter()
-    seen = 0
+    run = _LiveRun(name, device, epochs, model, test_images, test_labels)
+    yield run.snapshot("running", 0.0)
+    # Counted in batches, not seconds, so a run shows the same story however fast the machine is.
+    update_every = max(1, -(-len(labels) // recipe.batch_size) // max(1, updates_per_epoch))
+    steps = train_steps(model, recipe, images, labels, generator)
+    yield from _train_showing(run, steps, stop, run.start + max_seconds, update_every)
+    model.eval()
+    state = "finished" if run.seen == epochs * len(labels) else "stopped" if stop.is_set() else "time_up"
+    yield run.snapshot(state, run.curves["x"][-1] if run.curves["x"] else 0.0)
 
-    def snapshot(state: str, done: float) -> Snapshot:
+
+def _sample(split: MNISTSplit, size: int | None, choice: torch.Generator, device: torch.device):
+    """(images, labels) of ``size`` images drawn at random from ``split`` (all if None), on
+    ``device``, in the input contract."""
+    count = len(split) if size is None else min(size, len(split))
+    chosen = torch.randperm(len(split), generator=choice)[:count]
+    return split.images[chosen].unsqueeze(1).to(device).float().div_(255.0), split.labels[chosen].to(device)
+
+
+@dataclass
+class _LiveRun:
+    """A live training as it goes: the model, its curves so far and the images it has seen, from
+    which each Snapshot is taken."""
+
+    name: str
+    device: torch.device
+    epochs: int
+    model: torch.nn.Module
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    start: float = dataclasses.field(default_factory=time.perf_counter)
+    seen: int = 0
+    curves: dict[str, list[float]] = dataclasses.field(
+        default_factory=lambda: {key: [] for key in ("x", "train_loss", "train_accuracy", "test_loss", "test_accuracy")}
+    )
+
+    def snapshot(self, state: str, done: float) -> Snapshot:
         return Snapshot(
-            name,
-            describe_device(device),
+            self.name,
+            describe_device(self.device),
             state,
-            epochs,
+            self.epochs,
             done,
-            time.perf_counter() - start,
-            seen,
-            {k: list(v) for k, v in curves.items()},
-            first_layer_templates(model),
+            time.perf_counter() - self.start,
+            self.seen,
+            {k: list(v) for k, v in self.curves.items()},
+            first_layer_templates(self.model),
         )
 
-    def record(done: float, loss_sum: float, correct: int, n: int) -> None:
-        result = evaluate_model(model, test_images, test_labels)
-        curves["x"].append(done)
-        curves["train_loss"].append(loss_sum / n)
-        curves["train_accuracy"].append(correct / n)
-        curves["test_loss"].append(result["loss"])
-        curves["test_accuracy"].append(result["accuracy"])
+    def record(self, done: float, loss_sum: float, correct: int, n: int) -> None:
+        """A point on the curves: the training figures averaged over the ``n`` images since the
+        previous point, and the test figures now."""
+        result = evaluate_model(self.model, self.test_images, self.test_labels)
+        self.curves["x"].append(done)
+        self.curves["train_loss"].append(loss_sum / n)
+        self.curves["train_accuracy"].append(correct / n)
+        self.curves["test_loss"].append(result["loss"])
+        self.curves["test_accuracy"].append(result["accuracy"])
 
-    yield snapshot("running", 0.0)
+
+def _train_showing(
+    run: _LiveRun, steps: Iterator, stop: threading.Event, deadline: float, update_every: int
+) -> Iterator[Snapshot]:
+    """Take ``steps`` until they end, ``stop`` is set or the clock passes ``deadline``, recording a
+    point every ``update_every`` batches and at each epoch's end, with a "running" snapshot at each
+    point before the last epoch ends."""
     loss_sum, correct, n = 0.0, 0, 0
-    # Counted in batches, not seconds, so a run shows the same story however fast the machine is.
-    update_every = max(1, -(-count // recipe.batch_size) // max(1, updates_per_epoch))
-    steps = train_steps(model, recipe, images, labels, generator)
-    deadline = start + max_seconds
     # The stop switch and the clock are read before every batch, the first one included.
     while not stop.is_set() and time.perf_counter() < deadline and (step := next(steps, None)) is not None:
         loss_sum += step.loss.item() * step.size
         correct += int(step.correct)
         n += step.size
-        seen += step.size
+        run.seen += step.size
         if step.batch % update_every == 0 or step.ends_epoch:
-            record(step.epochs_done, loss_sum, correct, n)
+            run.record(step.epochs_done, loss_sum, correct, n)
             loss_sum, correct, n = 0.0, 0, 0
-            if step.epochs_done < epochs:
-                yield snapshot("running", step.epochs_done)
-    model.eval()
-    state = "finished" if seen == epochs * count else "stopped" if stop.is_set() else "time_up"
-    yield snapshot(state, curves["x"][-1] if curves["x"] else 0.0)
+            if step.epochs_done < run.epochs:
+                yield run.snapshot("running", step.epochs_done)
