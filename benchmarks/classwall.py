@@ -43,6 +43,8 @@ from _common import (
     write_results,
 )
 
+from tests.live_app import GradioHTTP, event_of, pad_event, start_class
+
 # The table printed: one row a phase.
 COLUMNS = [
     "round",
@@ -63,30 +65,33 @@ COLUMNS = [
 
 
 class Page:
-    """The app's config: which fn_index and trigger each event the benchmark calls has."""
+    """Which fn_index and trigger each event the benchmark calls has: the drawing page's pad and
+    "what I meant" row, and the fine-tune button of the classroom page of a class started for
+    the benchmark (rendered for the teacher's session)."""
 
-    def __init__(self, config: dict) -> None:
-        components = config["components"]
-        dependencies = config["dependencies"]
-
-        def by_elem(elem_id: str) -> int:
-            return next(c["id"] for c in components if c.get("props", {}).get("elem_id") == elem_id)
-
-        def on(target: int, event: str) -> int:
-            return next(d["id"] for d in dependencies if [target, event] in d["targets"])
-
-        self.pad = by_elem("sketch")  # the drawing page's pad comes first in the config
-        self.draw = on(self.pad, "change")
-        self.meant = by_elem("meant")
-        self.label = on(self.meant, "input")
-        self.tune_button = by_elem("fine-tune")
-        self.tune = on(self.tune_button, "click")
+    def __init__(self, http: GradioHTTP) -> None:
+        self.key = start_class(http, "teacher")
+        self.code = self.key["code"]
+        home = http.config()
+        classroom = http.open_page("classroom", "teacher", self.key)
+        self.pad, self.draw = pad_event(home)[1], pad_event(home)[0]
+        meant = event_of(home, "meant", "input")
+        self.meant, self.label = meant["trigger"], meant["id"]
+        tune = event_of(classroom, "fine-tune", "click")
+        self.tune_button, self.tune = tune["trigger"], tune["id"]
 
 
-async def event(client: httpx.AsyncClient, fn_index: int, data: list, trigger: int, session: str) -> dict:
+def own_address(n: int) -> dict:
+    """A student's phone on the school's network: an address of its own."""
+    return {"x-forwarded-for": f"10.1.{n // 256 % 256}.{n % 256}"}
+
+
+async def event(
+    client: httpx.AsyncClient, fn_index: int, data: list, trigger: int, session: str, headers: dict | None = None
+) -> dict:
     """One event as the page runs it: queue/join, then the session's stream until it completes."""
     body = {"data": data, "fn_index": fn_index, "session_hash": session, "trigger_id": trigger, "event_data": None}
-    response = await client.post("/gradio_api/queue/join", json=body)
+    response = await client.post("/gradio_api/queue/join", json=body, headers=headers)
     response.raise_for_status()
     event_id = response.json()["event_id"]
     async with client.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as stream:
@@ -115,13 +120,14 @@ async def student(client, page: Page, urls: list[tuple[str, int]], n: int, args,
         records["draw"].append((time.perf_counter() - start, ok))
         if time.perf_counter() >= next_label:
             try:
-                done = await event(client, page.label, [url, str(digit)], page.meant, session)
+                data = [url, str(digit), page.code]
+                done = await event(client, page.label, data, page.meant, session, own_address(n))
                 message = done["output"]["data"][1] if done.get("success") else ""
                 outcome = (
                     "sent"
                     if message.startswith("On the class wall")
                     else "refused"
-                    if "Too fast" in message
+                    if "Too fast" in message or "from your network" in message
                     else "error"
                 )
             except (httpx.HTTPError, RuntimeError, KeyError, TypeError):
@@ -133,7 +139,7 @@ async def student(client, page: Page, urls: list[tuple[str, int]], n: int, args,
 
 async def teacher(client, page: Page, stop_at: float, records: dict) -> None:
     while time.perf_counter() < stop_at:
-        done = await event(client, page.tune, [None, "mlp"], page.tune_button, "teacher")
+        done = await event(client, page.tune, [page.key, "mlp"], page.tune_button, "teacher")
         text = str(done.get("output", {}).get("data", [""])[0])
         records["tunings"].append(text)
         if not text.startswith("Copy of"):
@@ -237,9 +243,12 @@ def main(argv: list[str] | None = None) -> None:
         for png, digit in drawn_pngs(50, seed=7)
     ]
     # MNIST_DATA_DIR passes through: with it the fine-tuning mixes MNIST in, as on a real server.
-    with serve("app", env={"MNIST_DEVICE": "cpu"}) as server:
+    # One proxy in front, as on a Space: each student is seen at the address it sends.
+    with serve("app", env={"MNIST_DEVICE": "cpu", "MNIST_FORWARDED_HOPS": "1"}) as server:
         url = server.url.rstrip("/")
-        page = Page(httpx.get(url + "/config", timeout=30).json())
+        http = GradioHTTP(url)
+        page = Page(http)
+        http.close()
         warm_up(url, page, urls, args)
         rows, ratios = run_rounds(url, page, urls, args, server.process.pid)
         ratio = report(rows, ratios)
