@@ -4,13 +4,9 @@
                                         [--path api|pad|both] [--servers app,floor]
     python benchmarks/classroom_load.py --smoke   # 10 students, 2 s, one round: small enough for CI
 
-Each student sends drawings by one of two paths (--path; "both" runs each in turn):
-  api   the public API as a script calls it: POST /gradio_api/upload, POST
-        /gradio_api/call/classify, read the result stream
-  pad   the drawing page's own event as the browser sends it on every stroke: POST
-        /gradio_api/queue/join with the pad's value (a PNG data URL) and the model, fn_index and
-        trigger_id from the page's /config, then read /gradio_api/queue/data until
-        process_completed
+Each student sends drawings by one of two paths (--path; "both" runs each in turn): "api", the
+public API as a script calls it, or "pad", the drawing page's own event as the browser sends it
+on every stroke (benchmarks/students.py says what each request is).
 For each server (--servers: "app" is `python -m demo`, "floor" benchmarks/floor.py, the drawing
 page built by its own builder with a classifier that does nothing) and each path it runs:
   burst   every student sends one drawing at the same moment

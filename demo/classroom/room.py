@@ -1,7 +1,7 @@
 """What the classroom's tabs share: ``Classroom``, made once per process (the models, the MNIST
 files once read, the classes, the live trainings' stop switches, what guards the teacher
 controls), and ``Context``, made for each visitor of the page (the teacher's class, the components
-the tabs share, the viewer's language and address, and the tabs that follow the pad).
+the tabs share, the viewer's language, and the tabs that follow the pad).
 
 Every event can be called from outside the page with any JSON in place of a component's value:
 ``digit``, ``model`` and ``choice`` read a value as what the page would send, or fall back to a
@@ -22,7 +22,6 @@ import gradio as gr
 import numpy as np
 
 from demo.language import LOCALES, say, viewer_language
-from demo.visitor import client_address
 from mnist_models import pictures
 from mnist_models.classes import codes
 from mnist_models.classes.class_wall import WallError
@@ -174,10 +173,6 @@ class Context:
     @property
     def language(self) -> str:
         return viewer_language(self.request)
-
-    @property
-    def address(self) -> str:
-        return client_address(self.request)
 
     def text(self, key: str) -> str:
         """One of the page's fixed strings, in this viewer's language."""

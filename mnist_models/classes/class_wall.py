@@ -200,10 +200,10 @@ class ClassWall:
             if not entry.number:
                 self._numbered += 1
                 entry = dataclasses.replace(entry, number=self._numbered)
-            newest = max(self._entries, default=0)
+            put_back = entry.number < self._numbered  # an undo: among the others, in order
             self._numbered = max(self._numbered, entry.number)
             self._entries[entry.number] = entry
-            if entry.number < newest:  # put back among the others, in order
+            if put_back:
                 self._entries = dict(sorted(self._entries.items()))
             self._version += 1
         return entry
