@@ -25,9 +25,25 @@ def bars(page) -> dict[int, tuple[str, float]]:
     return result
 
 
+def pad_box(page) -> dict:
+    """The pad's canvas on screen, once the pad takes strokes. The page's components are in place
+    before Gradio's loading overlay over the whole app goes (about half a second more): a stroke
+    drawn then lands on the overlay, and the pad never sees it, so wait until the canvas is what
+    a pointer at its centre would touch."""
+    canvas = page.locator("#sketch canvas").first
+    canvas.scroll_into_view_if_needed()
+    page.wait_for_function(
+        """() => { const canvas = document.querySelector('#sketch canvas');
+          const box = canvas.getBoundingClientRect();
+          return document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2) === canvas; }""",
+        timeout=30_000,
+    )
+    return canvas.bounding_box()
+
+
 def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
     """Mouse strokes on the canvas; points are fractions of the canvas's width and height."""
-    box = page.locator("#sketch canvas").first.bounding_box()
+    box = pad_box(page)
     for stroke in strokes:
         x, y = stroke[0]
         page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
@@ -43,7 +59,7 @@ def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
 
 def touch_draw(page, strokes: list[list[tuple[float, float]]]) -> None:
     """Finger strokes on the canvas, sent as real touch events through the DevTools protocol."""
-    box = page.locator("#sketch canvas").first.bounding_box()
+    box = pad_box(page)
     cdp = page.context.new_cdp_session(page)
 
     def touch(kind: str, x: float, y: float) -> None:
@@ -61,9 +77,21 @@ def touch_draw(page, strokes: list[list[tuple[float, float]]]) -> None:
 
 
 def wait_for_digit(page, digit: str) -> None:
-    page.wait_for_function(
-        f"() => document.querySelector('#result .result-digit')?.innerText === '{digit}'", timeout=20_000
-    )
+    """Wait for the answer to be ``digit``; when it does not come, fail saying what the page shows
+    instead (with a screenshot in test-artifacts/)."""
+    try:
+        page.wait_for_function(
+            f"() => document.querySelector('#result .result-digit')?.innerText === '{digit}'", timeout=20_000
+        )
+    except PlaywrightTimeoutError:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"no-answer-{digit}.png"), full_page=True)
+        shows = page.evaluate(
+            "() => ({result: document.querySelector('#result')?.innerText, "
+            "pad: document.querySelector('#sketch .pad-hint')?.className, "
+            "busy: document.querySelectorAll('.wrap.translucent, .wrap.generating').length})"
+        )
+        raise AssertionError(f"the page did not answer {digit} within 20 s; it shows {shows}") from None
 
 
 def shown_digit(page) -> str:
@@ -96,7 +124,7 @@ def draw_pad_strokes(page, strokes, canvas: int) -> None:
     answer starts within a few seconds of it, the next stroke is drawn."""
     if not page.evaluate("() => Boolean(window.answers)"):
         page.evaluate(WATCH_ANSWERS)
-    box = page.locator("#sketch canvas").first.bounding_box()
+    box = pad_box(page)
     at = lambda x, y: (box["x"] + x / canvas * box["width"], box["y"] + y / canvas * box["height"])
     for stroke in strokes:
         started = page.evaluate("() => window.answers.started")
