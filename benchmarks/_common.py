@@ -243,13 +243,14 @@ def _png(digit: int, seed: int, index: int, canvas: int, background: str) -> byt
 def serve(kind: str = "app", env: dict | None = None) -> Iterator[LiveApp]:
     """The app (``kind`` "app") or the floor (benchmarks/floor.py) on a free loopback port, with an
     upload folder of its own ($GRADIO_TEMP_DIR, removed afterwards unless ``env`` names one) so
-    that nothing it stores mixes with other servers' files."""
+    that nothing it stores mixes with other servers' files, behind one trusted proxy: a caller
+    that sends ``X-Forwarded-For`` has that address (each simulated student one of its own)."""
     if kind not in SERVERS:
         raise ValueError(f"server must be one of {SERVERS}, not {kind!r}")
     command = None if kind == "app" else [sys.executable, str(FLOOR)]
     with (
         tempfile.TemporaryDirectory(prefix="bench-uploads-", ignore_cleanup_errors=True) as uploads,
-        live_app(command, {"GRADIO_TEMP_DIR": uploads, **(env or {})}) as app,
+        live_app(command, {"GRADIO_TEMP_DIR": uploads, "MNIST_FORWARDED_HOPS": "1", **(env or {})}) as app,
     ):
         yield app
 

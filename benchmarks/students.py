@@ -71,7 +71,7 @@ def target(url: str) -> Target:
     return Target(url, *pad_event(config))
 
 
-async def api_request(client: httpx.AsyncClient, png: bytes, model: str, session: str) -> dict:
+async def api_request(client: httpx.AsyncClient, png: bytes, model: str, session: str, address: str) -> dict:
     """One API round trip; never raises: the outcome is in the returned record.
 
     Each student keeps one session, as a phone's open page does: without a session_hash Gradio
@@ -79,7 +79,11 @@ async def api_request(client: httpx.AsyncClient, png: bytes, model: str, session
     """
     record = {"start": time.perf_counter(), "ok": False, "error": None}
     try:
-        r = await client.post("/gradio_api/upload", files={"files": ("drawing.png", png, "image/png")})
+        r = await client.post(
+            "/gradio_api/upload",
+            files={"files": ("drawing.png", png, "image/png")},
+            headers={"x-forwarded-for": address},  # a phone's own address (uploads are limited per address)
+        )
         r.raise_for_status()
         path = r.json()[0]
         record["sent"] = time.perf_counter()
@@ -157,7 +161,8 @@ def request(client, where: Target, drawings: Drawings, path: str, student: int, 
     session = f"student-{student}"
     index = student * 7 + n
     if path == "api":
-        return api_request(client, drawings.png(index), drawings.model, session)
+        address = f"10.2.{student // 256 % 256}.{student % 256}"
+        return api_request(client, drawings.png(index), drawings.model, session, address)
     return pad_request(client, where, drawings.urls[index % len(drawings.urls)], drawings.model, session)
 
 

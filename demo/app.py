@@ -11,6 +11,7 @@ import argparse
 import gc
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (Spaces): make the repository root importable
@@ -19,11 +20,13 @@ if __package__ in (None, ""):  # run as a file (Spaces): make the repository roo
 import gradio as gr
 import torch
 
-from demo import classroom, drawing_pad, student
+from demo import classroom, drawing_pad, student, uploads
+from demo.classroom.pages import ClassroomPages
 from demo.classroom.room import Classroom
 from demo.language import translations
 from mnist_models.classes.store import ClassStore, StoreError
 from mnist_models.device import on_zerogpu
+from mnist_models.models.checkpoints import WeightsError
 from mnist_models.reading.classifier import Classifier
 from mnist_models.reading.preprocess import MAX_FILE_BYTES
 from mnist_models.training.live import MAX_SECONDS
@@ -50,6 +53,9 @@ QUEUE_MAX_SIZE = 256
 # wall's timer touches it every 2 s. So sessions made up by a script stay bounded, a small share of
 # what Gradio's 10,000 would take (benchmarks/RESULTS.md, Sessions).
 SESSION_CAPACITY = 1_000
+# Gradio removes the uploads it took once they are this old (checked every 10 minutes); at start
+# the app removes those older still that a killed server left behind (demo/uploads.py).
+UPLOADS_KEPT_S = 1800
 
 
 def build_demo(
@@ -64,12 +70,12 @@ def build_demo(
     beside the class and the classroom tabs, the class wall first). The classes are ``store``'s;
     with ``start_password``, starting a class asks for it; a live training ends after
     ``training_seconds``."""
-    with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, 1800)) as demo:
+    with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, UPLOADS_KEPT_S)) as demo:
         gr.Navbar(visible=False)  # each page links to the other in its own words
         student.build(classifier, i18n, store, demo)
     with demo.route("Classroom", CLASSROOM_PATH, show_in_navbar=False):
         room = Classroom(classifier, store, start_password=start_password, training_seconds=training_seconds)
-        classroom.build(room, i18n)
+        classroom.build(room, i18n, ClassroomPages(demo))
     return queue(demo)
 
 
@@ -82,6 +88,11 @@ def data_dir(given: str | None) -> Path:
     if os.environ.get("SPACE_ID") and persistent.is_dir() and os.access(persistent, os.W_OK):
         return persistent / "mnist-draw"
     return Path("data")
+
+
+def upload_folder() -> Path:
+    """Where Gradio keeps uploads: $GRADIO_TEMP_DIR, else the system's temporary folder's gradio/."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
 
 
 def queue(demo: gr.Blocks) -> gr.Blocks:
@@ -100,6 +111,7 @@ def serve(demo: gr.Blocks, i18n: gr.I18n, host: str | None = None, port: int | N
     # server; frozen, full garbage collections skip it instead of pausing the server to walk it.
     gc.collect()
     gc.freeze()
+    uploads.sweep(upload_folder(), older_than_s=UPLOADS_KEPT_S)
     demo.launch(
         server_name=host,
         server_port=port,
@@ -113,6 +125,8 @@ def serve(demo: gr.Blocks, i18n: gr.I18n, host: str | None = None, port: int | N
         # of a control's choices), not a bare "Error"; the app's own errors say what to send.
         show_error=True,
         state_session_capacity=SESSION_CAPACITY,  # launch() sets it, over any value the Blocks had
+        # Uploads bounded per request and per address before Gradio reads them (demo/uploads.py).
+        app_kwargs={"middleware": [uploads.upload_limits(MAX_FILE_SIZE)]},
         prevent_thread_lock=True,
     )
     return (demo.share_url or demo.local_url).rstrip("/")
@@ -147,7 +161,10 @@ def main(argv: list[str] | None = None) -> None:
         store = ClassStore(data_dir(args.data_dir))
     except StoreError as error:
         raise SystemExit(f"error: {error}") from error
-    classifier = Classifier(args.device)
+    try:
+        classifier = Classifier(args.device)
+    except WeightsError as error:  # a weights or metrics file missing, corrupt, or not JSON
+        raise SystemExit(f"error: {error}") from error
     i18n = translations(classifier.metrics, classifier.device_label, on_zerogpu())
     demo = build_demo(classifier, i18n, store, teacher_password, args.training_seconds)
     root = serve(demo, i18n, args.host, args.port, args.share)

@@ -28,11 +28,16 @@ def forwarded_hops() -> int:
 def client_address(request: gr.Request | None, hops: int | None = None) -> str:
     """The client's address: from ``X-Forwarded-For`` as far as ``hops`` trusted proxies wrote
     it, else the connection's own; "unknown" when there is neither."""
+    client = getattr(request, "client", None)
+    return address_of(getattr(request, "headers", None) or {}, getattr(client, "host", None), hops)
+
+
+def address_of(headers, peer: str | None, hops: int | None = None) -> str:
+    """``client_address`` from a request's ``headers`` (a mapping with lower-case names) and the
+    address of its connection, ``peer``."""
     hops = forwarded_hops() if hops is None else hops
     if hops > 0:
-        headers = getattr(request, "headers", None) or {}
         chain = [part.strip() for part in str(headers.get("x-forwarded-for", "")).split(",") if part.strip()]
         if len(chain) >= hops:
             return chain[-hops][:64]
-    client = getattr(request, "client", None)
-    return str(getattr(client, "host", None) or "unknown")[:64]
+    return str(peer or "unknown")[:64]

@@ -42,8 +42,10 @@ def live_app(command: list[str] | None = None, env_extra: dict | None = None) ->
     port = free_port()
     command = command or [sys.executable, "-m", "demo", "--host", "127.0.0.1", "--port", str(port)]
     classes = tempfile.TemporaryDirectory(prefix="live-app-classes-", ignore_cleanup_errors=True)
+    uploads = tempfile.TemporaryDirectory(prefix="live-app-uploads-", ignore_cleanup_errors=True)
     env = {
         "MNIST_CLASSES_DIR": classes.name,  # the server's classes in a folder of its own
+        "GRADIO_TEMP_DIR": uploads.name,  # and its uploads: a server sweeps old ones as it starts
         **os.environ,
         "GRADIO_ANALYTICS_ENABLED": "False",
         "MNIST_DEVICE": "cpu",
@@ -79,6 +81,7 @@ def live_app(command: list[str] | None = None, env_extra: dict | None = None) ->
                 process.kill()
                 process.wait()
             classes.cleanup()
+            uploads.cleanup()
 
 
 @contextmanager

@@ -26,25 +26,36 @@ from demo.classroom import (
     live_training,
     wall,
 )
+from demo.classroom.pages import ClassroomPages
 from demo.classroom.room import Classroom, Context
 from demo.drawing_pad import drawing_pad
 from demo.language import pad_texts, wall_message
+from demo.visitor import client_address
 from mnist_models.classes.class_wall import WallError
 
 TABS = (wall, compare, inside_softmax, inside_mlp, cards, digit_or_not, explorer, live_training)
 
 
-def build(room: Classroom, i18n: gr.I18n) -> None:
+# Building a page takes the CPU for a moment (benchmarks/RESULTS.md): two at a time, the rest wait
+# in the queue instead of slowing everyone's drawings.
+RENDERS_AT_ONCE = 2
+
+
+def build(room: Classroom, i18n: gr.I18n, pages: ClassroomPages | None = None) -> None:
     """The page, inside the open ``demo.route(...)``: its title, and its content rendered when a
-    visitor opens it, and again when this browser starts or leaves a class."""
+    visitor opens it, and again when this browser starts or leaves a class; with ``pages``, the
+    server keeps a bounded number of them."""
     gr.Markdown(i18n("classroom_title"))
     # The teacher key of this browser's class, in the browser's own storage: it survives a reload
     # and a restart of the server, and is never shown on the page.
     teacher = teacher_key()
 
-    @gr.render(inputs=[teacher])
+    @gr.render(inputs=[teacher], concurrency_limit=RENDERS_AT_ONCE, concurrency_id="classroom-render")
     def classroom(key, request: gr.Request):
-        build_content(room, request, teacher, key)
+        context = build_content(room, request, teacher, key)
+        if pages is not None:
+            code = context.school_class.code if context.school_class else None
+            pages.opened(getattr(request, "session_hash", None) or "", client_address(request), code)
 
 
 def teacher_key() -> gr.BrowserState:

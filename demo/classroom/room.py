@@ -25,10 +25,10 @@ from demo.language import LOCALES, say, viewer_language
 from mnist_models import pictures
 from mnist_models.classes import codes
 from mnist_models.classes.class_wall import WallError
-from mnist_models.classes.limits import FailedTries, TokenBuckets
 from mnist_models.classes.store import ClassStore, SchoolClass
 from mnist_models.datasets.mnist import MNISTFileError, MNISTSplit, default_data_dir, load_split
 from mnist_models.evaluation.predictions import TestSetPredictions
+from mnist_models.limits import FailedTries, TokenBuckets
 from mnist_models.models import explain
 from mnist_models.models.checkpoints import MODEL_NAMES
 from mnist_models.reading.classifier import Classifier, Prediction

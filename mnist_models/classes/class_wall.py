@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from mnist_models.classes.limits import TokenBuckets
+from mnist_models.limits import TokenBuckets
 from mnist_models.models.checkpoints import MODEL_NAMES
 from mnist_models.reading.classifier import Classifier
 from mnist_models.reading.preprocess import decode_data_url, open_image

@@ -21,6 +21,16 @@ WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"  # mnist_models/we
 
 MODEL_CLASSES: dict[str, type[nn.Module]] = {"softmax": SoftmaxRegression, "mlp": MLP}
 MODEL_NAMES = tuple(MODEL_CLASSES)
+# What the app reads from a model's metrics file; training always writes them.
+METRICS_KEYS = (
+    "weights_sha256",
+    "config",
+    "parameters",
+    "test_accuracy",
+    "per_class_accuracy",
+    "confusion_matrix",
+    "curves",
+)
 
 
 class WeightsError(RuntimeError):
@@ -57,7 +67,20 @@ def load_metrics(name: str, weights_dir: str | Path | None = None) -> dict:
         raise KeyError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
     if not path.is_file():
         raise WeightsError(f"{path} is missing: train the model with `python -m mnist_models.training --model {name}`")
-    return json.loads(path.read_text())
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WeightsError(
+            f"{path} is not valid JSON ({error}): restore it with `git checkout -- {path.name}` in its folder, "
+            f"or train the model again with `python -m mnist_models.training --model {name}`"
+        ) from None
+    missing = [key for key in METRICS_KEYS if key not in metrics] if isinstance(metrics, dict) else list(METRICS_KEYS)
+    if missing:
+        raise WeightsError(
+            f"{path} lacks {', '.join(missing)}: it is not the metrics file that training writes; "
+            f"train the model again with `python -m mnist_models.training --model {name}`"
+        )
+    return metrics
 
 
 def load_model(name: str, device: torch.device | str | None = None, weights_dir: str | Path | None = None) -> nn.Module:

@@ -1,5 +1,6 @@
-"""What guards what a class shares: rate limits on the wall's drawings, per page and per address,
-and growing waits after failed teacher passwords.
+"""Bounded work per visitor: rate limits (drawings sent to a wall, uploads, classes started, per
+page and per address), growing waits after failed teacher passwords, and the newest few of
+something kept per key (the classroom pages the server keeps for each address).
 
 A value a client sends (its session id, the address a proxy passes on) is the caller's to choose,
 so the state kept per key is bounded: a key whose bucket has refilled, or whose failures are
@@ -25,15 +26,17 @@ class TokenBuckets:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, when counted)
         self._lock = threading.Lock()
 
-    def take(self, key: str) -> float:
-        """Spend one of ``key``'s tokens and return 0.0; or, when it has none, spend nothing and
-        return the seconds until it has one."""
+    def take(self, key: str, amount: float = 1.0) -> float:
+        """Spend ``amount`` of ``key``'s tokens and return 0.0; or, when it has fewer, spend
+        nothing and return the seconds until it has them (``inf`` for more than ``burst``)."""
+        if amount > self.burst:
+            return float("inf")
         with self._lock:
             now = self._clock()
             tokens, then = self._buckets.pop(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - then) * self.rate_per_s)
-            wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate_per_s
-            self._buckets[key] = (tokens - 1.0 if not wait else tokens, now)
+            wait = 0.0 if tokens >= amount else (amount - tokens) / self.rate_per_s
+            self._buckets[key] = (tokens - amount if not wait else tokens, now)
             while len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
             return wait
@@ -79,3 +82,39 @@ class FailedTries:
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+
+class NewestPerKey:
+    """The newest items per key: at most ``per_key`` for each key and ``total`` in all. ``add``
+    says which items fell out (the oldest of their key, or the oldest of all), for the caller to
+    release. Safe across threads."""
+
+    def __init__(self, per_key: int, total: int) -> None:
+        self.per_key, self.total = per_key, total
+        self._items: OrderedDict[str, str] = OrderedDict()  # item -> its key, oldest first
+        self._lock = threading.Lock()
+
+    def add(self, item: str, key: str) -> list[str]:
+        """Keep ``item`` (under ``key``) as the newest; return the items that no longer fit."""
+        with self._lock:
+            self._items.pop(item, None)
+            self._items[item] = key
+            dropped = []
+            same_key = [other for other, its_key in self._items.items() if its_key == key]
+            for other in same_key[: max(0, len(same_key) - self.per_key)]:
+                dropped.append(other)
+                del self._items[other]
+            while len(self._items) > self.total:
+                dropped.append(self._items.popitem(last=False)[0])
+            return dropped
+
+    def remove(self, item: str) -> bool:
+        """Forget ``item``; whether it was kept."""
+        with self._lock:
+            return self._items.pop(item, None) is not None
+
+    def __contains__(self, item: str) -> bool:
+        return item in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)

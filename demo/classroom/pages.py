@@ -1,0 +1,64 @@
+"""The classroom pages this server keeps, bounded.
+
+Each visitor of /classroom gets the page built for them (``gr.render``), and Gradio keeps what it
+built in the visitor's session, a few MB, until the session is one of the oldest of
+``launch(state_session_capacity=...)`` sessions: a script reloading the page would fill the
+server's memory long before that. So the server keeps the newest ``PAGES_PER_ADDRESS`` classroom
+pages of each address (``PAGES_ANONYMOUS`` in all), and the newest ``PAGES_PER_CLASS`` of each
+class's teacher apart from those, so that strangers' reloads never push out a teacher's projector.
+An older page is dropped from Gradio's sessions; its next event finds no session and the page
+asks to be reloaded (benchmarks/abuse.py measures the memory it saves: benchmarks/RESULTS.md).
+
+A page is not dropped when its visitor leaves: Gradio reports a leave when the page's heartbeat
+connection drops, which a projector's Wi-Fi does now and then without the page going away.
+"""
+
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from mnist_models.limits import NewestPerKey
+
+PAGES_PER_ADDRESS_ENV = "MNIST_CLASSROOM_PAGES_PER_ADDRESS"
+PAGES_PER_ADDRESS = 10
+PAGES_ANONYMOUS = 150
+PAGES_PER_CLASS = 4
+PAGES_TEACHERS = 400
+
+
+class ClassroomPages:
+    """The classroom pages kept for ``blocks``' sessions: each by its address, or by its class
+    for a teacher's."""
+
+    def __init__(self, blocks: gr.Blocks, per_address: int | None = None) -> None:
+        if per_address is None:
+            per_address = int(os.environ.get(PAGES_PER_ADDRESS_ENV) or PAGES_PER_ADDRESS)
+        self.blocks = blocks
+        self.by_address = NewestPerKey(per_address, max(PAGES_ANONYMOUS, per_address))
+        self.by_class = NewestPerKey(PAGES_PER_CLASS, PAGES_TEACHERS)
+
+    def opened(self, session: str, address: str, class_code: str | None) -> None:
+        """Session ``session`` has just been given a classroom page; drop the pages it pushes out."""
+        if not session:
+            return
+        if class_code:
+            self.by_address.remove(session)
+            dropped = self.by_class.add(session, class_code)
+        else:
+            self.by_class.remove(session)
+            dropped = self.by_address.add(session, address)
+        for other in dropped:
+            forget_session(self.blocks, other)
+
+
+def forget_session(blocks: gr.Blocks, session: str) -> None:
+    """Drop ``session`` from what Gradio keeps (its ``StateHolder``, which has no public way to
+    drop one)."""
+    holder = getattr(blocks, "state_holder", None)
+    if holder is None:
+        return
+    with holder.lock:
+        holder.session_data.pop(session, None)
+        holder.time_last_used.pop(session, None)

@@ -1,0 +1,133 @@
+"""What one visitor can make the server keep, bounded, against the real app: uploads per request
+and per address, and the files a killed server left behind swept as the next one starts
+(demo/uploads.py); the classroom pages kept per address and per class (demo/classroom/pages.py)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import httpx
+import pytest
+
+from demo.classroom.pages import PAGES_PER_ADDRESS
+from demo.uploads import BYTES_BURST, UPLOADS_BURST, sweep
+from tests.conftest import png_bytes
+from tests.live_app import GradioHTTP, event_of, live_app, start_class
+
+
+@pytest.fixture(scope="module")
+def uploads_app(tmp_path_factory):
+    """The app behind one trusted proxy (so each test's caller has an address of its own), with
+    its upload folder holding a file from an hour ago and one from just now."""
+    folder = tmp_path_factory.mktemp("uploads")
+    old, new = folder / "killed-server" / "old.png", folder / "other-server" / "new.png"
+    for path in (old, new):
+        path.parent.mkdir()
+        path.write_bytes(b"\x89PNG left behind")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    with live_app(env_extra={"GRADIO_TEMP_DIR": str(folder), "MNIST_FORWARDED_HOPS": "1"}) as app:
+        yield app, folder, old, new
+
+
+def caller(app, address: str) -> GradioHTTP:
+    return GradioHTTP(app.url, headers={"x-forwarded-for": address})
+
+
+def test_the_files_a_killed_server_left_are_swept_at_start(uploads_app):
+    _, _, old, new = uploads_app
+    assert not old.exists() and not old.parent.exists()
+    assert new.exists()  # young enough to be another running server's
+
+
+def test_one_request_carries_one_picture_at_most(uploads_app, drawn):
+    app, folder, _, _ = uploads_app
+    http = caller(app, "10.0.0.1")
+    before = sum(len(files) for _, _, files in os.walk(folder))
+    files = [("files", (f"{n}.png", os.urandom(2**20), "image/png")) for n in range(50)]
+    response = http.http.post("/upload", files=files)
+    assert response.status_code == 413
+    assert "One picture at a time" in response.text
+    assert sum(len(files) for _, _, files in os.walk(folder)) == before  # nothing was written
+    # The same caller's one drawing still goes through, and is read.
+    event, [result] = http.classify(png_bytes(drawn(7)))
+    assert event == "complete" and result["prediction"] == 7
+
+
+def test_uploads_from_one_address_are_limited_and_told_when_to_retry(uploads_app, drawn):
+    app, _, _, _ = uploads_app
+    flood, other = caller(app, "10.0.0.2"), caller(app, "10.0.0.3")
+    picture = png_bytes(drawn(1))
+    answers = [
+        flood.http.post("/upload", files={"files": ("1.png", picture, "image/png")}) for _ in range(UPLOADS_BURST + 20)
+    ]
+    codes = [answer.status_code for answer in answers]
+    assert codes[: UPLOADS_BURST // 2] == [200] * (UPLOADS_BURST // 2)
+    refused = [answer for answer in answers if answer.status_code == 429]
+    assert refused, codes
+    assert "Too many uploads from your address" in refused[0].text
+    assert int(refused[0].headers["retry-after"]) >= 1
+    # Another address is not slowed by it.
+    event, [result] = other.classify(picture)
+    assert event == "complete" and result["prediction"] == 1
+
+
+def test_bytes_from_one_address_are_limited(uploads_app):
+    app, _, _, _ = uploads_app
+    http = caller(app, "10.0.0.4")
+    big = os.urandom(7 * 2**20)  # under the per-file limit; the address's bytes run out first
+    codes = [
+        http.http.post("/upload", files={"files": ("big.png", big, "image/png")}).status_code
+        for _ in range(BYTES_BURST // len(big) + 3)
+    ]
+    assert codes[0] == 200 and 429 in codes
+
+
+def test_an_upload_that_does_not_say_its_length_is_refused(uploads_app):
+    app, _, _, _ = uploads_app
+    body = (b'--x\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\nabc\r\n--x--\r\n',)
+    response = httpx.post(
+        app.url + "gradio_api/upload",
+        content=iter(body),  # an iterator: sent chunked, with no Content-Length
+        headers={"content-type": "multipart/form-data; boundary=x", "x-forwarded-for": "10.0.0.5"},
+    )
+    assert response.status_code == 411
+
+
+def test_sweep_removes_only_old_files_and_empty_folders(tmp_path):
+    old, new = tmp_path / "a" / "old", tmp_path / "b" / "new"
+    for path in (old, new):
+        path.parent.mkdir()
+        path.write_text("x")
+    os.utime(old, (time.time() - 100, time.time() - 100))
+    assert sweep(tmp_path, older_than_s=50) == 1
+    assert not (tmp_path / "a").exists() and new.exists()
+    assert sweep(tmp_path / "missing", older_than_s=0) == 0
+
+
+def still_served(app, address: str, config: dict, session: str) -> bool:
+    """Whether the classroom page of ``session`` (its ``config``) still answers: its test-set
+    explorer's "random digit" button, which reads nothing the caller sends. (A page the server
+    no longer keeps gets Gradio's HTTP 500, which closes the connection: a client of its own.)"""
+    button = event_of(config, "random-digit", "click")
+    http = caller(app, address)
+    try:
+        return bool(http.event(button["id"], [], button["trigger"], session)["success"])
+    finally:
+        http.close()
+
+
+def test_the_server_keeps_the_newest_classroom_pages_of_each_address(uploads_app):
+    app, _, _, _ = uploads_app
+    reloader, neighbour = caller(app, "10.0.1.1"), caller(app, "10.0.1.2")
+    teacher = caller(app, "10.0.1.1")  # the same router as the reloading script
+    key = start_class(teacher, "teacher-page")
+    teacher_config = teacher.open_page("classroom", "teacher-page", stored=key)  # the page of a class
+    neighbour_config = neighbour.open_page("classroom", "neighbour-page")
+    configs = [reloader.open_page("classroom", f"reload-{n}") for n in range(PAGES_PER_ADDRESS + 3)]
+    assert not still_served(app, "10.0.1.1", configs[0], "reload-0")  # pushed out by newer ones
+    assert still_served(app, "10.0.1.1", configs[-1], f"reload-{PAGES_PER_ADDRESS + 2}")
+    # Neither another address's page nor the teacher's behind the same address is pushed out.
+    assert still_served(app, "10.0.1.2", neighbour_config, "neighbour-page")
+    assert still_served(app, "10.0.1.1", teacher_config, "teacher-page")
