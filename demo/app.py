@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as a file (Spaces): make the repository roo
 import gradio as gr
 import torch
 
-from demo import classroom, drawing_pad, student, uploads
+from demo import classroom, drawing_pad, gate, student
 from demo.classroom.pages import ClassroomPages
 from demo.classroom.room import Classroom
 from demo.language import translations
@@ -54,7 +54,7 @@ QUEUE_MAX_SIZE = 256
 # what Gradio's 10,000 would take (benchmarks/RESULTS.md, Sessions).
 SESSION_CAPACITY = 1_000
 # Gradio removes the uploads it took once they are this old (checked every 10 minutes); at start
-# the app removes those older still that a killed server left behind (demo/uploads.py).
+# the app removes those older still that a killed server left behind (demo/gate.py).
 UPLOADS_KEPT_S = 1800
 
 
@@ -111,7 +111,7 @@ def serve(demo: gr.Blocks, i18n: gr.I18n, host: str | None = None, port: int | N
     # server; frozen, full garbage collections skip it instead of pausing the server to walk it.
     gc.collect()
     gc.freeze()
-    uploads.sweep(upload_folder(), older_than_s=UPLOADS_KEPT_S)
+    gate.sweep(upload_folder(), older_than_s=UPLOADS_KEPT_S)
     demo.launch(
         server_name=host,
         server_port=port,
@@ -125,8 +125,8 @@ def serve(demo: gr.Blocks, i18n: gr.I18n, host: str | None = None, port: int | N
         # of a control's choices), not a bare "Error"; the app's own errors say what to send.
         show_error=True,
         state_session_capacity=SESSION_CAPACITY,  # launch() sets it, over any value the Blocks had
-        # Uploads bounded per request and per address before Gradio reads them (demo/uploads.py).
-        app_kwargs={"middleware": [uploads.upload_limits(MAX_FILE_SIZE)]},
+        # Uploads and events bounded per address before Gradio reads them (demo/gate.py).
+        app_kwargs={"middleware": [gate.gate(MAX_FILE_SIZE)]},
         prevent_thread_lock=True,
     )
     return (demo.share_url or demo.local_url).rstrip("/")

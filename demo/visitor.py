@@ -41,3 +41,8 @@ def address_of(headers, peer: str | None, hops: int | None = None) -> str:
         if len(chain) >= hops:
             return chain[-hops][:64]
     return str(peer or "unknown")[:64]
+
+
+def is_local(address: str) -> bool:
+    """Whether ``address`` is this machine's own (loopback): the person running the app."""
+    return address in ("127.0.0.1", "::1", "localhost")

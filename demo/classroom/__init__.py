@@ -13,6 +13,8 @@ computed (``follow_pad``): the others catch up when they are opened.
 
 from __future__ import annotations
 
+import math
+
 import gradio as gr
 
 from demo.classroom import (
@@ -29,16 +31,16 @@ from demo.classroom import (
 from demo.classroom.pages import ClassroomPages
 from demo.classroom.room import Classroom, Context
 from demo.drawing_pad import drawing_pad
-from demo.language import pad_texts, wall_message
+from demo.language import pad_texts, say, viewer_language, wall_message
 from demo.visitor import client_address
 from mnist_models.classes.class_wall import WallError
 
 TABS = (wall, compare, inside_softmax, inside_mlp, cards, digit_or_not, explorer, live_training)
 
 
-# Building a page takes the CPU for a moment (benchmarks/RESULTS.md): two at a time, the rest wait
+# Building a page takes the CPU for a moment (benchmarks/RESULTS.md): one at a time, the rest wait
 # in the queue instead of slowing everyone's drawings.
-RENDERS_AT_ONCE = 2
+RENDERS_AT_ONCE = 1
 
 
 def build(room: Classroom, i18n: gr.I18n, pages: ClassroomPages | None = None) -> None:
@@ -52,10 +54,28 @@ def build(room: Classroom, i18n: gr.I18n, pages: ClassroomPages | None = None) -
 
     @gr.render(inputs=[teacher], concurrency_limit=RENDERS_AT_ONCE, concurrency_id="classroom-render")
     def classroom(key, request: gr.Request):
+        if pages is not None:
+            wait = pages.build_wait(client_address(request), teacher=holds_a_class(room, key))
+            if wait:
+                gr.Markdown(say("classroom_busy", viewer_language(request), seconds=math.ceil(wait)))
+                # The page has nothing more to ask: nothing of its session need be kept.
+                pages.forget(getattr(request, "session_hash", None) or "")
+                return
         context = build_content(room, request, teacher, key)
         if pages is not None:
             code = context.school_class.code if context.school_class else None
             pages.opened(getattr(request, "session_hash", None) or "", client_address(request), code)
+
+
+def holds_a_class(room: Classroom, key: object) -> bool:
+    """Whether ``key`` (what the browser keeps) is the teacher key of one of the server's classes."""
+    if not isinstance(key, dict):
+        return False
+    try:
+        room.store.as_teacher(key.get("code"), key.get("secret"))
+    except WallError:
+        return False
+    return True
 
 
 def teacher_key() -> gr.BrowserState:

@@ -19,25 +19,35 @@ import os
 
 import gradio as gr
 
-from mnist_models.limits import NewestPerKey
+from demo.visitor import is_local
+from mnist_models.limits import NewestPerKey, TokenBuckets
 
+# A school whose classes open the classroom page from behind one router can raise these.
 PAGES_PER_ADDRESS_ENV = "MNIST_CLASSROOM_PAGES_PER_ADDRESS"
-PAGES_PER_ADDRESS = 10
+BUILDS_BURST_ENV = "MNIST_CLASSROOM_BUILDS_BURST"
+PAGES_PER_ADDRESS = 8
 PAGES_ANONYMOUS = 150
 PAGES_PER_CLASS = 4
 PAGES_TEACHERS = 400
+# Pages built per address: a dozen at once, then one every 6 s; past that a visitor without a
+# class of their own gets a line asking them to reload a little later, which costs nothing to build.
+BUILDS_BURST, BUILDS_PER_S = 12, 1 / 6
 
 
 class ClassroomPages:
     """The classroom pages kept for ``blocks``' sessions: each by its address, or by its class
     for a teacher's."""
 
-    def __init__(self, blocks: gr.Blocks, per_address: int | None = None) -> None:
-        if per_address is None:
-            per_address = int(os.environ.get(PAGES_PER_ADDRESS_ENV) or PAGES_PER_ADDRESS)
+    def __init__(self, blocks: gr.Blocks) -> None:
+        per_address = int(os.environ.get(PAGES_PER_ADDRESS_ENV) or PAGES_PER_ADDRESS)
         self.blocks = blocks
         self.by_address = NewestPerKey(per_address, max(PAGES_ANONYMOUS, per_address))
         self.by_class = NewestPerKey(PAGES_PER_CLASS, PAGES_TEACHERS)
+        self.builds = TokenBuckets(BUILDS_PER_S, int(os.environ.get(BUILDS_BURST_ENV) or BUILDS_BURST))
+
+    def build_wait(self, address: str, teacher: bool) -> float:
+        """Seconds before ``address`` may have a classroom page built (0.0: now)."""
+        return 0.0 if teacher or is_local(address) else self.builds.take(address)
 
     def opened(self, session: str, address: str, class_code: str | None) -> None:
         """Session ``session`` has just been given a classroom page; drop the pages it pushes out."""
@@ -50,7 +60,13 @@ class ClassroomPages:
             self.by_class.remove(session)
             dropped = self.by_address.add(session, address)
         for other in dropped:
-            forget_session(self.blocks, other)
+            self.forget(other)
+
+    def forget(self, session: str) -> None:
+        """Drop ``session``'s page, and its whole Gradio session."""
+        self.by_address.remove(session)
+        self.by_class.remove(session)
+        forget_session(self.blocks, session)
 
 
 def forget_session(blocks: gr.Blocks, session: str) -> None:
