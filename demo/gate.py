@@ -12,18 +12,17 @@ front of Gradio's routes, given to its FastAPI app through ``launch(app_kwargs=.
   drawing a stroke a second each, stays within it; a script flooding the queue from one address
   waits outside it, so that the events of others do not queue behind its own
   (benchmarks/abuse.py: benchmarks/RESULTS.md, Abuse).
-
 - **Pages** (the two pages and their ``/config``): each address may load ``PAGES_BURST`` at once,
   then ``PAGES_PER_S`` a second (a class of 30 behind one router opening the page together
   stays within it); each load builds the whole app's config, so a script reloading in a loop
   would otherwise take the CPU from everyone's drawings.
 
 Past a limit the answer is HTTP 429 with the seconds to wait (``Retry-After``), and says so,
-once that wait is over (two seconds at most): so a flood from one address costs the server a
-timer per connection, not a request per moment. A
-caller on this machine itself (a loopback address: the person running the app, its tests and
-benchmarks) is not limited; behind a proxy, configure the proxies it trusts (demo/visitor.py),
-or every visitor would look like one and share one address's limits.
+once that wait is over (``HOLD_S`` at most): so a flood from one address costs the server a
+timer per connection, not a request per moment. A caller on this machine itself (a loopback
+address: the person running the app, its tests and benchmarks) is not limited; behind a proxy,
+configure the proxies it trusts (demo/visitor.py), or every visitor would look like one and
+share one address's limits.
 
 Gradio removes the files it made after ``delete_cache``'s age; files left by a server that was
 killed are nobody's, so ``sweep`` removes them when the next one starts.
@@ -56,7 +55,8 @@ HOLD_S = 2.0
 
 
 class Gate:
-    """The ASGI middleware: refuses an upload or an event over the limits before Gradio reads it."""
+    """The ASGI middleware: refuses an upload, an event or a page load over the limits before
+    Gradio reads it."""
 
     def __init__(self, app, max_file_bytes: int) -> None:
         self.app = app

@@ -34,6 +34,7 @@ from demo.drawing_pad import drawing_pad
 from demo.language import pad_texts, say, viewer_language, wall_message
 from demo.visitor import client_address
 from mnist_models.classes.class_wall import WallError
+from mnist_models.classes.store import SchoolClass
 
 TABS = (wall, compare, inside_softmax, inside_mlp, cards, digit_or_not, explorer, live_training)
 
@@ -54,44 +55,47 @@ def build(room: Classroom, i18n: gr.I18n, pages: ClassroomPages | None = None) -
 
     @gr.render(inputs=[teacher], concurrency_limit=RENDERS_AT_ONCE, concurrency_id="classroom-render")
     def classroom(key, request: gr.Request):
+        school_class, notice = teacher_class(room, key, viewer_language(request))
+        session, address = getattr(request, "session_hash", None) or "", client_address(request)
         if pages is not None:
-            wait = pages.build_wait(client_address(request), teacher=holds_a_class(room, key))
+            wait = pages.build_wait(address, teacher=school_class is not None)
             if wait:
                 gr.Markdown(say("classroom_busy", viewer_language(request), seconds=math.ceil(wait)))
                 # The page has nothing more to ask: nothing of its session need be kept.
-                pages.forget(getattr(request, "session_hash", None) or "")
+                pages.forget(session)
                 return
-        context = build_content(room, request, teacher, key)
+        build_content(room, request, teacher, school_class, notice)
         if pages is not None:
-            code = context.school_class.code if context.school_class else None
-            pages.opened(getattr(request, "session_hash", None) or "", client_address(request), code)
+            pages.opened(session, address, school_class.code if school_class else None)
 
 
-def holds_a_class(room: Classroom, key: object) -> bool:
-    """Whether ``key`` (what the browser keeps) is the teacher key of one of the server's classes."""
-    if not isinstance(key, dict):
-        return False
+def teacher_class(room: Classroom, key: object, language: str) -> tuple[SchoolClass | None, str]:
+    """The class whose teacher key is ``key`` (what the browser keeps), or None and why not in
+    ``language`` ("" when the browser keeps none)."""
+    if key is None:
+        return None, ""
+    code, secret = (key.get("code"), key.get("secret")) if isinstance(key, dict) else (None, None)
     try:
-        room.store.as_teacher(key.get("code"), key.get("secret"))
-    except WallError:
-        return False
-    return True
+        return room.store.as_teacher(code, secret), ""
+    except WallError as error:  # an expired class, a key from another server
+        return None, wall_message(error, language)
 
 
 def teacher_key() -> gr.BrowserState:
     return gr.BrowserState(None, storage_key="mnist-draw-teacher")
 
 
-def build_content(room: Classroom, request: gr.Request | None = None, teacher=None, key: object = None) -> Context:
-    """The pad and the class beside the tabs, for the viewer of ``request`` whose browser holds
-    the teacher key ``key`` (in the component ``teacher``)."""
-    context = Context(room, request, teacher if teacher is not None else teacher_key())
-    if key is not None:
-        try:
-            code, secret = (key.get("code"), key.get("secret")) if isinstance(key, dict) else (None, None)
-            context.school_class = room.store.as_teacher(code, secret)
-        except WallError as error:  # an expired class, a key from another server
-            context.notice = wall_message(error, context.language)
+def build_content(
+    room: Classroom,
+    request: gr.Request | None = None,
+    teacher=None,
+    school_class: SchoolClass | None = None,
+    notice: str = "",
+) -> Context:
+    """The pad and the class beside the tabs, for the viewer of ``request``: the page of
+    ``school_class`` when their browser holds its teacher key (in the component ``teacher``), or
+    a page without a class, saying ``notice``."""
+    context = Context(room, request, teacher if teacher is not None else teacher_key(), school_class, notice)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             context.pad = drawing_pad(pad_texts(), elem_id="sketch")

@@ -40,11 +40,9 @@ def build(context: Context) -> gr.Tab:
     with gr.Tab(context.text("tab_mlp"), id=NAME) as tab:
         gr.Markdown(context.text("mlp_intro"))
         answer = gr.Markdown(elem_id="mlp-answer", elem_classes=["classroom-message"])
-        with gr.Row(equal_height=False):
-            with gr.Column(min_width=300):
-                occlusion = context.picture("occlusion_label", "occlusion")
-            with gr.Column(min_width=300):
-                activations = context.picture("activations_label", "activations")
+        occlusion, activations = context.two_pictures(
+            ("occlusion_label", "occlusion"), ("activations_label", "activations")
+        )
         gr.Markdown(context.text("activations_about"))
         context.follow(
             NAME,

@@ -125,11 +125,9 @@ def build(context: Context) -> gr.Tab:
             start = gr.Button(context.text("train_start"), variant="primary", elem_id="train-start")
             stop_button = gr.Button(context.text("train_stop"), variant="stop", elem_id="train-stop")
         message = gr.Markdown(elem_id="train-status", elem_classes=["classroom-message"])
-        with gr.Row(equal_height=False):
-            with gr.Column(min_width=300):
-                curves = context.picture("train_curves_label", "train-curves")
-            with gr.Column(min_width=300):
-                weights = context.picture("train_weights_label", "train-weights")
+        curves, weights = context.two_pictures(
+            ("train_curves_label", "train-curves"), ("train_weights_label", "train-weights")
+        )
 
     def stream(chosen, epoch_count, images, teacher, request: gr.Request):
         yield from run(

@@ -6,8 +6,11 @@ built in the visitor's session, a few MB, until the session is one of the oldest
 server's memory long before that. So the server keeps the newest ``PAGES_PER_ADDRESS`` classroom
 pages of each address (``PAGES_ANONYMOUS`` in all), and the newest ``PAGES_PER_CLASS`` of each
 class's teacher apart from those, so that strangers' reloads never push out a teacher's projector.
-An older page is dropped from Gradio's sessions; its next event finds no session and the page
-asks to be reloaded (benchmarks/abuse.py measures the memory it saves: benchmarks/RESULTS.md).
+An older page is dropped from Gradio's sessions, and stops answering until it is reloaded
+(benchmarks/abuse.py measures the memory it saves: benchmarks/RESULTS.md, Abuse). Building a page
+takes the CPU for a moment, so an address also gets at most ``BUILDS_BURST`` built at once, then
+one every few seconds; a teacher's page of their class, and a visitor on the server's own
+machine, always get theirs.
 
 A page is not dropped when its visitor leaves: Gradio reports a leave when the page's heartbeat
 connection drops, which a projector's Wi-Fi does now and then without the page going away.

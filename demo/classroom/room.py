@@ -191,6 +191,15 @@ class Context:
         self.caption(caption)
         return gr.Image(elem_id=elem_id, **{**PICTURE, **options})
 
+    def two_pictures(self, left: tuple[str, str], right: tuple[str, str]) -> tuple[gr.Image, gr.Image]:
+        """Two pictures side by side (one under the other on a phone), each ``(caption, elem_id)``."""
+        pictures = []
+        with gr.Row(equal_height=False):
+            for caption, elem_id in (left, right):
+                with gr.Column(min_width=300):
+                    pictures.append(self.picture(caption, elem_id))
+        return pictures[0], pictures[1]
+
     def model_choice(self, label: str, value: str, **options) -> gr.Radio:
         choices = [(self.text(f"model_{name}"), name) for name in MODEL_NAMES]
         return gr.Radio(choices, value=value, label=self.text(label), **options)
