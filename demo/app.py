@@ -2,6 +2,7 @@
 classroom tabs at /classroom. One Gradio app with two pages, started with ``launch()``.
 
     python -m demo [--host 0.0.0.0] [--port 7860] [--share] [--teacher-password PASSWORD]
+                   [--data-dir DIR] [--backup-dir DIR]
     python demo/app.py          # how Hugging Face Spaces starts it
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (Spaces): make the repository root importable
@@ -24,7 +27,9 @@ from demo import classroom, drawing_pad, gate, student
 from demo.classroom.pages import ClassroomPages
 from demo.classroom.room import Classroom
 from demo.language import translations
-from mnist_models.classes.store import ClassStore, StoreError
+from mnist_models.classes.backup import INTERVAL_S, Backup, restore
+from mnist_models.classes.database import DATABASE, StoreError
+from mnist_models.classes.store import ClassStore
 from mnist_models.device import on_zerogpu
 from mnist_models.models.checkpoints import WeightsError
 from mnist_models.reading.classifier import Classifier
@@ -37,6 +42,7 @@ CLASSROOM_PATH = "/classroom"
 TEACHER_PASSWORD_ENV = "MNIST_TEACHER_PASSWORD"
 TRAINING_SECONDS_ENV = "MNIST_TRAINING_SECONDS"
 DATA_HOME_ENV = "MNIST_CLASSES_DIR"
+BACKUP_DIR_ENV = "MNIST_BACKUP_DIR"
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "app.css").read_text() + drawing_pad.STYLE
 # Runs once when a page loads: the keyboard on the "what I meant" row.
@@ -64,30 +70,65 @@ def build_demo(
     store: ClassStore,
     start_password: str | None = None,
     training_seconds: float = MAX_SECONDS,
+    storage_warning: Callable[[], tuple[str, dict] | None] = lambda: None,
 ) -> gr.Blocks:
     """The student page at / (draw and see the answer, send it to a class's wall, a link to the
     classroom, the API) and the teacher's page for the projector at /classroom (a drawing pad
     beside the class and the classroom tabs, the class wall first). The classes are ``store``'s;
     with ``start_password``, starting a class asks for it; a live training ends after
-    ``training_seconds``."""
+    ``training_seconds``; the classroom page says ``storage_warning()`` when there is one."""
     with gr.Blocks(title="MNIST: draw a digit", delete_cache=(600, UPLOADS_KEPT_S)) as demo:
         gr.Navbar(visible=False)  # each page links to the other in its own words
         student.build(classifier, i18n, store, demo)
     with demo.route("Classroom", CLASSROOM_PATH, show_in_navbar=False):
         room = Classroom(classifier, store, start_password=start_password, training_seconds=training_seconds)
+        room.storage_warning = storage_warning
         classroom.build(room, i18n, ClassroomPages(demo))
     return queue(demo)
 
 
 def data_dir(given: str | None) -> Path:
-    """Where the classes are kept: ``given``, else $MNIST_CLASSES_DIR, else a Space's persistent
-    storage (mounted at /data when one is attached), else ./data."""
-    if given or os.environ.get(DATA_HOME_ENV):
-        return Path(given or os.environ[DATA_HOME_ENV])
-    persistent = Path("/data")
-    if os.environ.get("SPACE_ID") and persistent.is_dir() and os.access(persistent, os.W_OK):
-        return persistent / "mnist-draw"
-    return Path("data")
+    """Where the live database of the classes is kept: ``given``, else $MNIST_CLASSES_DIR, else
+    ./data. On a Hugging Face Space that disk is wiped at every restart: ``--backup-dir``."""
+    return Path(given or os.environ.get(DATA_HOME_ENV) or "data")
+
+
+def open_classes(folder: Path, backup_dir: str | None) -> tuple[ClassStore, Backup | None]:
+    """The classes' store in ``folder``, first restored from ``backup_dir``'s copy on a new
+    machine, and kept copied there; says on the console which case it is in. SystemExit with
+    the reason when the classes cannot be kept or the copy cannot be read."""
+    try:  # opened first: a server that cannot keep its classes says so before it serves anyone
+        if backup_dir and restore(folder / DATABASE, Path(backup_dir)):
+            print(f"Classes: restored from the copy in {backup_dir}", flush=True)
+        store = ClassStore(folder)
+    except StoreError as error:
+        raise SystemExit(f"error: {error}") from error
+    if not backup_dir:
+        where = "lost when this Space restarts" if on_space() else f"in {store.path}"
+        print(f"Classes: kept on this machine only, {where} (--backup-dir keeps a copy)", flush=True)
+        return store, None
+    backup = Backup(store.path, Path(backup_dir))
+    store.on_change = backup.changed
+    print(f"Classes: kept in {store.path}, copied to {backup_dir} every {INTERVAL_S:.0f} s", flush=True)
+    return store, backup
+
+
+def on_space() -> bool:
+    """Whether this runs on a Hugging Face Space (which sets SPACE_ID)."""
+    return bool(os.environ.get("SPACE_ID"))
+
+
+def storage_warning(backup: Backup | None) -> Callable[[], tuple[str, dict] | None]:
+    """What the classroom page says of where the classes are kept: nothing while they are safe."""
+
+    def warning() -> tuple[str, dict] | None:
+        if backup is None:
+            return ("classes_here_only", {}) if on_space() else None
+        if backup.error is not None:
+            return "classes_copy_failed", {"folder": str(backup.folder), "error": backup.error}
+        return None
+
+    return warning
 
 
 def upload_folder() -> Path:
@@ -144,7 +185,13 @@ def main(argv: list[str] | None = None) -> None:
         "the variable keeps it out of the process list)",
     )
     parser.add_argument(
-        "--data-dir", help=f"where the classes are kept (default: ${DATA_HOME_ENV}, /data on a Space, ./data)"
+        "--data-dir", help=f"where the classes' live database is kept (default: ${DATA_HOME_ENV} or ./data)"
+    )
+    parser.add_argument(
+        "--backup-dir",
+        default=os.environ.get(BACKUP_DIR_ENV) or None,
+        help=f"a folder on storage that outlives this machine (a bucket mounted on a Space): the classes are copied "
+        f"there every second, and restored from there on a new machine (default: ${BACKUP_DIR_ENV})",
     )
     parser.add_argument(
         "--training-seconds",
@@ -157,19 +204,24 @@ def main(argv: list[str] | None = None) -> None:
     # One drawing is a tiny forward pass; intra-op threads only fight the server's own threads for
     # two cores (benchmarks/README.md).
     torch.set_num_threads(1)
-    try:  # opened first: a server that cannot keep its classes says so before it serves anyone
-        store = ClassStore(data_dir(args.data_dir))
-    except StoreError as error:
-        raise SystemExit(f"error: {error}") from error
+    store, backup = open_classes(data_dir(args.data_dir), args.backup_dir)
     try:
         classifier = Classifier(args.device)
     except WeightsError as error:  # a weights or metrics file missing, corrupt, or not JSON
         raise SystemExit(f"error: {error}") from error
     i18n = translations(classifier.metrics, classifier.device_label, on_zerogpu())
-    demo = build_demo(classifier, i18n, store, teacher_password, args.training_seconds)
+    demo = build_demo(classifier, i18n, store, teacher_password, args.training_seconds, storage_warning(backup))
     root = serve(demo, i18n, args.host, args.port, args.share)
     print(f"Drawing page: {root}/  Classroom: {root}{CLASSROOM_PATH}", flush=True)
-    demo.block_thread()
+    # SIGTERM is how a Space (and most process managers) stops the app: closed as Ctrl-C is, so
+    # the last changes are copied before it exits.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        demo.block_thread()
+    finally:
+        if backup is not None:
+            backup.close()
+        store.close()
 
 
 if __name__ == "__main__":

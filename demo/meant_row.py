@@ -2,8 +2,8 @@
 and "what I meant", the digits 0-9 as one row of big choices: a tap sends the drawing, labelled,
 to the wall of that class.
 
-A tap -> ``label_drawing`` -> ``ClassStore.add_drawing`` (``Classifier.read`` with both models,
-then the class's wall, kept before the page is told).
+A tap -> ``label_drawing`` -> ``ClassStore.admit`` -> ``Classifier.read`` with both models ->
+``ClassStore.add_drawing`` (the class's wall, kept before the page is told).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import gradio as gr
 from demo.language import reading_error, say, viewer_language, wall_message
 from demo.visitor import client_address
 from mnist_models.classes import codes
-from mnist_models.classes.class_wall import WallError, check_digit
+from mnist_models.classes.class_wall import Entry, WallError, check_digit
 from mnist_models.classes.store import ClassStore
 from mnist_models.reading.classifier import Classifier
 from mnist_models.reading.preprocess import DrawingError, EmptyDrawingError
@@ -53,7 +53,10 @@ def label_drawing(
             return False, say("class_none", language)
         if not pad_value:
             return False, say("wall_draw_first", language)
-        entry = store.add_drawing(code, classifier, pad_value, digit, session, address)
+        # Admitted before the drawing is read: a page sending pictures with no digit in them
+        # costs the server decoding work too, and is held to the same rate.
+        store.admit(code, session, address)
+        entry = store.add_drawing(code, Entry.of_reading(classifier.read(pad_value), pad_value, digit), session)
     except WallError as error:
         return False, wall_message(error, language)
     except EmptyDrawingError:

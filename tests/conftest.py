@@ -15,6 +15,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
+from mnist_models.classes.class_wall import Entry
 from mnist_models.classes.store import ClassStore
 from mnist_models.datasets.mnist import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
 from mnist_models.datasets.omniglot import OMNIGLOT_DIR_ENV, find_omniglot_file, load_omniglot
@@ -95,6 +96,13 @@ def pen_validation(pen_data):
 def store(tmp_path):
     """A server's classes, kept in a folder of the test's own."""
     return ClassStore(tmp_path / "classes")
+
+
+def send_drawing(store: ClassStore, classifier: Classifier, code: str, value: str, label: object, page: str):
+    """What the drawing page does with a tap on a digit: the class admits the page, both models
+    read the drawing, and the store keeps it; the entry on the wall."""
+    store.admit(code, page)
+    return store.add_drawing(code, Entry.of_reading(classifier.read(value), value, label), page)
 
 
 def teacher_key(room) -> dict:

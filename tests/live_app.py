@@ -36,10 +36,13 @@ class LiveApp:
 
 
 @contextmanager
-def live_app(command: list[str] | None = None, env_extra: dict | None = None) -> Iterator[LiveApp]:
-    """Run ``python -m demo`` (or ``command``, which reads its port from $GRADIO_SERVER_PORT) on a
-    free port until its /config answers; yield its URL and process; stop it afterwards."""
-    port = free_port()
+def live_app(
+    command: list[str] | None = None, env_extra: dict | None = None, port: int | None = None
+) -> Iterator[LiveApp]:
+    """Run ``python -m demo`` (or ``command``, which reads its port from $GRADIO_SERVER_PORT) on
+    ``port`` (default: a free one) until its /config answers; yield its URL and process; stop it
+    afterwards (SIGTERM, as a Space stops it)."""
+    port = port or free_port()
     command = command or [sys.executable, "-m", "demo", "--host", "127.0.0.1", "--port", str(port)]
     classes = tempfile.TemporaryDirectory(prefix="live-app-classes-", ignore_cleanup_errors=True)
     uploads = tempfile.TemporaryDirectory(prefix="live-app-uploads-", ignore_cleanup_errors=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -16,8 +17,9 @@ import pytest
 from mnist_models.classes import codes
 from mnist_models.classes.archive import export_archive, import_archive
 from mnist_models.classes.class_wall import WallError
-from mnist_models.classes.store import UNDO_S, ClassStore, StoreError
-from tests.conftest import draw_digit, pad_value
+from mnist_models.classes.database import StoreError
+from mnist_models.classes.store import UNDO_S, ClassStore
+from tests.conftest import draw_digit, pad_value, send_drawing
 from tests.live_app import ROOT
 
 SEVEN = pad_value(draw_digit(7))
@@ -32,7 +34,7 @@ class Clock:
 
 
 def send(store: ClassStore, classifier, code: str, label: int = 7, page: str = "student", value: str = SEVEN):
-    return store.add_drawing(code, classifier, value, label, page)
+    return send_drawing(store, classifier, code, value, label, page)
 
 
 def test_a_join_code_is_short_and_has_no_characters_that_look_alike():
@@ -56,7 +58,7 @@ def test_two_classes_keep_their_drawings_apart(tmp_path, classifier):
 def test_only_the_teacher_secret_opens_a_class_for_its_teacher(tmp_path):
     store = ClassStore(tmp_path)
     (school_class, secret), (_, other_secret) = store.start_class(), store.start_class()
-    assert store.as_teacher(school_class.code, secret) is school_class
+    assert store.as_teacher(school_class.code, secret).code == school_class.code
     for wrong in (other_secret, "", None, 7, secret + "x", "x" * 100_000):
         with pytest.raises(WallError) as refused:
             store.as_teacher(school_class.code, wrong)
@@ -74,7 +76,8 @@ def test_a_wrong_code_and_an_expired_class_are_told_apart(tmp_path, classifier):
     with pytest.raises(WallError) as expired:
         send(store, classifier, school_class.code)
     assert expired.value.reason == "expired"
-    assert not store._db.execute("SELECT * FROM drawings").fetchall()  # its data is deleted
+    with sqlite3.connect(tmp_path / "classes.sqlite3") as db:
+        assert not db.execute("SELECT * FROM drawings").fetchall()  # its data is deleted
 
 
 def test_drawings_survive_a_restart_under_the_same_code(tmp_path, classifier):
@@ -93,14 +96,16 @@ def test_drawings_survive_a_restart_under_the_same_code(tmp_path, classifier):
 KILLED_WRITER = """
 import os, sys
 sys.path.insert(0, {root!r})
+from mnist_models.classes.class_wall import Entry
 from mnist_models.classes.store import ClassStore
 from mnist_models.reading.classifier import Classifier
-from tests.conftest import draw_digit, pad_value
+from tests.conftest import draw_digit, pad_value, send_drawing
 store = ClassStore({folder!r})
 school_class, secret = store.start_class()
 classifier = Classifier("cpu")
+seven = pad_value(draw_digit(7))
 for n in range(5):
-    store.add_drawing(school_class.code, classifier, pad_value(draw_digit(7)), 7, f"page-{{n}}")
+    store.add_drawing(school_class.code, Entry.of_reading(classifier.read(seven), seven, 7), f"page-{{n}}")
     print("acknowledged", school_class.code, n + 1, flush=True)
 print("secret", secret, flush=True)
 sys.stdin.readline()  # killed here, mid-lesson

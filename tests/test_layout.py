@@ -80,3 +80,21 @@ def test_the_library_is_packages_by_what_they_do_with_no_gradio_and_nothing_only
         and not imported[".".join(path.relative_to(ROOT).with_suffix("").parts)]
     ]
     assert not unused, f"library modules only the tests use: {unused}"
+
+
+def test_the_classes_never_call_a_model():
+    """The caller reads a drawing and hands the class store what the models said: the store is
+    data, shared by every server, and never loads or runs a model."""
+    for path in python_files("mnist_models/classes"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            # The models' names are data; loading or running a model is not.
+            calls_a_model = ("torch", "mnist_models.training", "mnist_models.models.networks")
+            for name in names:
+                assert not name.startswith(calls_a_model), f"{relative(path)} imports {name}"
+                assert name not in ("mnist_models.reading.classifier", "mnist_models.models.checkpoints.load_model")

@@ -51,7 +51,7 @@ def build(room: Classroom, i18n: gr.I18n, pages: ClassroomPages | None = None) -
     gr.Markdown(i18n("classroom_title"))
     # The teacher key of this browser's class, in the browser's own storage: it survives a reload
     # and a restart of the server, and is never shown on the page.
-    teacher = teacher_key()
+    teacher = teacher_key(room)
 
     @gr.render(inputs=[teacher], concurrency_limit=RENDERS_AT_ONCE, concurrency_id="classroom-render")
     def classroom(key, request: gr.Request):
@@ -81,8 +81,11 @@ def teacher_class(room: Classroom, key: object, language: str) -> tuple[SchoolCl
         return None, wall_message(error, language)
 
 
-def teacher_key() -> gr.BrowserState:
-    return gr.BrowserState(None, storage_key="mnist-draw-teacher")
+def teacher_key(room: Classroom) -> gr.BrowserState:
+    # Encrypted in the browser with a secret the store keeps (made at its first start): a key
+    # kept before a restart, or by another server on the same database, still reads. One that
+    # does not (another deployment's) reads as no key: the page says to start a class.
+    return gr.BrowserState(None, storage_key="mnist-draw-teacher", secret=room.store.browser_secret)
 
 
 def build_content(
@@ -95,7 +98,7 @@ def build_content(
     """The pad and the class beside the tabs, for the viewer of ``request``: the page of
     ``school_class`` when their browser holds its teacher key (in the component ``teacher``), or
     a page without a class, saying ``notice``."""
-    context = Context(room, request, teacher if teacher is not None else teacher_key(), school_class, notice)
+    context = Context(room, request, teacher if teacher is not None else teacher_key(room), school_class, notice)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             context.pad = drawing_pad(pad_texts(), elem_id="sketch")

@@ -89,6 +89,8 @@ class Classroom:
         # Classes started per address: a school's teachers behind one router start a score at once,
         # then one every half minute, so that no one address fills the server.
         self.starts = TokenBuckets(rate_per_s=1 / 30, burst=20)
+        # What the page says of where the classes are kept (a warning key and its details), or None.
+        self.storage_warning: Callable[[], tuple[str, dict] | None] = lambda: None
         self._test_predictions: TestSetPredictions | None = None
         self._predictions_lock = threading.Lock()
 
@@ -127,6 +129,11 @@ class Classroom:
         if wait := self.starts.take(address):
             raise WallError("Too many classes started from here.", "too_many_classes", seconds=math.ceil(wait))
         return self.store.start_class(entries)
+
+    def storage_note(self, language: str) -> str:
+        """The warning of where the classes are kept, in ``language``; "" when they are safe."""
+        warning = self.storage_warning()
+        return "" if warning is None else say(warning[0], language, **warning[1])
 
     def _wait_if_failing(self, address: str) -> None:
         if wait := self.tries.wait(address):

@@ -37,19 +37,23 @@ HOST_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::
 
 
 def view(room: Classroom, school_class: SchoolClass, chosen_digit: object, missed: object, language: str = "en"):
-    """(wall HTML, figures HTML, the wall's version) with the filters applied."""
-    wall = school_class.wall
-    version = wall.version  # read first: a drawing arriving meanwhile shows on the next tick
+    """(wall HTML, figures HTML, what the page shows) with the filters applied."""
+    shown = shown_now(room, school_class, language)  # read first: a drawing arriving meanwhile shows on the next tick
     missed = missed if isinstance(missed, str) and missed in MISSED_CHOICES[1:] else None
-    entries = wall.entries(digit(chosen_digit), missed)
-    return wall_html(entries, language), figures_html(room, school_class, language), version
+    entries = school_class.wall.entries(digit(chosen_digit), missed)
+    return wall_html(entries, language), figures_html(room, school_class, language), shown
+
+
+def shown_now(room: Classroom, school_class: SchoolClass, language: str) -> str:
+    """What the wall would show now, in short: its version and the warning of where it is kept."""
+    return f"{school_class.wall.version}|{room.storage_note(language)}"
 
 
 def tick(
     room: Classroom, school_class: SchoolClass, shown: object, chosen_digit: object, missed: object, language: str
 ):
-    """The timer: the wall again if it changed since ``shown`` (this page's version), else nothing."""
-    if isinstance(shown, int) and not isinstance(shown, bool) and shown == school_class.wall.version:
+    """The timer: the wall again if it changed since ``shown`` (what this page shows), else nothing."""
+    if isinstance(shown, str) and shown == shown_now(room, school_class, language):
         return gr.skip(), gr.skip(), gr.skip()
     return view(room, school_class, chosen_digit, missed, language)
 
@@ -105,7 +109,9 @@ def export(room: Classroom, teacher: object, address: str, language: str = "en")
 
 def figures_html(room: Classroom, school_class: SchoolClass, language: str) -> str:
     stats = school_class.wall.stats()
-    lines = [f'<p class="wall-total">{markdown_bold(say("wall_counts", language, total=stats.total))}</p>']
+    note = room.storage_note(language)
+    lines = [f'<p class="wall-storage">{html.escape(note)}</p>'] if note else []
+    lines += [f'<p class="wall-total">{markdown_bold(say("wall_counts", language, total=stats.total))}</p>']
     lines.append(
         '<table class="wall-counts"><tr>'
         + "".join(f"<th>{d}</th>" for d in range(10))

@@ -1,34 +1,29 @@
-"""One class's wall: the drawings its students labelled with the digit they meant, in memory.
+"""One class's wall: what a card on it holds, the wall's figures, and how fast drawings may come.
 
 Each entry holds the 28x28 image both models read, a small PNG of the drawing, the digit the
 student meant, both models' answers with their probabilities (and whether each took it for a digit
-at all), when it came and an opaque key for the page it came from (no names). The wall is bounded
-(``capacity`` entries: a full wall takes no more), and each page, and each address, may add only
-so fast (``limits.TokenBuckets``). From the wall: counts per digit, each model's accuracy and
-confusion matrix. Kept across restarts by ``store.ClassStore``; exported by ``archive``; a
-fine-tuned copy of a model trained on it: ``mnist_models.training.fine_tuning``.
-
-All of it is safe to call from several threads at once (the web server runs events in threads).
+at all), when it came and an opaque key for the page it came from (no names). The caller reads the
+drawing (``Classifier.read``) and makes the entry with ``Entry.of_reading``; the wall itself is
+kept by ``store.ClassStore``, the one truth. Each page, and each address, may add only so fast
+(``WallLimits``). From the wall: counts per digit, each model's accuracy and confusion matrix
+(``wall_stats``). Exported by ``archive``; a fine-tuned copy of a model trained on it:
+``mnist_models.training.fine_tuning``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import hmac
 import io
 import math
-import secrets
-import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from mnist_models.limits import TokenBuckets
 from mnist_models.models.checkpoints import MODEL_NAMES
-from mnist_models.reading.classifier import Classifier
 from mnist_models.reading.preprocess import decode_data_url, open_image
 
 # docs/classroom.md "The class wall" says why these numbers.
@@ -63,6 +58,28 @@ class Entry:
     key: str  # opaque: a keyed hash of the page's session, not the session itself
     digit_like: dict[str, bool] | None = None  # model name -> whether it took the drawing for a digit
     probabilities: dict[str, list[float]] | None = None  # model name -> its ten probabilities
+
+    @classmethod
+    def of_reading(cls, predictions: Mapping[str, Any], pad_value: object, label: int) -> Entry:
+        """A card for the wall from a drawing already read: ``predictions`` is what
+        ``Classifier.read`` gave for every model, ``pad_value`` the picture as the pad sent it.
+        The store gives it its number, its key and its time."""
+        if set(predictions) != set(MODEL_NAMES):
+            raise ValueError(f"predictions must name {', '.join(MODEL_NAMES)}")
+        # The card shows the drawing as it was sent, not the 28x28 the models read: a second
+        # decoding of a small PNG that has already been read once.
+        thumbnail = thumbnail_png(open_image(decode_data_url(pad_value)))
+        return cls(
+            0,
+            np.asarray(next(iter(predictions.values())).image, np.float32).reshape(28, 28),
+            thumbnail,
+            check_digit(label),
+            {name: p.digit for name, p in predictions.items()},
+            0.0,
+            "",
+            {name: p.is_digit for name, p in predictions.items()},
+            {name: [float(x) for x in p.probabilities] for name, p in predictions.items()},
+        )
 
     def taken_for_digit(self, model: str) -> bool:
         return self.digit_like is None or self.digit_like[model]
@@ -116,45 +133,41 @@ def mnist_png(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-class ClassWall:
-    """A bounded, thread-safe wall of labelled drawings."""
+def wall_stats(entries: list[Entry]) -> WallStats:
+    """Counts per digit meant, and each model's accuracy and confusion matrix, over ``entries``."""
+    counts = [0] * 10
+    confusion = {name: [[0] * 10 for _ in range(10)] for name in MODEL_NAMES}
+    for entry in entries:
+        counts[entry.label] += 1
+        for name in MODEL_NAMES:
+            confusion[name][entry.label][entry.answers[name]] += 1
+    accuracy = {
+        name: (sum(confusion[name][d][d] for d in range(10)) / len(entries) if entries else None)
+        for name in MODEL_NAMES
+    }
+    return WallStats(len(entries), counts, accuracy, confusion)
+
+
+class WallLimits:
+    """How fast one class's wall takes drawings, in this process: each page (by its key) and each
+    address spends a token a drawing. Limits, not data: a restart forgets them."""
 
     def __init__(
         self,
-        capacity: int = CAPACITY,
         rate_per_s: float = RATE_PER_S,
         burst: int = BURST,
-        clock=time.monotonic,
         address_rate_per_s: float = ADDRESS_RATE_PER_S,
         address_burst: int = ADDRESS_BURST,
-        secret: bytes | None = None,
+        clock=time.monotonic,
+        max_keys: int = 4 * CAPACITY,
     ) -> None:
-        self.capacity = capacity
-        self._pages = TokenBuckets(rate_per_s, burst, max_keys=4 * capacity, clock=clock)
-        self._addresses = TokenBuckets(address_rate_per_s, address_burst, max_keys=4 * capacity, clock=clock)
-        self._entries: dict[int, Entry] = {}  # number -> entry, in order of arrival
-        self._lock = threading.Lock()
-        self._version = 0
-        self._numbered = 0
-        # Keys are hashed with a secret: the wall and its export never hold a session id someone
-        # could reuse, and the same page still gets the same key.
-        self._secret = secret or secrets.token_bytes(16)
+        self._pages = TokenBuckets(rate_per_s, burst, max_keys=max_keys, clock=clock)
+        self._addresses = TokenBuckets(address_rate_per_s, address_burst, max_keys=max_keys, clock=clock)
 
-    @property
-    def version(self) -> int:
-        """Changes on every add, removal and clear: a page re-renders the wall only when it moved."""
-        return self._version
-
-    def key(self, session: str) -> str:
-        return hmac.new(self._secret, str(session).encode(), hashlib.sha256).hexdigest()[:12]
-
-    def admit(self, session: str, address: str | None = None) -> None:
-        """Spend one of the page's tokens and one of its address's; WallError("full") when the
-        wall is full, ("rate") when the page has no token left, ("rate_network") when its
-        address has none."""
-        if len(self._entries) >= self.capacity:
-            raise WallError(f"The class wall is full ({self.capacity} drawings).", "full", limit=self.capacity)
-        wait = tenths(self._pages.take(self.key(session)))
+    def admit(self, page_key: str, address: str | None = None) -> None:
+        """Spend one of the page's tokens and one of its address's (None: no limit per address);
+        WallError("rate") when the page has none left, ("rate_network") when its address has none."""
+        wait = tenths(self._pages.take(page_key))
         if wait:
             raise WallError(f"Too fast: wait {wait:.1f} s before sending another drawing.", "rate", seconds=wait)
         if address is not None and (wait := tenths(self._addresses.take(address))):
@@ -164,89 +177,41 @@ class ClassWall:
                 seconds=wait,
             )
 
-    def add_drawing(
-        self, classifier: Classifier, pad_value: object, label: object, session: str, address: str | None = None
-    ) -> Entry:
-        """Read the pad's value (``Classifier.read``: both models) and put it on the wall as
-        ``label``, from the page ``session`` at ``address`` (None: no limit per address). Raises
-        WallError, or DrawingError for a value with no digit in it."""
-        label = check_digit(label)
-        # The token is spent before the decoding: a page sending pictures with no digit in them
-        # costs the server decoding work too, and is held to the same rate.
-        self.admit(session, address)
-        predictions = classifier.read(pad_value)
-        # The card shows the drawing as it was sent, not the 28x28 the models read: a second
-        # decoding of a small PNG that has already been read once.
-        thumbnail = thumbnail_png(open_image(decode_data_url(pad_value)))
-        entry = Entry(
-            0,
-            np.asarray(next(iter(predictions.values())).image, np.float32).reshape(28, 28),
-            thumbnail,
-            label,
-            {name: p.digit for name, p in predictions.items()},
-            time.time(),
-            self.key(session),
-            {name: p.is_digit for name, p in predictions.items()},
-            {name: [float(x) for x in p.probabilities] for name, p in predictions.items()},
-        )
-        return self.put(entry)
 
-    def put(self, entry: Entry) -> Entry:
-        """Put ``entry`` on the wall: numbered next if its number is 0, else under its own (a
-        drawing read back from storage, or put back by an undo)."""
-        if set(entry.answers) != set(MODEL_NAMES):
-            raise ValueError(f"answers must name {', '.join(MODEL_NAMES)}")
-        with self._lock:
-            if not entry.number:
-                self._numbered += 1
-                entry = dataclasses.replace(entry, number=self._numbered)
-            put_back = entry.number < self._numbered  # an undo: among the others, in order
-            self._numbered = max(self._numbered, entry.number)
-            self._entries[entry.number] = entry
-            if put_back:
-                self._entries = dict(sorted(self._entries.items()))
-            self._version += 1
-        return entry
+@dataclass(frozen=True)
+class SchoolClass:
+    """One class as it was read: its code, what its teacher set, and its wall (read live)."""
 
-    def remove(self, number: int) -> Entry | None:
-        """Take drawing ``number`` off the wall; the entry, or None if it is not there."""
-        with self._lock:
-            entry = self._entries.pop(number, None)
-            if entry is not None:
-                self._version += 1
-        return entry
+    code: str
+    created: float
+    last_active: float
+    paused: bool
+    tuned: dict | None  # the fine-tuned copy's figures (``FineTuneResult`` less the model)
+    wall: Wall
 
-    def clear(self) -> list[Entry]:
-        """Take every drawing off the wall; the entries taken (for an undo)."""
-        with self._lock:
-            taken = list(self._entries.values())
-            self._entries.clear()
-            self._version += 1
-        return taken
+
+class Wall:
+    """A class's wall, read from the store each time it is asked."""
+
+    def __init__(self, store, code: str) -> None:
+        self._store, self.code = store, code
+
+    @property
+    def version(self) -> int:
+        """Changes on every add, removal and clear: a page re-renders the wall only when it moved."""
+        return self._store.version(self.code)
 
     def entries(self, digit: int | None = None, missed_by: str | None = None) -> list[Entry]:
         """The wall, oldest first; only drawings meant as ``digit``, or missed by ``missed_by``."""
-        with self._lock:
-            chosen = list(self._entries.values())
+        chosen = self._store.entries(self.code)
         if digit is not None:
             chosen = [e for e in chosen if e.label == digit]
         if missed_by is not None:
             chosen = [e for e in chosen if e.missed_by(missed_by)]
         return chosen
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def stats(self) -> WallStats:
-        entries = self.entries()
-        counts = [0] * 10
-        confusion = {name: [[0] * 10 for _ in range(10)] for name in MODEL_NAMES}
-        for entry in entries:
-            counts[entry.label] += 1
-            for name in MODEL_NAMES:
-                confusion[name][entry.label][entry.answers[name]] += 1
-        accuracy = {
-            name: (sum(confusion[name][d][d] for d in range(10)) / len(entries) if entries else None)
-            for name in MODEL_NAMES
-        }
-        return WallStats(len(entries), counts, accuracy, confusion)
+        return wall_stats(self.entries())
+
+    def __len__(self) -> int:
+        return len(self._store.entries(self.code))

@@ -1,311 +1,349 @@
-"""The server's classes, kept: each class's wall in memory, written through to one SQLite file.
+"""The server's classes, kept in a database that is the one truth: each class's wall, its counts,
+its pause, its undo window and its expiry are read from there; what a process keeps in memory
+(the walls last read, the rate limits) is a cache or a limit it may lose.
 
 A teacher starts a class and gets its join code and a secret; students' labelled drawings go to
 the class of the code their page carries. Every change is committed before it is acknowledged
-(SQLite in WAL mode: a drawing the page was told is on the wall survives a crash or a ``kill -9``),
-and a restart reads every live class back under its code. The store is bounded: at most
-``max_classes`` classes, each wall at most ``capacity`` drawings; a class with no drawing and no
-teacher's action for ``idle_s`` expires, and its data is deleted.
+(SQLite in WAL mode on the local disk: a drawing the page was told is on the wall survives a crash
+or a ``kill -9``), and a restart, or another process on the same database, finds every live class
+under its code. The store never sees a model: the caller reads a drawing and hands over the
+``Entry`` (``Entry.of_reading``). It is bounded: at most ``max_classes`` classes, each wall at most
+``capacity`` drawings; a class with no drawing and no teacher's action for ``idle_s`` expires, and
+its data is deleted.
 
-Safe to call from several threads at once: one connection, one lock.
+The tables are ``database``'s (SQLAlchemy Core: the same queries serve SQLite and other
+databases). A copy on storage that outlives the machine is ``backup.Backup``'s.
+
+Safe to call from several threads at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
 import json
 import secrets
-import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
-import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from mnist_models.classes import codes
-from mnist_models.classes.class_wall import CAPACITY, ClassWall, Entry, WallError
-from mnist_models.reading.classifier import Classifier
+from mnist_models.classes.class_wall import CAPACITY, Entry, SchoolClass, Wall, WallError, WallLimits
+from mnist_models.classes.database import (
+    DATABASE,
+    ENTRY_COLUMNS,
+    classes,
+    drawings,
+    entry_from_row,
+    expired,
+    kept_setting,
+    live_count,
+    open_database,
+    row,
+)
 
-DATABASE = "classes.sqlite3"
 MAX_CLASSES = 200
 IDLE_S = 6 * 3600  # a school day's gap between two lessons of the same class
 UNDO_S = 120  # how long a removal or a clear can be taken back
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS classes (
-    code TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, key_secret BLOB NOT NULL,
-    created REAL NOT NULL, last_active REAL NOT NULL, paused INTEGER NOT NULL DEFAULT 0,
-    tuned TEXT
-);
-CREATE TABLE IF NOT EXISTS drawings (
-    code TEXT NOT NULL, number INTEGER NOT NULL, image BLOB NOT NULL, thumbnail BLOB NOT NULL,
-    label INTEGER NOT NULL, answers TEXT NOT NULL, time REAL NOT NULL, key TEXT NOT NULL,
-    removed REAL, PRIMARY KEY (code, number)
-);
-CREATE TABLE IF NOT EXISTS expired (code TEXT PRIMARY KEY, at REAL NOT NULL);
-"""
-
-
-class StoreError(RuntimeError):
-    """The data folder cannot hold the classes (missing, not writable, not a database)."""
-
-
-@dataclass
-class SchoolClass:
-    """One class: its code, its wall, and what its teacher set."""
-
-    code: str
-    wall: ClassWall
-    created: float
-    last_active: float
-    paused: bool = False
-    tuned: dict | None = None  # the fine-tuned copy's figures (``FineTuneResult`` less the model)
-    undo: tuple[str, list[Entry], float] | None = None  # ("remove" or "clear", the entries, until when)
+WALLS_CACHED = 64  # walls kept decoded in memory, the most recently read; more are read again
 
 
 class ClassStore:
-    """The classes of this server, kept in ``folder``/classes.sqlite3."""
+    """The classes, kept in ``folder``/classes.sqlite3 (or the database at ``url``)."""
 
     def __init__(
         self,
-        folder: str | Path,
+        folder: str | Path | None = None,
         max_classes: int = MAX_CLASSES,
         capacity: int = CAPACITY,
         idle_s: float = IDLE_S,
         clock=time.time,
+        url: str | None = None,
+        limits: Callable[[], WallLimits] = WallLimits,
     ) -> None:
-        self.path = Path(folder) / DATABASE
+        if (folder is None) == (url is None):
+            raise ValueError("give the folder of a SQLite database, or a database URL")
+        self.path = Path(folder) / DATABASE if folder is not None else None
         self.max_classes, self.capacity, self.idle_s, self._clock = max_classes, capacity, idle_s, clock
-        self._lock = threading.RLock()
-        self._db = open_database(self.path)
-        self._classes: dict[str, SchoolClass] = {}
-        self._load()
+        self.engine = open_database(url or f"sqlite:///{self.path}", self.path)
+        # SQLite takes one writer at a time: this process's writers queue here rather than in
+        # SQLite's busy loop. Other databases lock the class's row in the transaction instead.
+        self._writing = threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        self._limits_of = limits
+        self._limits: dict[str, WallLimits] = {}
+        self._key_secrets: dict[str, bytes] = {}
+        self._walls: OrderedDict[str, tuple[int, list[Entry]]] = OrderedDict()  # code -> (version, entries)
+        self._cache_lock = threading.Lock()
+        self.on_change: Callable[[], None] = lambda: None  # told after every committed change
+        self.browser_secret = kept_setting(self.engine, "browser_secret", lambda: secrets.token_urlsafe(24))
+        self.expire_idle()
 
     # --- classes ---------------------------------------------------------------------------------
     def start_class(self, entries: list[Entry] = ()) -> tuple[SchoolClass, str]:
         """A new class (with ``entries`` on its wall: an import) and its teacher's secret."""
-        with self._lock:
-            self.expire_idle()
-            if len(self._classes) >= self.max_classes:
-                raise WallError("This server holds as many classes as it can.", "server_full", limit=self.max_classes)
-            code, secret, key_secret, now = (
-                codes.new_code(set(self._classes)),
-                codes.new_secret(),
-                secrets.token_bytes(16),
-                self._clock(),
-            )
-            with self._db:
-                self._db.execute(
-                    "INSERT INTO classes (code, secret_hash, key_secret, created, last_active) VALUES (?, ?, ?, ?, ?)",
-                    (code, codes.secret_hash(secret), key_secret, now, now),
-                )
-                self._db.executemany(
-                    "INSERT INTO drawings VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)", [row(code, e) for e in entries]
-                )
-            school_class = SchoolClass(code, ClassWall(self.capacity, secret=key_secret), now, now)
-            for entry in entries:
-                school_class.wall.put(entry)
-            self._classes[code] = school_class
-        return school_class, secret
+        self.expire_idle()
+        secret, now = codes.new_secret(), self._clock()
+        entries = list(entries)
+        while True:
+            code = codes.new_code()
+            try:
+                with self._writing, self.engine.begin() as db:
+                    if db.scalar(sa.select(sa.func.count()).select_from(classes)) >= self.max_classes:
+                        raise WallError(
+                            "This server holds as many classes as it can.", "server_full", limit=self.max_classes
+                        )
+                    db.execute(
+                        classes.insert().values(
+                            code=code,
+                            secret_hash=codes.secret_hash(secret),
+                            key_secret=secrets.token_bytes(16),
+                            created=now,
+                            last_active=now,
+                            numbered=max((e.number for e in entries), default=0),
+                        )
+                    )
+                    if entries:
+                        db.execute(drawings.insert(), [row(code, e) for e in entries])
+                break
+            except IntegrityError:  # a code another start took a moment ago: draw again
+                continue
+        self.on_change()
+        return self.find(code), secret
 
     def find(self, code: object) -> SchoolClass:
         """The live class of join code ``code``; WallError "unknown_class" or "expired"."""
-        read = codes.read_code(code)
-        with self._lock:
-            school_class = self._classes.get(read) if read else None
-            if school_class is not None and self._clock() - school_class.last_active > self.idle_s:
-                self.expire_idle()
-                school_class = None
-            if school_class is None:
-                expired = read and self._db.execute("SELECT 1 FROM expired WHERE code = ?", (read,)).fetchone()
-                reason = "expired" if expired else "unknown_class"
-                raise WallError(
-                    f"There is no class {'any more ' if expired else ''}with the code {code!r}.",
-                    reason,
-                    code=read or "",
-                )
-            return school_class
+        read = codes.read_code(code) or ""
+        with self.engine.connect() as db:
+            found = db.execute(sa.select(classes).where(classes.c.code == read)).first()
+            if found is not None and self._clock() - found.last_active <= self.idle_s:
+                self._key_secrets.setdefault(found.code, bytes(found.key_secret))
+                tuned = json.loads(found.tuned) if found.tuned else None
+                wall = Wall(self, found.code)
+                return SchoolClass(found.code, found.created, found.last_active, bool(found.paused), tuned, wall)
+        if found is not None:
+            self.expire_idle()
+        with self.engine.connect() as db:
+            was = db.scalar(sa.select(expired.c.code).where(expired.c.code == read)) is not None
+        raise WallError(
+            f"There is no class {'any more ' if was else ''}with the code {code!r}.",
+            "expired" if was else "unknown_class",
+            code=read,
+        )
 
     def as_teacher(self, code: object, secret: object) -> SchoolClass:
         """The class, for the holder of its teacher secret; WallError "not_teacher" otherwise."""
         school_class = self.find(code)
-        digest = self._db.execute("SELECT secret_hash FROM classes WHERE code = ?", (school_class.code,)).fetchone()[0]
-        if not codes.secret_matches(secret, digest):
+        with self.engine.connect() as db:
+            digest = db.scalar(sa.select(classes.c.secret_hash).where(classes.c.code == school_class.code))
+        if digest is None or not codes.secret_matches(secret, digest):
             raise WallError("Only the class's teacher can do this.", "not_teacher")
-        self._touch(school_class)
+        self._touch(school_class.code)
         return school_class
 
     def __len__(self) -> int:
-        return len(self._classes)
+        with self.engine.connect() as db:
+            return db.scalar(sa.select(sa.func.count()).select_from(classes))
 
     # --- drawings --------------------------------------------------------------------------------
-    def add_drawing(
-        self, code: object, classifier: Classifier, pad_value: object, label: object, session: str, address=None
-    ) -> Entry:
-        """Read the pad's value and put it on the wall of class ``code``, kept before it returns."""
+    def admit(self, code: object, session: str, address: str | None = None) -> SchoolClass:
+        """Whether class ``code`` takes a drawing from the page ``session`` at ``address`` now,
+        spending one of the page's and the address's tokens: the class, or WallError ("paused",
+        "full", "rate", "rate_network", or the class's own). Asked before the drawing is read, so a
+        page sending pictures is held to the rate whatever they hold."""
         school_class = self.find(code)
         if school_class.paused:
             raise WallError("The teacher has paused the wall.", "paused")
-        entry = school_class.wall.add_drawing(classifier, pad_value, label, session, address)
-        try:
-            with self._lock, self._db:
-                self._db.execute(
-                    "INSERT INTO drawings VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)", row(school_class.code, entry)
-                )
-        except sqlite3.Error:
-            school_class.wall.remove(entry.number)  # not kept, so not on the wall either
-            raise
-        self._touch(school_class)
+        with self.engine.connect() as db:
+            self._full_check(school_class.code, live_count(db, school_class.code))
+        self._limits_for(school_class.code).admit(self.page_key(school_class.code, session), address)
+        return school_class
+
+    def add_drawing(self, code: object, entry: Entry, session: str) -> Entry:
+        """Put ``entry`` (``Entry.of_reading``) on the wall of class ``code`` from the page
+        ``session``, numbered next, kept before it returns; WallError if the class does not take
+        it now (paused, full, gone)."""
+        school_class = self.find(code)
+        code = school_class.code
+        entry = dataclasses.replace(entry, time=time.time(), key=self.page_key(code, session))
+        with self._writing, self.engine.begin() as db:
+            # The class's row is updated first: another writer to this class waits here.
+            number = db.scalar(
+                classes.update()
+                .where(classes.c.code == code, classes.c.paused == 0)
+                .values(numbered=classes.c.numbered + 1, version=classes.c.version + 1, last_active=self._clock())
+                .returning(classes.c.numbered)
+            )
+            if number is None:
+                raise WallError("The teacher has paused the wall.", "paused")
+            self._full_check(code, live_count(db, code))
+            entry = dataclasses.replace(entry, number=number)
+            db.execute(drawings.insert().values(row(code, entry)))
+        self.on_change()
         return entry
 
     def remove(self, school_class: SchoolClass, number: object) -> Entry:
         """Take one drawing off the wall (the teacher's undo can put it back for UNDO_S)."""
-        if (
-            isinstance(number, bool)
-            or not isinstance(number, int)
-            or (entry := school_class.wall.remove(number)) is None
-        ):
+        if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < 2**31:
             raise WallError("That drawing is not on the wall.", "no_drawing")
-        self._mark_removed(school_class, [entry], "remove")
-        return entry
+        taken = self._take_off(school_class.code, "remove", drawings.c.number == number)
+        if not taken:
+            raise WallError("That drawing is not on the wall.", "no_drawing")
+        return taken[0]
 
     def clear(self, school_class: SchoolClass) -> list[Entry]:
         """Take every drawing off the wall (the teacher's undo can put them back for UNDO_S)."""
-        taken = school_class.wall.clear()
-        self._mark_removed(school_class, taken, "clear")
-        return taken
+        return self._take_off(school_class.code, "clear", sa.true())
 
     def undo(self, school_class: SchoolClass) -> tuple[str, int]:
         """Put back what the last removal or clear took: (which it was, how many drawings)."""
-        with self._lock:
-            if school_class.undo is None or self._clock() > school_class.undo[2]:
+        code = school_class.code
+        with self._writing, self.engine.begin() as db:
+            found = db.execute(
+                sa.select(classes.c.undo_kind, classes.c.undo_version, classes.c.undo_until)
+                .where(classes.c.code == code)
+                .with_for_update()
+            ).first()
+            if found is None or found.undo_kind is None or self._clock() > found.undo_until:
                 raise WallError("There is nothing to undo any more.", "too_late", seconds=UNDO_S)
-            kind, entries, _ = school_class.undo
-            school_class.undo = None
-            with self._db:
-                self._db.executemany(
-                    "UPDATE drawings SET removed = NULL WHERE code = ? AND number = ?",
-                    [(school_class.code, e.number) for e in entries],
-                )
-            for entry in entries:
-                school_class.wall.put(entry)
-        return kind, len(entries)
+            put_back = db.execute(
+                drawings.update()
+                .where(drawings.c.code == code, drawings.c.removed_in == found.undo_version)
+                .values(removed=None, removed_in=None)
+            ).rowcount
+            db.execute(
+                classes.update()
+                .where(classes.c.code == code)
+                .values(undo_kind=None, undo_version=None, undo_until=None, version=classes.c.version + 1)
+            )
+        self.on_change()
+        self._touch(code)
+        return found.undo_kind, put_back
 
     def set_paused(self, school_class: SchoolClass, paused: bool) -> None:
-        with self._lock, self._db:
-            self._db.execute("UPDATE classes SET paused = ? WHERE code = ?", (int(paused), school_class.code))
-            school_class.paused = bool(paused)
+        self._update(school_class.code, paused=int(bool(paused)))
 
     def save_tuned(self, school_class: SchoolClass, figures: dict | None) -> None:
         """Keep (or, with None, forget) the figures of the class's fine-tuned copy."""
-        with self._lock, self._db:
-            self._db.execute(
-                "UPDATE classes SET tuned = ? WHERE code = ?",
-                (None if figures is None else json.dumps(figures), school_class.code),
-            )
-            school_class.tuned = figures
+        self._update(school_class.code, tuned=None if figures is None else json.dumps(figures))
+
+    # --- reading a wall --------------------------------------------------------------------------
+    def version(self, code: str) -> int:
+        with self.engine.connect() as db:
+            return db.scalar(sa.select(classes.c.version).where(classes.c.code == code)) or 0
+
+    def entries(self, code: str) -> list[Entry]:
+        """Class ``code``'s wall, oldest first: read again only when its version moved."""
+        with self.engine.connect() as db:
+            version = db.scalar(sa.select(classes.c.version).where(classes.c.code == code))
+            with self._cache_lock:
+                cached = self._walls.get(code)
+                if cached is not None and cached[0] == version:
+                    self._walls.move_to_end(code)
+                    return cached[1]
+            # Read in the same transaction as the version: what is cached under it is its wall.
+            found = [
+                entry_from_row(*fields)
+                for fields in db.execute(
+                    sa.select(*ENTRY_COLUMNS)
+                    .where(drawings.c.code == code, drawings.c.removed.is_(None))
+                    .order_by(drawings.c.number)
+                )
+            ]
+        if version is not None:
+            with self._cache_lock:
+                self._walls[code] = (version, found)
+                self._walls.move_to_end(code)
+                while len(self._walls) > WALLS_CACHED:
+                    self._walls.popitem(last=False)
+        return found
+
+    def page_key(self, code: str, session: str) -> str:
+        """The page's opaque key on class ``code``'s wall: a keyed hash of its session, so that
+        the wall and its export never hold a session id someone could reuse."""
+        secret = self._key_secrets.get(code)  # never changes for a class
+        if secret is None:
+            with self.engine.connect() as db:
+                secret = bytes(db.scalar(sa.select(classes.c.key_secret).where(classes.c.code == code)) or b"")
+            self._key_secrets[code] = secret
+        return hmac.new(secret, str(session).encode(), hashlib.sha256).hexdigest()[:12]
 
     # --- upkeep ----------------------------------------------------------------------------------
     def expire_idle(self) -> list[str]:
         """Delete the classes idle for longer than ``idle_s``, and drawings removed for good;
         the codes expired."""
-        with self._lock:
-            now = self._clock()
-            gone = [code for code, c in self._classes.items() if now - c.last_active > self.idle_s]
-            with self._db:
-                for code in gone:
-                    self._db.execute("DELETE FROM drawings WHERE code = ?", (code,))
-                    self._db.execute("DELETE FROM classes WHERE code = ?", (code,))
-                    self._db.execute("INSERT OR REPLACE INTO expired VALUES (?, ?)", (code, now))
-                    del self._classes[code]
-                self._db.execute("DELETE FROM drawings WHERE removed IS NOT NULL AND removed < ?", (now - UNDO_S,))
-                self._db.execute("DELETE FROM expired WHERE at < ?", (now - 30 * 86400,))
+        now = self._clock()
+        with self._writing, self.engine.begin() as db:
+            gone = list(db.scalars(sa.select(classes.c.code).where(classes.c.last_active < now - self.idle_s)))
+            if gone:
+                db.execute(drawings.delete().where(drawings.c.code.in_(gone)))
+                db.execute(classes.delete().where(classes.c.code.in_(gone)))
+                db.execute(expired.delete().where(expired.c.code.in_(gone)))
+                db.execute(expired.insert(), [{"code": code, "at": now} for code in gone])
+            db.execute(drawings.delete().where(drawings.c.removed < now - UNDO_S))
+            db.execute(expired.delete().where(expired.c.at < now - 30 * 86400))
+        for code in gone:
+            self._limits.pop(code, None)
+            self._key_secrets.pop(code, None)
+            with self._cache_lock:
+                self._walls.pop(code, None)
+        if gone:
+            self.on_change()
         return gone
 
-    def _touch(self, school_class: SchoolClass) -> None:
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _take_off(self, code: str, kind: str, which) -> list[Entry]:
         now = self._clock()
-        if now - school_class.last_active > 60:  # a minute's precision is plenty for expiry
-            with self._lock, self._db:
-                self._db.execute("UPDATE classes SET last_active = ? WHERE code = ?", (now, school_class.code))
-        school_class.last_active = now
-
-    def _mark_removed(self, school_class: SchoolClass, entries: list[Entry], kind: str) -> None:
-        with self._lock:
-            now = self._clock()
-            with self._db:
-                self._db.executemany(
-                    "UPDATE drawings SET removed = ? WHERE code = ? AND number = ?",
-                    [(now, school_class.code, e.number) for e in entries],
-                )
-            school_class.undo = (kind, entries, now + UNDO_S)
-        self._touch(school_class)
-
-    def _load(self) -> None:
-        """Every live class back from the database, its wall as it was."""
-        classes = self._db.execute(
-            "SELECT code, key_secret, created, last_active, paused, tuned FROM classes"
-        ).fetchall()
-        for code, key_secret, created, last_active, paused, tuned in classes:
-            wall = ClassWall(self.capacity, secret=key_secret)
-            self._classes[code] = SchoolClass(
-                code, wall, created, last_active, bool(paused), tuned and json.loads(tuned)
+        with self._writing, self.engine.begin() as db:
+            version = db.scalar(
+                classes.update()
+                .where(classes.c.code == code)
+                .values(version=classes.c.version + 1, last_active=now)
+                .returning(classes.c.version)
             )
-        rows = self._db.execute(
-            "SELECT code, number, image, thumbnail, label, answers, time, key FROM drawings WHERE removed IS NULL ORDER BY code, number"
-        )
-        for code, *fields in rows:
-            if code in self._classes:
-                self._classes[code].wall.put(entry_from_row(*fields))
-        self.expire_idle()
+            live = sa.and_(drawings.c.code == code, drawings.c.removed.is_(None), which)
+            taken = [entry_from_row(*fields) for fields in db.execute(sa.select(*ENTRY_COLUMNS).where(live))]
+            if taken:
+                db.execute(drawings.update().where(live).values(removed=now, removed_in=version))
+                db.execute(
+                    classes.update()
+                    .where(classes.c.code == code)
+                    .values(undo_kind=kind, undo_version=version, undo_until=now + UNDO_S)
+                )
+        self.on_change()
+        return taken
 
+    def _update(self, code: str, **values) -> None:
+        with self._writing, self.engine.begin() as db:
+            db.execute(
+                classes.update()
+                .where(classes.c.code == code)
+                .values(**values, version=classes.c.version + 1, last_active=self._clock())
+            )
+        self.on_change()
 
-def open_database(path: Path) -> sqlite3.Connection:
-    """The classes' database at ``path``, made if new, in WAL mode; StoreError if it cannot be
-    written, so that a server that could not keep its classes fails as it starts."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        # A commit reaches the operating system before it returns: it survives the process
-        # being killed (NORMAL keeps WAL's speed; FULL would also survive a power cut).
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(SCHEMA)
-        db.isolation_level = ""  # transactions from here on: `with db:` commits or rolls back
-        with db:
-            db.execute("CREATE TABLE IF NOT EXISTS written (at REAL)")
-            db.execute("DELETE FROM written")
-            db.execute("INSERT INTO written VALUES (?)", (time.time(),))
-        return db
-    except (OSError, sqlite3.Error) as error:
-        raise StoreError(
-            f"cannot keep the classes in {path}: {error}. Give a writable folder with --data-dir."
-        ) from error
+    def _touch(self, code: str) -> None:
+        now = self._clock()
+        # A minute's precision is plenty for expiry: a teacher's clicks do not each write.
+        with self._writing, self.engine.begin() as db:
+            db.execute(
+                classes.update().where(classes.c.code == code, classes.c.last_active < now - 60).values(last_active=now)
+            )
 
+    def _full_check(self, code: str, live: int) -> None:
+        if live >= self.capacity:
+            raise WallError(f"The class wall is full ({self.capacity} drawings).", "full", limit=self.capacity)
 
-def row(code: str, entry: Entry) -> tuple:
-    image = (np.clip(entry.image, 0, 1) * 255).round().astype(np.uint8).tobytes()
-    answers = {
-        name: {
-            "digit": entry.answers[name],
-            "is_digit": entry.taken_for_digit(name),
-            "probabilities": (entry.probabilities or {}).get(name),
-        }
-        for name in entry.answers
-    }
-    return (code, entry.number, image, entry.thumbnail, entry.label, json.dumps(answers), entry.time, entry.key)
-
-
-def entry_from_row(number, image, thumbnail, label, answers, when, key) -> Entry:
-    answers = json.loads(answers)
-    probabilities = {name: a["probabilities"] for name, a in answers.items()}
-    return Entry(
-        number,
-        np.frombuffer(image, np.uint8).reshape(28, 28).astype(np.float32) / 255.0,
-        bytes(thumbnail),
-        label,
-        {name: a["digit"] for name, a in answers.items()},
-        when,
-        key,
-        {name: a["is_digit"] for name, a in answers.items()},
-        probabilities if all(p is not None for p in probabilities.values()) else None,
-    )
+    def _limits_for(self, code: str) -> WallLimits:
+        limits = self._limits.get(code)
+        if limits is None:
+            limits = self._limits.setdefault(code, self._limits_of())
+        return limits
