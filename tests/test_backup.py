@@ -166,9 +166,11 @@ def test_the_app_says_where_its_classes_are_kept_and_a_bad_copy_stops_it(tmp_pat
     bucket.mkdir()
     (bucket / DATABASE).write_bytes(b"not a database")
     env = {"MNIST_CLASSES_DIR": str(tmp_path / "machine"), "MNIST_BACKUP_DIR": str(bucket)}
-    with pytest.raises(RuntimeError, match=r"(?s)exited with 1.*cannot be read.*move it aside"):
-        with live_app(env_extra=env):
-            pass
+    with (
+        pytest.raises(RuntimeError, match=r"(?s)exited with 1.*cannot be read.*move it aside"),
+        live_app(env_extra=env),
+    ):
+        pass
     assert (bucket / DATABASE).read_bytes() == b"not a database"
 
     # On a Space without a bucket: the teacher is told, in their language, that a restart loses the classes.
