@@ -2,6 +2,7 @@
 its projector's wall.
 
     python benchmarks/many_classes.py [--classes 50] [--students 30] [--drawings 2] [--latency 40]
+                                      [--backup off|on|both]
 
 The app is started with its classes in a fresh folder. ``--classes`` teachers each start a class;
 ``--students`` students per class each send ``--drawings`` labelled drawings to their class's
@@ -9,12 +10,14 @@ wall, each student from an address of its own (as phones on a school's network r
 the app is told one proxy stands in front). Then the app's resident memory, with every drawing
 held. Then ``--latency`` times: a student taps, and the teacher's page polls its wall the way its
 timer does (every 0.1 s here, 2 s on the page) until the drawing shows; the time from the tap to
-the wall that shows it, and the tap's own answer time.
+the wall that shows it, and the tap's own answer time. By default all of it twice, in the same
+run: without a backup folder, and with one (``--backup-dir``: the classes copied every second).
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -86,17 +89,9 @@ def wall_latency(http: GradioHTTP, key: dict, pads: list[str], count: int) -> di
     return {"tap_to_wall": _common.percentiles(shown), "tap_answer": _common.percentiles(answered)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--classes", type=int, default=50)
-    parser.add_argument("--students", type=int, default=30)
-    parser.add_argument("--drawings", type=int, default=2)
-    parser.add_argument("--latency", type=int, default=40)
-    args = parser.parse_args()
-    info = _common.machine_info()
-    _common.print_machine(info)
-    pads = [value for value, _ in _common.pad_values(50)]
-    with _common.serve("app", FORWARDED) as app:
+def measure(args, pads: list[str], env: dict) -> dict:
+    """One server with ``env``: the classes started, every drawing sent, memory, tap to wall."""
+    with _common.serve("app", {**FORWARDED, **env}) as app:
         http = GradioHTTP(app.url, timeout_s=120)
         started = _common.rss_bytes(app.process.pid)
         keys = start_classes(http, args.classes)
@@ -106,23 +101,43 @@ def main() -> None:
         held = _common.rss_bytes(app.process.pid)
         latency = wall_latency(http, start_classes(http, 1)[0], pads, args.latency)
         http.close()
-    print(
-        f"{args.classes} classes x {args.students} students x {args.drawings} drawings: "
-        f"{counts['on_walls']} of {counts['drawings_sent']} on their walls in {seconds:.0f} s"
+    return {**counts, "seconds": seconds, "rss_start": started, "rss_held": held, **latency}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--classes", type=int, default=50)
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--drawings", type=int, default=2)
+    parser.add_argument("--latency", type=int, default=40)
+    parser.add_argument(
+        "--backup", choices=["off", "on", "both"], default="both", help="the copy to a backup folder (default: both)"
     )
-    print(f"app memory: {_common.mib(started):.0f} MiB at start, {_common.mib(held):.0f} MiB with every drawing held")
-    for name, figures in latency.items():
-        print(f"{name}: p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms, max {figures['max_ms']:.0f} ms")
-    payload = {
-        "machine": info,
-        **vars(args),
-        **counts,
-        "seconds": seconds,
-        "rss_start": started,
-        "rss_held": held,
-        **latency,
-    }
-    print("results:", _common.write_results("many_classes", payload))
+    args = parser.parse_args()
+    info = _common.machine_info()
+    _common.print_machine(info)
+    pads = [value for value, _ in _common.pad_values(50)]
+    runs = {}
+    for backup in ("off", "on") if args.backup == "both" else (args.backup,):
+        with tempfile.TemporaryDirectory(prefix="bench-backup-") as folder:
+            runs[backup] = measure(args, pads, {"MNIST_BACKUP_DIR": folder if backup == "on" else ""})
+        figures = runs[backup]
+        print(f"--- backup copy {backup}")
+        print(
+            f"{args.classes} classes x {args.students} students x {args.drawings} drawings: "
+            f"{figures['on_walls']} of {figures['drawings_sent']} on their walls in {figures['seconds']:.0f} s"
+        )
+        print(
+            f"app memory: {_common.mib(figures['rss_start']):.0f} MiB at start, "
+            f"{_common.mib(figures['rss_held']):.0f} MiB with every drawing held"
+        )
+        for name in ("tap_to_wall", "tap_answer"):
+            p = figures[name]
+            print(f"{name}: p50 {p['p50_ms']:.0f} ms, p95 {p['p95_ms']:.0f} ms, max {p['max_ms']:.0f} ms")
+    if len(runs) == 2:
+        ratio = runs["on"]["tap_to_wall"]["p50_ms"] / runs["off"]["tap_to_wall"]["p50_ms"]
+        print(f"tap to wall p50 with the copy on: {ratio:.2f}x without it (same run)")
+    print("results:", _common.write_results("many_classes", {"machine": info, **vars(args), "runs": runs}))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from demo import classroom, drawing_pad, gate, student
 from demo.classroom.pages import ClassroomPages
 from demo.classroom.room import Classroom
 from demo.language import translations
-from mnist_models.classes.backup import INTERVAL_S, Backup, restore
+from mnist_models.classes.backup import SYNC_S, Backup, restore
 from mnist_models.classes.database import DATABASE, StoreError
 from mnist_models.classes.store import ClassStore
 from mnist_models.device import on_zerogpu
@@ -107,9 +107,11 @@ def open_classes(folder: Path, backup_dir: str | None) -> tuple[ClassStore, Back
         where = "lost when this Space restarts" if on_space() else f"in {store.path}"
         print(f"Classes: kept on this machine only, {where} (--backup-dir keeps a copy)", flush=True)
         return store, None
-    backup = Backup(store.path, Path(backup_dir))
-    store.on_change = backup.changed
-    print(f"Classes: kept in {store.path}, copied to {backup_dir} every {INTERVAL_S:.0f} s", flush=True)
+    try:
+        backup = Backup(store.path, Path(backup_dir))
+    except StoreError as error:
+        raise SystemExit(f"error: {error}") from error
+    print(f"Classes: kept in {store.path}, copied to {backup_dir} within {SYNC_S} s of each change", flush=True)
     return store, backup
 
 

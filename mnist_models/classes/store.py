@@ -81,7 +81,6 @@ class ClassStore:
         self._key_secrets: dict[str, bytes] = {}
         self._walls: OrderedDict[str, tuple[int, list[Entry]]] = OrderedDict()  # code -> (version, entries)
         self._cache_lock = threading.Lock()
-        self.on_change: Callable[[], None] = lambda: None  # told after every committed change
         self.browser_secret = kept_setting(self.engine, "browser_secret", lambda: secrets.token_urlsafe(24))
         self.expire_idle()
 
@@ -114,7 +113,6 @@ class ClassStore:
                 break
             except IntegrityError:  # a code another start took a moment ago: draw again
                 continue
-        self.on_change()
         return self.find(code), secret
 
     def find(self, code: object) -> SchoolClass:
@@ -185,7 +183,6 @@ class ClassStore:
             self._full_check(code, live_count(db, code))
             entry = dataclasses.replace(entry, number=number)
             db.execute(drawings.insert().values(row(code, entry)))
-        self.on_change()
         return entry
 
     def remove(self, school_class: SchoolClass, number: object) -> Entry:
@@ -222,7 +219,6 @@ class ClassStore:
                 .where(classes.c.code == code)
                 .values(undo_kind=None, undo_version=None, undo_until=None, version=classes.c.version + 1)
             )
-        self.on_change()
         self._touch(code)
         return found.undo_kind, put_back
 
@@ -293,8 +289,6 @@ class ClassStore:
             self._key_secrets.pop(code, None)
             with self._cache_lock:
                 self._walls.pop(code, None)
-        if gone:
-            self.on_change()
         return gone
 
     def close(self) -> None:
@@ -318,7 +312,6 @@ class ClassStore:
                     .where(classes.c.code == code)
                     .values(undo_kind=kind, undo_version=version, undo_until=now + UNDO_S)
                 )
-        self.on_change()
         return taken
 
     def _update(self, code: str, **values) -> None:
@@ -328,7 +321,6 @@ class ClassStore:
                 .where(classes.c.code == code)
                 .values(**values, version=classes.c.version + 1, last_active=self._clock())
             )
-        self.on_change()
 
     def _touch(self, code: str) -> None:
         now = self._clock()
