@@ -67,7 +67,7 @@ def class_html(context: Context) -> str:
 def build(context: Context) -> None:
     """The panel, inside the pad's column."""
     if note := context.room.storage_note(context.language):
-        gr.Markdown(note, elem_id="class-storage", elem_classes=["classroom-message"])
+        gr.Markdown(note, elem_id="class-storage")
     status = gr.Markdown(context.notice, elem_id="class-status", elem_classes=["classroom-message"])
     if context.school_class is None:
         build_start(context, status)
