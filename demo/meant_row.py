@@ -1,6 +1,7 @@
-"""The drawing page's way to a class's wall: the class code (from the teacher's link or typed in),
-and "what I meant", the digits 0-9 as one row of big choices: a tap sends the drawing, labelled,
-to the wall of that class.
+"""The drawing page's way to a class's wall: the class code (from the teacher's link, or typed in
+a box folded into one line under the chart), and "what I meant", the digits 0-9 as one row of big
+choices right under the answer, shown once the page is in a class: a tap sends the drawing,
+labelled, to the wall of that class.
 
 A tap -> ``label_drawing`` -> ``ClassStore.admit`` -> ``Classifier.read`` with both models ->
 ``ClassStore.add_drawing`` (the class's wall, kept before the page is told).
@@ -8,6 +9,7 @@ A tap -> ``label_drawing`` -> ``ClassStore.admit`` -> ``Classifier.read`` with b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -77,23 +79,58 @@ def joined(store: ClassStore, code: Any, language: str) -> str:
     return say("class_joined", language, code=school_class.code)
 
 
-def build(classifier: Classifier, store: ClassStore, i18n: gr.I18n, pad: gr.HTML, page: gr.Blocks | None) -> None:
-    """The class code and the row, inside the open gr.Blocks ``page``; the code comes from the
-    page's link (``?class=CODE``) as it opens."""
-    code = gr.Textbox(
-        label=i18n("class_code_label"), info=i18n("class_code_info"), max_lines=1, max_length=40, elem_id="class-code"
-    )
+def row_shown(store: ClassStore, code: Any) -> bool:
+    """Whether the page holds the code of a live class: its "what I meant" row is then shown."""
+    try:
+        return codes.read_code(code) is not None and store.find(code) is not None
+    except WallError:
+        return False
+
+
+def build(
+    classifier: Classifier, store: ClassStore, i18n: gr.I18n, pad: gr.HTML, page: gr.Blocks | None
+) -> Callable[[], None]:
+    """The "what I meant" row, inside the open gr.Blocks ``page`` (right under the answer), hidden
+    until the page holds a class's code; returns the function that builds, where it is called,
+    the one line to join a class (a folded code box). The code comes from the page's link
+    (``?class=CODE``) as it opens, or is typed."""
     meant = gr.Radio(
-        [str(d) for d in range(10)], value=None, label=i18n("meant_label"), info=i18n("meant_info"), elem_id="meant"
+        [str(d) for d in range(10)],
+        value=None,
+        label=i18n("meant_label"),
+        info=i18n("meant_info"),
+        visible=False,
+        elem_id="meant",
     )
     status = gr.Markdown(elem_id="meant-status")
 
+    def join_line() -> None:
+        with gr.Accordion(i18n("class_join_title"), open=False, elem_id="class-join") as folded:
+            code = gr.Textbox(
+                label=i18n("class_code_label"),
+                info=i18n("class_code_info"),
+                max_lines=1,
+                max_length=40,
+                elem_id="class-code",
+            )
+        wire(classifier, store, page, pad, meant, status, code, folded)
+
+    return join_line
+
+
+def wire(classifier, store, page, pad, meant, status, code, folded) -> None:
+    """The row's events: the code from the link or typed (the row shown for a live class), and a
+    tap that sends the drawing."""
+
     def from_link(request: gr.Request):
         given = codes.read_code(dict(getattr(request, "query_params", None) or {}).get("class")) or ""
-        return given, joined(store, given, viewer_language(request))
+        shown = row_shown(store, given)
+        message = joined(store, given, viewer_language(request)) if given else ""
+        return given, message, gr.update(visible=shown), gr.update(open=bool(given) and not shown)
 
     def check(value: Any, request: gr.Request):
-        return joined(store, value, viewer_language(request))
+        message = joined(store, value, viewer_language(request)) if str(value or "").strip() else ""
+        return message, gr.update(visible=row_shown(store, value))
 
     def send(pad_value: Any, digit: Any, value: Any, request: gr.Request):
         session = getattr(request, "session_hash", None) or ""
@@ -104,9 +141,9 @@ def build(classifier: Classifier, store: ClassStore, i18n: gr.I18n, pad: gr.HTML
         return ("" if sent else gr.skip()), message, None
 
     if page is not None:
-        page.load(from_link, outputs=[code, status], **HIDDEN)
-    code.submit(check, inputs=code, outputs=status, **HIDDEN)
-    code.blur(check, inputs=code, outputs=status, **HIDDEN)
+        page.load(from_link, outputs=[code, status, meant, folded], **HIDDEN)
+    code.submit(check, inputs=code, outputs=[status, meant], **HIDDEN)
+    code.blur(check, inputs=code, outputs=[status, meant], **HIDDEN)
     # What the client sends as the digit is checked by label_drawing (0-9), so that a wrong one
     # gets the app's own message in the viewer's language rather than Gradio's list of choices.
     # On a phone the row sits below the pad: after a tap the pad comes back into view, to draw

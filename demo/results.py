@@ -47,7 +47,7 @@ def chart_frame(prediction: Prediction | None) -> pd.DataFrame:
     return pd.DataFrame({"digit": DIGITS, "probability": probabilities, "kind": kinds})
 
 
-def probability_chart(label, elem_id: str, height: int = 240) -> gr.BarPlot:
+def probability_chart(label, elem_id: str, height: int = 200) -> gr.BarPlot:
     """The bar chart of all ten probabilities, digits 0-9 in order, y fixed to 0..1, the
     predicted digit in orange; empty until the first drawing."""
     return gr.BarPlot(

@@ -115,10 +115,16 @@ def build(
     """The page's layout and events, inside the open gr.Blocks ``page``; returns its pad. With
     ``store``, the class code and the "what I meant" row that sends a labelled drawing to the
     class's wall."""
-    gr.Markdown(i18n("title"))
+    gr.Markdown(i18n("title"), elem_id="title")
+    # One screen after a stroke, on a phone too: the pad and the model choice, then the answer,
+    # the "what I meant" row when in a class, and the chart. What a visitor reads once (the
+    # class code, the 28x28 view, a photo, the example drawings, the notes) comes after.
     with gr.Row(equal_height=False):
-        pad, photo, model = drawing_column(i18n)
-        chart, answer, seen = answer_column(classifier, i18n, pad, store, page)
+        with gr.Column(scale=1, min_width=300):
+            pad = drawing_pad(pad_texts(), elem_id="sketch")
+        chart, answer, model, seen = answer_column(classifier, i18n, pad, store, page)
+    with gr.Row(equal_height=False):
+        photo = more_ways_in(i18n, pad)
     # Every component here is copied into each visitor's session, so the texts share components:
     # the two models side by side on a wide screen (CSS columns), one under the other on a phone.
     gr.Markdown(i18n("about_models"), elem_id="about-models")
@@ -128,31 +134,24 @@ def build(
     return pad
 
 
-def drawing_column(i18n: gr.I18n) -> tuple[gr.HTML, gr.Image, gr.Radio]:
-    """The left column: the pad, the photo input folded under it, the model choice and the example
-    drawings; returns (pad, photo, model)."""
-    with gr.Column(scale=1, min_width=300):
-        pad = drawing_pad(pad_texts(), elem_id="sketch")
-        # Closed at first, so that on a phone the pad stays the thing to use.
-        with gr.Accordion(i18n("photo_title"), open=False, elem_id="photo-box"):
-            photo = gr.Image(
-                label=i18n("photo_label"),
-                sources=["upload", "webcam"],
-                type="filepath",
-                # No conversion: Gradio then reads only the file's header, and the app decodes
-                # it within its own bounds.
-                image_mode=None,
-                # Gradio mirrors the captured picture too, and a mirrored digit is another digit.
-                webcam_options=gr.WebcamOptions(mirror=False),
-                height=280,
-                elem_id="photo",
-            )
-        model = gr.Radio(
-            [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
-            value="mlp",
-            label=i18n("model_label"),
-            elem_id="model",
+def more_ways_in(i18n: gr.I18n, pad: gr.HTML) -> gr.Image:
+    """Below the answer: a photo of a digit on paper (folded), and the example drawings; returns
+    the photo input."""
+    # Closed at first, so that on a phone the pad stays the thing to use.
+    with gr.Column(scale=1, min_width=300), gr.Accordion(i18n("photo_title"), open=False, elem_id="photo-box"):
+        photo = gr.Image(
+            label=i18n("photo_label"),
+            sources=["upload", "webcam"],
+            type="filepath",
+            # No conversion: Gradio then reads only the file's header, and the app decodes
+            # it within its own bounds.
+            image_mode=None,
+            # Gradio mirrors the captured picture too, and a mirrored digit is another digit.
+            webcam_options=gr.WebcamOptions(mirror=False),
+            height=280,
+            elem_id="photo",
         )
+    with gr.Column(scale=1, min_width=300):
         examples = example_drawings()
         gr.Examples(
             [[value] for _, value in examples],
@@ -162,24 +161,35 @@ def drawing_column(i18n: gr.I18n) -> tuple[gr.HTML, gr.Image, gr.Radio]:
             example_labels=[str(digit) for digit, _ in examples],
             elem_id="examples",
         )
-    return pad, photo, model
+    return photo
 
 
 def answer_column(
     classifier: Classifier, i18n: gr.I18n, pad: gr.HTML, store: ClassStore | None, page: gr.Blocks | None
-) -> tuple[gr.BarPlot, gr.HTML, gr.HTML]:
-    """The right column: the answer, the "what I meant" row with a ``store``, the probability chart
-    and the 28x28 the model saw; returns (chart, answer, seen), in the order the readers fill them."""
-    # On a phone the columns stack: the answer comes right under the drawing.
+) -> tuple[gr.BarPlot, gr.HTML, gr.Radio, gr.HTML]:
+    """The right column: the answer with the model choice beside it, the "what I meant" row with a
+    ``store`` (shown in a class), the probability chart, the line to join a class, and the 28x28
+    the model saw; returns (chart, answer, model, seen)."""
+    # On a phone the columns stack: the answer comes right under the pad, the model choice beside it.
     with gr.Column(scale=1, min_width=300):
-        answer = results.answer("result")
-        if store is not None:  # right under the answer: draw, see the answer, say what you meant
-            meant_row.build(classifier, store, i18n, pad, page)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=150):
+                answer = results.answer("result")
+            with gr.Column(scale=2, min_width=150):
+                model = gr.Radio(
+                    [(i18n("model_softmax"), "softmax"), (i18n("model_mlp"), "mlp")],
+                    value="mlp",
+                    label=i18n("model_label"),
+                    elem_id="model",
+                )
+        join = meant_row.build(classifier, store, i18n, pad, page) if store is not None else None
         chart = results.probability_chart(i18n("chart_label"), "chart")
+        if join is not None:
+            join()
         seen = gr.HTML(
             results.seen_html(None), label=i18n("seen_label"), show_label=True, container=True, elem_id="seen"
         )
-    return chart, answer, seen
+    return chart, answer, model, seen
 
 
 def wire_reading(
