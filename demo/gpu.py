@@ -13,6 +13,7 @@ exceeded", "No GPU was available", ...); ``failure_message`` words it for the vi
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 
@@ -51,12 +52,27 @@ def train_live_on_gpu(train: MNISTSplit, test: MNISTSplit, model: str, epochs: i
     yield from train_live(train, test, model, epochs, subset, max_seconds=budget, device=device_in_gpu_function())
 
 
+def sendable(value):
+    """A copy of ``value`` (an MNIST split, a model, or None) to hand to a GPU function. The
+    ``spaces`` package sends a GPU function's arguments to its worker through a multiprocessing
+    queue, and torch's pickling then moves a CPU tensor's storage into shared memory in place,
+    freeing the old buffer: the Test set tab's NumPy views of the same MNIST tensors, and the
+    shipped model other threads read with, must never be the ones sent."""
+    if value is None:
+        return None
+    if isinstance(value, MNISTSplit):
+        return MNISTSplit(value.images.clone(), value.labels.clone(), value.sha256)
+    if isinstance(value, torch.nn.Module):
+        return copy.deepcopy(value)
+    raise TypeError(f"no copy to send for a {type(value).__name__}")
+
+
 def live_training(train, test, model: str, epochs: int, subset: int, stop, max_seconds: float):
     """The snapshots of a live training, where it should run. Here ``stop`` ends it after the
     current batch; a GPU function's worker cannot see it, so there the caller ends the training by
     closing the generator (the worker stops at its next snapshot)."""
     if on_zerogpu():
-        return train_live_on_gpu(train, test, model, epochs, subset, max_seconds)
+        return train_live_on_gpu(sendable(train), sendable(test), model, epochs, subset, max_seconds)
     return train_live(
         train, test, model, epochs, subset, stop, max_seconds=max_seconds, device=device_in_gpu_function()
     )
@@ -70,8 +86,14 @@ def fine_tune_duration(shipped, name, entries, mnist_train, mnist_test) -> int:
 def fine_tune_on_gpu(
     shipped: torch.nn.Module, name: str, entries, mnist_train: MNISTSplit | None, mnist_test: MNISTSplit | None
 ) -> FineTuneResult:
-    """A fine-tuning with a GPU attached; the copy comes back on the shipped model's device."""
+    """A fine-tuning with a GPU attached; the copy comes back on the shipped model's device.
+    Called with ``sendable`` copies (``fine_tune_on_zerogpu``)."""
     return fine_tune(shipped, name, entries, mnist_train, mnist_test, device=device_in_gpu_function())
+
+
+def fine_tune_on_zerogpu(shipped, name: str, entries, mnist_train, mnist_test) -> FineTuneResult:
+    """``fine_tune_on_gpu`` given copies of what the server keeps using (``sendable``)."""
+    return fine_tune_on_gpu(sendable(shipped), name, entries, sendable(mnist_train), sendable(mnist_test))
 
 
 # The titles the spaces package gives its errors (spaces/zero/client.py), and what the visitor reads.

@@ -12,9 +12,10 @@
     stroke; attaching a GPU for it costs far more (a request to the GPU scheduler, a forked worker,
     copying the weights over) and spends the visitor's daily GPU quota, which a class behind one
     school router shares;
-  - the heavy jobs (the classroom's live training, the wall's fine-tune, the test set's evaluation)
-    run inside ``@spaces.GPU`` functions (``demo/gpu.py``), where ``device_in_gpu_function`` gives
-    the GPU that was really attached.
+  - the heavy jobs (the classroom's live training and the wall's fine-tune) run inside
+    ``@spaces.GPU`` functions (``demo/gpu.py``), where ``device_in_gpu_function`` gives the GPU
+    that was really attached; the Test set tab's evaluation runs once on the CPU, for less time
+    than attaching a GPU takes.
 
   Gradio runs event handlers in worker threads, and the package's emulation is set up in the thread
   that imported it (the main one), so a handler reading on the CPU pays none of it
@@ -80,3 +81,13 @@ def describe_device(device: torch.device) -> str:
     if device.type == "mps":
         return "MPS (Apple GPU)"
     return "CPU"
+
+
+def synchronize(device: torch.device | str) -> None:
+    """Wait for the work queued on ``device`` to finish: a GPU runs asynchronously, so a time taken
+    without this measures the queueing, not the work."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 import sys
 import threading
@@ -258,7 +259,7 @@ class _DeviceAPIHandler(BaseHTTPRequestHandler):
         granted = {
             "idle": answer.idle,
             "nvidiaIndex": 0,
-            "nvidiaUUID": "GPU-00000000-stand-in",
+            "nvidiaUUID": GPU_UUID,
             "allowToken": uuid.uuid4().hex,
         }
         outcome = answer.outcome
@@ -325,6 +326,24 @@ def let_worker_run_without_cuda() -> None:
 
     zero_torch.init = lambda nvidia_uuid: None
     zero_torch.move = lambda callback=None: None
+
+
+def real_gpu_uuid() -> str | None:
+    """The UUID of this machine's first NVIDIA GPU (``nvidia-smi -L``), or None without one. The
+    worker's start-up sets CUDA_VISIBLE_DEVICES to the UUID it is granted: a made-up one would hide
+    a real GPU from it."""
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi") is None:
+        return None
+    listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout
+    found = re.search(r"UUID: (GPU-[0-9a-fA-F-]+)", listed)
+    return found.group(1) if found else None
+
+
+# What the stand-in grants: the real GPU's UUID where there is one.
+GPU_UUID = real_gpu_uuid() or "GPU-00000000-stand-in"
 
 
 def _main(argv: list[str]) -> None:

@@ -42,7 +42,7 @@ def run(room: Classroom, teacher: object, name: object, address: str = "", langu
         with training_slot():
             if on_zerogpu() and not on_cpu:
                 yield say("fine_tuning_on_gpu", language, model=name, drawings=len(entries))
-                result = gpu.fine_tune_on_gpu(room.classifier.model(name), name, entries, mnist_train, mnist_test)
+                result = gpu.fine_tune_on_zerogpu(room.classifier.model(name), name, entries, mnist_train, mnist_test)
             else:
                 result = yield from fine_tune_here(room, name, entries, mnist_train, mnist_test, language)
     except TrainingBusyError:

@@ -3,7 +3,6 @@ drawn as it learns. It is the page's own; the shipped models never change."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import threading
 
@@ -60,8 +59,9 @@ def run(
             yield from frames(room, train, test, name, epochs, subset, stop, language)
     except TrainingBusyError:
         yield say("busy", language), None, None
-    except gr.Error as error:  # a ZeroGPU failure: no GPU, no quota left
-        yield gpu.failure_message(error, language), None, None
+    except gr.Error as error:  # a ZeroGPU failure: no GPU, no quota left, its time run out
+        # The curves and weights already shown stay: a training cut short still taught something.
+        yield gpu.failure_message(error, language), gr.skip(), gr.skip()
     finally:
         switches = room.stops.get(session, set())
         switches.discard(stop)
@@ -72,9 +72,11 @@ def run(
 def frames(room: Classroom, train, test, name: str, epochs: int, subset: int, stop, language: str):
     """(status, curves, weights) for each snapshot of the training, wherever it runs."""
     training = gpu.live_training(train, test, name, epochs, subset, stop, room.training_seconds)
-    # closing(): when the page goes away mid-training Gradio closes this generator, and the
-    # training's own generator must end with it (a GPU function's worker stops too).
-    with contextlib.closing(training):
+    # When the page goes away mid-training Gradio closes this generator, and the training's own
+    # generator must end with it (a GPU function's worker stops too). Closed in a thread of its
+    # own: closing a GPU function's generator waits for the worker's next snapshot, and Gradio may
+    # close this one on its event loop, which every visitor's events wait on.
+    try:
         for snapshot in training:
             if stop.is_set() and snapshot.state == "running":
                 # A worker that cannot see the switch: leaving the loop closes it.
@@ -86,6 +88,8 @@ def frames(room: Classroom, train, test, name: str, epochs: int, subset: int, st
             )
             if snapshot.state != "running":
                 return
+    finally:
+        threading.Thread(target=training.close, name="close-training", daemon=True).start()
 
 
 def status(snapshot: Snapshot, language: str, limit: float = 0.0) -> str:

@@ -19,7 +19,7 @@ from torch import nn
 
 from mnist_models.classes.class_wall import Entry, WallError
 from mnist_models.datasets.mnist import MNISTSplit
-from mnist_models.device import describe_device
+from mnist_models.device import describe_device, synchronize
 from mnist_models.evaluation.metrics import predict_logits
 from mnist_models.training.loop import train_steps
 from mnist_models.training.recipes import Recipe
@@ -62,9 +62,9 @@ class FineTuneResult:
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
     was_training = model.training
     model.eval()
-    predictions = predict_logits(model, images).argmax(1)
+    predictions = predict_logits(model, images).argmax(1)  # on the CPU, wherever the model is
     model.train(was_training)
-    return float((predictions == labels).float().mean()) if len(labels) else 0.0
+    return float((predictions == labels.to(predictions.device)).float().mean()) if len(labels) else 0.0
 
 
 def split_held_back(entries: list[Entry], fraction: float = HELD_BACK, seed: int = 0) -> tuple[list, list]:
@@ -223,4 +223,5 @@ def _train_for(tuned, recipe, images, labels, generator, seconds, max_steps, dut
             time.sleep(min(0.1, (step_end - step_start) * rest))
         step_start = time.perf_counter()
     tuned.eval()
+    synchronize(images.device)
     return steps, time.perf_counter() - start
