@@ -91,3 +91,14 @@ def synchronize(device: torch.device | str) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
+
+
+def generator_on(device: torch.device | str, seed: int) -> torch.Generator:
+    """A seeded generator for drawing on ``device``, named as the tensors moved there report their
+    device: with its index ("mps:0", "cuda:0"). Some torch releases refuse a generator made for
+    "mps" with tensors on "mps:0"."""
+    device = torch.device(device)
+    if device.type != "cpu" and device.index is None:
+        index = torch.cuda.current_device() if device.type == "cuda" else 0
+        device = torch.device(device.type, index)
+    return torch.Generator(device).manual_seed(seed)

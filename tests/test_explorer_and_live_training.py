@@ -192,3 +192,26 @@ def test_stop_event_in_the_library(tiny_mnist):
     stop.set()
     rest = list(run)
     assert rest[-1].state == "stopped" and rest[-1].images_seen == 0
+
+
+def test_a_zerogpu_failure_mid_training_keeps_the_curves_shown_and_the_training_is_closed(room, monkeypatch):
+    """ZeroGPU stops a job that runs past its reservation: the page says so, and what it showed stays."""
+    import gradio as gr
+
+    from demo import gpu
+
+    closed = threading.Event()
+
+    def overrun(train, test, name, epochs, subset, stop, max_seconds):
+        try:
+            yield from (s for s in train_live(train, test, name, 1, 500, max_seconds=30) if s.state == "running")
+            raise gr.Error("GPU task aborted", title="ZeroGPU illegal duration")
+        finally:
+            closed.set()
+
+    monkeypatch.setattr(gpu, "live_training", overrun)
+    frames = list(live_training.run(room, "softmax", 1, 5_000, teacher_key(room), "teacher"))
+    assert frames[-2][1] is not None  # curves were shown ...
+    skipped = lambda value: isinstance(value, dict) and value.get("__type__") == "update" and len(value) == 1
+    assert "GPU" in frames[-1][0] and skipped(frames[-1][1]) and skipped(frames[-1][2])  # ... and stay
+    assert closed.wait(10)

@@ -117,3 +117,14 @@ def test_a_fine_tune_runs_on_cuda(classifier):
 
     result = fine_tune(classifier.model("mlp"), "mlp", swapped_wall(classifier, 12), max_steps=5, device="cuda")
     assert result.steps == 5 and result.device.startswith("CUDA") and no_cuda_tensor(result)
+
+
+def test_a_generator_is_named_as_the_tensors_on_its_device_report_it():
+    from mnist_models.device import generator_on
+
+    assert generator_on("cpu", 3).device == torch.device("cpu")
+    assert torch.equal(
+        torch.randperm(10, generator=generator_on("cpu", 3)), torch.randperm(10, generator=generator_on("cpu", 3))
+    )
+    if torch.cuda.is_available():
+        assert generator_on("cuda", 3).device == torch.zeros(1, device="cuda").device

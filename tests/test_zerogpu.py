@@ -3,7 +3,7 @@
 (tests/zerogpu_device_api.py) on a loopback port.
 
 On a machine without a GPU, the GPU functions' forked worker runs on the CPU
-(``--cpu-worker``: the package's CUDA start-up is skipped, nothing else); with a GPU at hand the
+(tests/zerogpu_cpu_worker.py: the package's CUDA start-up is skipped, nothing else); with a GPU at hand the
 same tests run them for real and the page names it.
 """
 
@@ -32,9 +32,7 @@ SEVEN = png_bytes(draw_digit(7))
 HAS_GPU = torch.cuda.is_available()
 # How Spaces starts the app; without a GPU, the GPU functions' worker runs on the CPU.
 SPACES_COMMAND = [sys.executable, "demo/app.py"]
-WORKER_COMMAND = (
-    SPACES_COMMAND if HAS_GPU else [sys.executable, "tests/zerogpu_device_api.py", "--cpu-worker", "demo/app.py"]
-)
+WORKER_COMMAND = SPACES_COMMAND if HAS_GPU else [sys.executable, "tests/zerogpu_cpu_worker.py", "demo/app.py"]
 
 
 @pytest.fixture(scope="module")

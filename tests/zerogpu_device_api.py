@@ -26,10 +26,10 @@ Use it from a test::
 
 The forked worker calls real CUDA (`torch.Tensor([0]).cuda()` in `spaces.zero.torch.init`). On a
 machine without a GPU that fails and the visitor sees gr.Error "ZeroGPU worker error" with the
-exception's class name. `let_worker_run_without_cuda()` skips that step (in the app's process, after
+exception's class name. `tests/zerogpu_cpu_worker.py` skips that step (in the app's process, after
 `import spaces`) so a decorated function runs on CPU; for an app started as a subprocess run::
 
-    python tests/zerogpu_device_api.py --cpu-worker demo/app.py [args...]
+    python tests/zerogpu_cpu_worker.py demo/app.py [args...]
 
 Only loopback addresses are used.
 """
@@ -37,10 +37,9 @@ Only loopback addresses are used.
 from __future__ import annotations
 
 import json
-import os
 import re
-import runpy
-import sys
+import shutil
+import subprocess
 import threading
 import time
 import uuid
@@ -312,58 +311,14 @@ class _DeviceAPIHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-def let_worker_run_without_cuda() -> None:
-    """Let `@spaces.GPU` functions run in their forked worker on a machine without a GPU.
-
-    The worker first undoes the main process's torch patches, then `spaces.zero.torch.init` moves a
-    tensor to real CUDA and `spaces.zero.torch.move` copies the tensors that were put "on cuda" in
-    the main process and synchronizes CUDA. Both need a GPU; replaced by no-ops, the worker runs the
-    function with plain CPU torch (torch.cuda.is_available() is False there). Tensors that were
-    moved to "cuda" in the main process stay empty placeholders, so models must stay on the CPU.
-    Call after `import spaces` with SPACES_ZERO_GPU=true, in the process that calls the function
-    (the worker is a fork of it)."""
-    import spaces.zero.torch as zero_torch
-
-    zero_torch.init = lambda nvidia_uuid: None
-    zero_torch.move = lambda callback=None: None
-
-
 def real_gpu_uuid() -> str | None:
-    """The UUID of this machine's first NVIDIA GPU (``nvidia-smi -L``), or None without one. The
-    worker's start-up sets CUDA_VISIBLE_DEVICES to the UUID it is granted: a made-up one would hide
-    a real GPU from it."""
-    import shutil
-    import subprocess
-
-    if shutil.which("nvidia-smi") is None:
-        return None
-    listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout
-    found = re.search(r"UUID: (GPU-[0-9a-fA-F-]+)", listed)
-    return found.group(1) if found else None
+    """This machine's first NVIDIA GPU's UUID (`nvidia-smi -L`), or None: the worker's start-up sets
+    CUDA_VISIBLE_DEVICES to the UUID granted, and a made-up one would hide a real GPU from it."""
+    listed = (
+        shutil.which("nvidia-smi")
+        and subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout
+    )
+    return next(iter(re.findall(r"UUID: (GPU-[0-9a-fA-F-]+)", listed or "")), None)
 
 
-# What the stand-in grants: the real GPU's UUID where there is one.
-GPU_UUID = real_gpu_uuid() or "GPU-00000000-stand-in"
-
-
-def _main(argv: list[str]) -> None:
-    """`--cpu-worker SCRIPT [ARGS]` or `--cpu-worker -m MODULE [ARGS]`: run an app with
-    let_worker_run_without_cuda() applied. The environment must already point at a device API."""
-    if not argv or argv[0] != "--cpu-worker" or len(argv) < 2:
-        raise SystemExit(__doc__)
-    import spaces  # noqa: F401  (patches torch: must come before the app imports torch's users)
-
-    let_worker_run_without_cuda()
-    # sys.path[0] as `python -m MODULE` / `python SCRIPT` would set it, not this file's folder
-    if argv[1] == "-m":
-        sys.path[0] = os.getcwd()
-        sys.argv = [argv[2], *argv[3:]]
-        runpy.run_module(argv[2], run_name="__main__", alter_sys=True)
-    else:
-        sys.path[0] = os.path.dirname(os.path.abspath(argv[1]))
-        sys.argv = argv[1:]
-        runpy.run_path(argv[1], run_name="__main__")
-
-
-if __name__ == "__main__":
-    _main(sys.argv[1:])
+GPU_UUID = real_gpu_uuid() or "GPU-00000000-stand-in"  # what the stand-in grants

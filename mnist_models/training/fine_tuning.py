@@ -19,7 +19,7 @@ from torch import nn
 
 from mnist_models.classes.class_wall import Entry, WallError
 from mnist_models.datasets.mnist import MNISTSplit
-from mnist_models.device import describe_device, synchronize
+from mnist_models.device import describe_device, generator_on, synchronize
 from mnist_models.evaluation.metrics import predict_logits
 from mnist_models.training.loop import train_steps
 from mnist_models.training.recipes import Recipe
@@ -142,7 +142,7 @@ def _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_ste
     test_images, test_labels = _mnist_test_sample(mnist_test, seed, device)
     mnist_before = accuracy(shipped, test_images, test_labels) if test_images is not None else None
     # The batches' order is drawn where the images are.
-    generator = torch.Generator(device).manual_seed(seed)
+    generator = generator_on(device, seed)
     steps, elapsed = _train_for(tuned, recipe, images, labels, generator, seconds, max_steps, duty, progress)
     after = accuracy(tuned, held_images, held_labels)
     mnist_after = accuracy(tuned, test_images, test_labels) if test_images is not None else None

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from mnist_models.datasets.mnist import MNISTSplit
-from mnist_models.device import describe_device
+from mnist_models.device import describe_device, generator_on
 from mnist_models.evaluation.metrics import evaluate_model
 from mnist_models.models.checkpoints import build_model
 from mnist_models.models.explain import first_layer_templates
@@ -140,7 +140,7 @@ def _train(
     images, labels = _sample(train, subset, choice, device)
     test_images, test_labels = _sample(test, test_size, choice, device)
     # The batches' order and augmentation are drawn where the images are.
-    generator = torch.Generator(device).manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=choice)))
+    generator = generator_on(device, int(torch.randint(0, 2**31 - 1, (1,), generator=choice)))
 
     run = _LiveRun(name, device, epochs, model, test_images, test_labels)
     yield run.snapshot("running", 0.0)

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from mnist_models.datasets.mnist import MNISTSplit
 from mnist_models.datasets.pendigits import PenSet
-from mnist_models.device import describe_device
+from mnist_models.device import describe_device, generator_on
 from mnist_models.evaluation.metrics import (
     evaluate_model,
     fit_verdict,
@@ -53,7 +53,7 @@ def train_model(
     measured on ``pen_validation`` and ``nondigit_validation``.
     """
     torch.manual_seed(seed)
-    generator = torch.Generator(device=device).manual_seed(seed)
+    generator = generator_on(device, seed)
     model = build_model(name, **(config or {})).to(device)
     history, result, wall_time = train_epochs(model, name, recipe, train, test, generator, progress)
 
