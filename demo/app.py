@@ -2,7 +2,7 @@
 classroom tabs at /classroom. One Gradio app with two pages, started with ``launch()``.
 
     python -m demo [--host 0.0.0.0] [--port 7860] [--share] [--teacher-password PASSWORD]
-                   [--data-dir DIR] [--backup-dir DIR]
+                   [--data-dir DIR] [--backup-dir DIR] [--database-url URL]
     python demo/app.py          # how Hugging Face Spaces starts it
 """
 
@@ -28,7 +28,7 @@ from demo.classroom.pages import ClassroomPages
 from demo.classroom.room import Classroom
 from demo.language import translations
 from mnist_models.classes.backup import SYNC_S, Backup, restore
-from mnist_models.classes.database import DATABASE, StoreError
+from mnist_models.classes.database import DATABASE, StoreError, engine_name
 from mnist_models.classes.store import ClassStore
 from mnist_models.device import on_zerogpu
 from mnist_models.models.checkpoints import WeightsError
@@ -43,6 +43,7 @@ TEACHER_PASSWORD_ENV = "MNIST_TEACHER_PASSWORD"
 TRAINING_SECONDS_ENV = "MNIST_TRAINING_SECONDS"
 DATA_HOME_ENV = "MNIST_CLASSES_DIR"
 BACKUP_DIR_ENV = "MNIST_BACKUP_DIR"
+DATABASE_URL_ENV = "MNIST_DATABASE_URL"
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "app.css").read_text() + drawing_pad.STYLE
 # Runs once when a page loads: the keyboard on the "what I meant" row.
@@ -93,10 +94,22 @@ def data_dir(given: str | None) -> Path:
     return Path(given or os.environ.get(DATA_HOME_ENV) or "data")
 
 
-def open_classes(folder: Path, backup_dir: str | None) -> tuple[ClassStore, Backup | None]:
-    """The classes' store in ``folder``, first restored from ``backup_dir``'s copy on a new
-    machine, and kept copied there; says on the console which case it is in. SystemExit with
-    the reason when the classes cannot be kept or the copy cannot be read."""
+def open_classes(folder: Path, backup_dir: str | None, url: str | None = None) -> tuple[ClassStore, Backup | None]:
+    """The classes' store: in the database at ``url`` (shared by several servers), else in
+    ``folder``, first restored from ``backup_dir``'s copy on a new machine, and kept copied there;
+    says on the console which case it is in. SystemExit with the reason when the classes cannot be
+    kept or the copy cannot be read."""
+    if url:
+        if backup_dir:
+            raise SystemExit(
+                "error: --backup-dir copies the SQLite database; with --database-url the database keeps the classes"
+            )
+        try:
+            store = ClassStore(url=url)
+        except StoreError as error:
+            raise SystemExit(f"error: {error}") from error
+        print(f"Classes: kept in {engine_name(url)}", flush=True)
+        return store, None
     try:  # opened first: a server that cannot keep its classes says so before it serves anyone
         if backup_dir and restore(folder / DATABASE, Path(backup_dir)):
             print(f"Classes: restored from the copy in {backup_dir}", flush=True)
@@ -190,6 +203,12 @@ def main(argv: list[str] | None = None) -> None:
         "--data-dir", help=f"where the classes' live database is kept (default: ${DATA_HOME_ENV} or ./data)"
     )
     parser.add_argument(
+        "--database-url",
+        default=os.environ.get(DATABASE_URL_ENV) or None,
+        help="the classes in a database server that several app servers share, e.g. "
+        f"postgresql+psycopg://user@host/db (default: ${DATABASE_URL_ENV}; without it, SQLite in --data-dir)",
+    )
+    parser.add_argument(
         "--backup-dir",
         default=os.environ.get(BACKUP_DIR_ENV) or None,
         help=f"a folder on storage that outlives this machine (a bucket mounted on a Space): the classes are copied "
@@ -206,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     # One drawing is a tiny forward pass; intra-op threads only fight the server's own threads for
     # two cores (benchmarks/README.md).
     torch.set_num_threads(1)
-    store, backup = open_classes(data_dir(args.data_dir), args.backup_dir)
+    store, backup = open_classes(data_dir(args.data_dir), args.backup_dir, args.database_url)
     try:
         classifier = Classifier(args.device)
     except WeightsError as error:  # a weights or metrics file missing, corrupt, or not JSON

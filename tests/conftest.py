@@ -8,6 +8,7 @@ import gzip
 import io
 import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from mnist_models.datasets.omniglot import OMNIGLOT_DIR_ENV, find_omniglot_file,
 from mnist_models.datasets.pendigits import PENDIGITS_DIR_ENV, find_pen_file, load_pendigits, validation_set
 from mnist_models.reading.classifier import Classifier
 from mnist_models.reading.preprocess import preprocess
+from tests import postgres_server
 
 
 def _mnist_dir() -> Path | None:
@@ -56,6 +58,10 @@ def pytest_collection_modifyitems(config, items):
             )
         if not Path("/usr/bin/chromium").exists():
             reasons["browser"] = "no /usr/bin/chromium (apt-get install chromium)"
+        if postgres_server.why_missing():
+            reasons["postgres"] = postgres_server.why_missing()
+        if shutil.which("haproxy") is None:
+            reasons["haproxy"] = "no haproxy (apt-get install haproxy)"
     if not torch.cuda.is_available():
         reasons["cuda"] = "no CUDA GPU on this machine"
     for item in items:

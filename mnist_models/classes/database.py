@@ -108,18 +108,26 @@ def open_database(url: str, path: Path | None = None) -> sa.Engine:
     try:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url)
-        if engine.dialect.name == "sqlite":
+        sqlite = url.startswith("sqlite")
+        # A database server may drop an idle connection (a restart, a failover): checked before use.
+        engine = sa.create_engine(url, **({} if sqlite else {"pool_pre_ping": True}))
+        if sqlite:
             sa.event.listen(engine, "connect", sqlite_connected)
             sa.event.listen(engine, "begin", lambda db: db.exec_driver_sql("BEGIN"))
         with engine.begin() as db:
+            if engine.dialect.name == "postgresql":  # several servers starting at once: one makes the tables
+                db.exec_driver_sql("SELECT pg_advisory_xact_lock(7860)")
             migrate(db)
         return engine
     except (OSError, SQLAlchemyError) as error:
-        where = path or url
-        raise StoreError(
-            f"cannot keep the classes in {where}: {error}. Give a writable folder with --data-dir."
-        ) from error
+        where = path or engine_name(url)
+        fix = "Give a writable folder with --data-dir." if path else "Check --database-url and that the server answers."
+        raise StoreError(f"cannot keep the classes in {where}: {error}. {fix}") from error
+
+
+def engine_name(url: str) -> str:
+    """A database URL as it may be shown: without its password."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
 def sqlite_connected(connection, _record) -> None:

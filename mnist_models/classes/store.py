@@ -56,7 +56,8 @@ WALLS_CACHED = 64  # walls kept decoded in memory, the most recently read; more 
 
 
 class ClassStore:
-    """The classes, kept in ``folder``/classes.sqlite3 (or the database at ``url``)."""
+    """The classes, kept in ``folder``/classes.sqlite3, or in the database at ``url`` (a
+    PostgreSQL server several app servers share: ``postgresql+psycopg://...``)."""
 
     def __init__(
         self,
@@ -275,6 +276,18 @@ class ClassStore:
         """Delete the classes idle for longer than ``idle_s``, and drawings removed for good;
         the codes expired."""
         now = self._clock()
+        try:
+            gone = self._delete_idle(now)
+        except IntegrityError:  # another server expired the same class a moment ago
+            return []
+        for code in gone:
+            self._limits.pop(code, None)
+            self._key_secrets.pop(code, None)
+            with self._cache_lock:
+                self._walls.pop(code, None)
+        return gone
+
+    def _delete_idle(self, now: float) -> list[str]:
         with self._writing, self.engine.begin() as db:
             gone = list(db.scalars(sa.select(classes.c.code).where(classes.c.last_active < now - self.idle_s)))
             if gone:
@@ -284,11 +297,6 @@ class ClassStore:
                 db.execute(expired.insert(), [{"code": code, "at": now} for code in gone])
             db.execute(drawings.delete().where(drawings.c.removed < now - UNDO_S))
             db.execute(expired.delete().where(expired.c.at < now - 30 * 86400))
-        for code in gone:
-            self._limits.pop(code, None)
-            self._key_secrets.pop(code, None)
-            with self._cache_lock:
-                self._walls.pop(code, None)
         return gone
 
     def close(self) -> None:
