@@ -108,3 +108,13 @@ def test_an_unknown_model_name_of_any_type_gets_a_short_message(name):
     with pytest.raises(UnknownModelError, match="Choose one of: softmax, mlp") as caught:
         Classifier("cpu").model(name)
     assert len(str(caught.value)) < 120
+
+
+def test_one_model_is_named_by_a_string_and_several_by_a_list(classifier, tmp_path):
+    from tests.conftest import draw_digit
+
+    path = tmp_path / "my_digit.png"
+    draw_digit(7).save(path)
+    assert list(classifier.read(str(path), "mlp", source="image")) == ["mlp"]
+    both = classifier.read(str(path), ["softmax", "mlp"], source="image")
+    assert list(both) == ["softmax", "mlp"] and both["mlp"].digit == 7

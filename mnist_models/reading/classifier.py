@@ -88,13 +88,16 @@ class Classifier:
             raise UnknownModelError(name)
         return self.models[name]
 
-    def read(self, picture: Any, models: Iterable[str] = MODEL_NAMES, source: str = "pad") -> dict[str, Prediction]:
-        """Each of ``models``' prediction for ``picture``, preprocessed once (see SOURCES).
+    def read(
+        self, picture: Any, models: str | Iterable[str] = MODEL_NAMES, source: str = "pad"
+    ) -> dict[str, Prediction]:
+        """Each of ``models``' prediction (one name, or several) for ``picture``, preprocessed once
+        (see SOURCES).
 
         Raises UnknownModelError for a model name not shipped (before any work), EmptyDrawingError
         for a blank picture, and DrawingError for anything that is not a readable digit.
         """
-        names = list(models)
+        names = [models] if isinstance(models, str) else list(models)  # "mlp" is one name, not three
         for name in names:
             self.model(name)
         image = self.preprocessed(picture, source)
