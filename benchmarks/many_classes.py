@@ -37,10 +37,11 @@ def address(n: int) -> dict:
     return {"x-forwarded-for": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"}
 
 
-def start_classes(http: GradioHTTP, count: int) -> list[dict]:
-    """``count`` classes, each started by a teacher's page of its own: their keys."""
+def start_classes(http: GradioHTTP, count: int, first: int = 0) -> list[dict]:
+    """``count`` classes, each started by a teacher's page of its own (from addresses of their
+    own, from ``first`` on): their keys."""
     keys = []
-    for n in range(count):
+    for n in range(first, first + count):
         session = f"bench-teacher-{n}-{time.monotonic_ns()}"
         start = event_of(http.open_page("classroom", session), "class-start", "click")  # the page's own event
         completed = http.event(start["id"], [""], start["trigger"], session, headers=address(n))
@@ -103,12 +104,12 @@ def run_load(args, pads: list[str], https: list[GradioHTTP], pids: list[int]) ->
     started = [_common.rss_bytes(pid) for pid in pids]
     keys = []
     for c in range(args.classes):
-        keys += start_classes(https[c % len(https)], 1)
+        keys += start_classes(https[c % len(https)], 1, first=c)
     begun = time.perf_counter()
     counts = send_drawings(https, keys, args.students, args.drawings, pads)
     seconds = time.perf_counter() - begun
     held = [_common.rss_bytes(pid) for pid in pids]
-    latency = wall_latency(https[0], https[-1], start_classes(https[0], 1)[0], pads, args.latency)
+    latency = wall_latency(https[0], https[-1], start_classes(https[0], 1, first=args.classes)[0], pads, args.latency)
     return {**counts, "seconds": seconds, "rss_start": max(started), "rss_held": max(held), **latency}
 
 
