@@ -25,6 +25,18 @@ def relative(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
+def imports(path: Path) -> list[list[str]]:
+    """What each import statement of ``path`` names: modules, and ``module.name`` for each name
+    taken from one."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.append([node.module] + [f"{node.module}.{alias.name}" for alias in node.names])
+        elif isinstance(node, ast.Import):
+            found.append([alias.name for alias in node.names])
+    return found
+
+
 def test_no_module_is_longer_than_a_reader_holds_at_once():
     long = {
         relative(path): lines
@@ -58,14 +70,7 @@ def test_the_library_is_packages_by_what_they_do_with_no_gradio_and_nothing_only
     assert len(packages) >= 3, packages
     imported = Counter()  # library module -> importers outside tests
     for path in python_files("mnist_models", "demo", "benchmarks"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            else:
-                continue
+        for names in imports(path):
             assert not any(name == "gradio" or name.startswith("gradio.") for name in names) or not str(
                 path
             ).startswith(str(library)), f"{relative(path)} imports Gradio"
@@ -85,16 +90,10 @@ def test_the_library_is_packages_by_what_they_do_with_no_gradio_and_nothing_only
 def test_the_classes_never_call_a_model():
     """The caller reads a drawing and hands the class store what the models said: the store is
     data, shared by every server, and never loads or runs a model."""
+    # The models' names are data; loading or running a model is not.
+    calls_a_model = ("torch", "mnist_models.training", "mnist_models.models.networks")
     for path in python_files("mnist_models/classes"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            else:
-                continue
-            # The models' names are data; loading or running a model is not.
-            calls_a_model = ("torch", "mnist_models.training", "mnist_models.models.networks")
+        for names in imports(path):
             for name in names:
                 assert not name.startswith(calls_a_model), f"{relative(path)} imports {name}"
                 assert name not in ("mnist_models.reading.classifier", "mnist_models.models.checkpoints.load_model")
