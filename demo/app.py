@@ -133,12 +133,13 @@ def on_space() -> bool:
     return bool(os.environ.get("SPACE_ID"))
 
 
-def storage_warning(backup: Backup | None) -> Callable[[], tuple[str, dict] | None]:
-    """What the classroom page says of where the classes are kept: nothing while they are safe."""
+def storage_warning(store: ClassStore, backup: Backup | None) -> Callable[[], tuple[str, dict] | None]:
+    """What the classroom page says of where the classes are kept: nothing while they are safe
+    (a database server, a copy being kept, a disk of one's own)."""
 
     def warning() -> tuple[str, dict] | None:
         if backup is None:
-            return ("classes_here_only", {}) if on_space() else None
+            return ("classes_here_only", {}) if on_space() and store.path is not None else None
         if backup.error is not None:
             return "classes_copy_failed", {"folder": str(backup.folder), "error": backup.error}
         return None
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     except WeightsError as error:  # a weights or metrics file missing, corrupt, or not JSON
         raise SystemExit(f"error: {error}") from error
     i18n = translations(classifier.metrics, classifier.device_label, on_zerogpu())
-    demo = build_demo(classifier, i18n, store, teacher_password, args.training_seconds, storage_warning(backup))
+    demo = build_demo(classifier, i18n, store, teacher_password, args.training_seconds, storage_warning(store, backup))
     root = serve(demo, i18n, args.host, args.port, args.share)
     print(f"Drawing page: {root}/  Classroom: {root}{CLASSROOM_PATH}", flush=True)
     # SIGTERM is how a Space (and most process managers) stops the app: closed as Ctrl-C is, so

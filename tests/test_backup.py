@@ -201,3 +201,15 @@ def test_the_app_says_where_its_classes_are_kept_and_a_bad_copy_stops_it(tmp_pat
         assert labels_on(teacher) == ["7"]
         assert "cannot be copied to" in teacher.wall()[1] and "is not a folder" in teacher.wall()[1]
         app.close()
+
+
+def test_a_space_is_warned_only_when_its_classes_die_with_its_disk(tmp_path, monkeypatch):
+    from demo.app import storage_warning
+
+    monkeypatch.setenv("SPACE_ID", "someone/mnist-draw")
+    on_disk = ClassStore(tmp_path / "disk")
+    assert storage_warning(on_disk, None)() == ("classes_here_only", {})
+    shared = ClassStore(url=f"sqlite:///{tmp_path / 'server.sqlite3'}")  # as a database server is
+    assert storage_warning(shared, None)() is None
+    monkeypatch.delenv("SPACE_ID")
+    assert storage_warning(on_disk, None)() is None  # a disk of one's own
