@@ -2,8 +2,9 @@
 front of Gradio's routes, given to its FastAPI app through ``launch(app_kwargs=...)``.
 
 - **Uploads** (``/gradio_api/upload``): Gradio takes any number of files in one request, each up
-  to ``launch(max_file_size=...)``, and keeps them on disk. Here a request must say its length
-  and carry one picture's worth of bytes at most; each address may send ``UPLOADS_BURST``
+  to ``launch(max_file_size=...)``, and keeps them on disk. Here a request must say its length,
+  carry one picture's worth of bytes at most, and one file (more are refused whole, before any is
+  written); each address may send ``UPLOADS_BURST``
   uploads at once, then ``UPLOADS_PER_S`` a second, and ``BYTES_BURST`` bytes at once, then
   ``BYTES_PER_S`` a second (a class of 30 behind one router can each send a phone photo at the
   same moment; the pad itself uploads nothing).
@@ -33,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import re
 import time
 from pathlib import Path
 
@@ -71,6 +73,8 @@ class Gate:
         if scope["type"] == "http" and scope["method"] == "POST":
             if scope["path"].endswith(UPLOAD_PATH):
                 refusal = self.upload_refusal(scope)
+                if refusal is None:
+                    receive, refusal = await one_file_only(scope, receive)
             elif scope["path"].endswith(JOIN_PATH):
                 refusal = self.counted(self.events, "requests", scope)
         elif scope["type"] == "http" and scope["method"] == "GET" and scope["path"].rstrip("/") in PAGE_PATHS:
@@ -104,6 +108,32 @@ class Gate:
         """The answer to a request over its address's limit in ``buckets``, or None to let it through."""
         address = address_of(request_headers(scope), peer(scope))
         return None if is_local(address) else too_many(what, buckets.take(address))
+
+
+async def one_file_only(scope, receive):
+    """(a receive that gives the app the body read here, the refusal or None): an upload's body,
+    already bounded by its length, read whole and refused whole (HTTP 413) when it carries more
+    than one file, before Gradio writes any of them."""
+    boundary = re.search(r"boundary=\"?([^\";]+)", request_headers(scope).get("content-type", ""))
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    # Each part opens with "--boundary", and the body closes with "--boundary--".
+    parts = body.count(b"--" + boundary.group(1).encode("latin-1")) - 1 if boundary else 0
+    if parts > 1:
+        return replay, PlainTextResponse("One picture at a time: this upload carries several files.", status_code=413)
+    return replay, None
 
 
 def request_headers(scope) -> dict[str, str]:

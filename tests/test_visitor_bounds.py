@@ -55,11 +55,12 @@ def test_one_request_carries_one_picture_at_most(uploads_app, drawn):
     app, folder, _, _ = uploads_app
     http = caller(app, "10.0.0.1")
     before = sum(len(files) for _, _, files in os.walk(folder))
-    files = [("files", (f"{n}.png", os.urandom(2**20), "image/png")) for n in range(50)]
-    response = http.http.post("/upload", files=files)
-    assert response.status_code == 413
-    assert "One picture at a time" in response.text
-    assert sum(len(files) for _, _, files in os.walk(folder)) == before  # nothing was written
+    for size in (2**20, 1024, 1):  # 50 MB, and 50 files small enough to fit in one picture's bytes
+        files = [("files", (f"{n}.png", os.urandom(size), "image/png")) for n in range(50)]
+        response = http.http.post("/upload", files=files)
+        assert response.status_code == 413, size
+        assert "One picture at a time" in response.text
+        assert sum(len(files) for _, _, files in os.walk(folder)) == before  # nothing was written
     # The same caller's one drawing still goes through, and is read.
     event, [result] = http.classify(png_bytes(drawn(7)))
     assert event == "complete" and result["prediction"] == 7
