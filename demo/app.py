@@ -46,8 +46,9 @@ BACKUP_DIR_ENV = "MNIST_BACKUP_DIR"
 DATABASE_URL_ENV = "MNIST_DATABASE_URL"
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "app.css").read_text() + drawing_pad.STYLE
-# Runs once when a page loads: the keyboard on the "what I meant" row.
-JS = (HERE / "meant_keys.js").read_text()
+# Runs once when a page loads: the keyboard on the "what I meant" row, and a mark on a page shown
+# inside another site's.
+JS = "() => {{ ({})(); ({})(); }}".format(*((HERE / name).read_text() for name in ("meant_keys.js", "framed.js")))
 QUEUE_CONCURRENCY = 4
 # Events waiting past this many are refused at once (HTTP 503, and Gradio's "Queue is full" on the
 # page) rather than queued for minutes: a hundred students drawing at once leave far fewer waiting,

@@ -37,11 +37,11 @@ class LiveApp:
 
 @contextmanager
 def live_app(
-    command: list[str] | None = None, env_extra: dict | None = None, port: int | None = None
+    command: list[str] | None = None, env_extra: dict | None = None, port: int | None = None, cwd: Path = ROOT
 ) -> Iterator[LiveApp]:
-    """Run ``python -m demo`` (or ``command``, which reads its port from $GRADIO_SERVER_PORT) on
-    ``port`` (default: a free one) until its /config answers; yield its URL and process; stop it
-    afterwards (SIGTERM, as a Space stops it)."""
+    """Run ``python -m demo`` (or ``command``, which reads its port from $GRADIO_SERVER_PORT) in
+    ``cwd`` on ``port`` (default: a free one) until its /config answers; yield its URL and process;
+    stop it afterwards (SIGTERM, as a Space stops it)."""
     port = port or free_port()
     command = command or [sys.executable, "-m", "demo", "--host", "127.0.0.1", "--port", str(port)]
     classes = tempfile.TemporaryDirectory(prefix="live-app-classes-", ignore_cleanup_errors=True)
@@ -60,7 +60,7 @@ def live_app(
     # blocks on its next log line (Gradio prints a traceback for every failed event).
     with tempfile.TemporaryFile(mode="w+") as log:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         url = f"http://127.0.0.1:{port}/"
         try:
             deadline = time.monotonic() + 90

@@ -78,6 +78,7 @@ def build(context: Context) -> None:
 def build_start(context: Context, status: gr.Markdown) -> None:
     """No class in this browser: start one, or one from an exported ZIP."""
     room, language = context.room, context.language
+    gr.Markdown(say("classroom_framed", language), elem_id="framed-note", elem_classes=["classroom-message"])
     gr.Markdown(context.text("class_start_intro"))
     password = gr.Textbox(
         label=context.text("server_password"),
