@@ -28,6 +28,7 @@ Figures are observations of this machine, never assertions; benchmarks/RESULTS.m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -54,6 +55,7 @@ from _common import (
 
 from tests.conftest import draw_digit
 from tests.live_app import GradioHTTP, event_of, file_data, pad_event, start_class
+from tests.nginx_front import nginx
 
 BEHIND_A_PROXY = {"MNIST_FORWARDED_HOPS": "1"}
 PASSWORD = "a long teacher password"
@@ -113,15 +115,20 @@ class Victim:
         self.http.close()
 
 
-def giant_pads(seconds: float) -> dict:
+def giant_pads(seconds: float, behind_nginx: bool = False) -> dict:
+    """One caller floods 4096x4096 pad pictures from 16 connections; a victim draws meanwhile.
+    With ``behind_nginx``, through nginx configured as deploy/nginx.conf says, and no setting of
+    the app's about it."""
     drawing, giant = pad_values(1)[0][0], pad_values(1, canvas=4096)[0][0]
-    with serve("app", BEHIND_A_PROXY) as app:
-        victim = Victim(app.url, drawing).start()
+    with contextlib.ExitStack() as stack:
+        app = stack.enter_context(serve("app", {"MNIST_FORWARDED_HOPS": ""} if behind_nginx else BEHIND_A_PROXY))
+        url = stack.enter_context(nginx(int(app.url.rstrip("/").rsplit(":", 1)[1]))) if behind_nginx else app.url
+        victim = Victim(url, drawing).start()
         time.sleep(seconds / 2)
         memory, began, answered = Memory(app.process.pid), time.perf_counter(), []
 
         def flood(n: int) -> None:
-            http = GradioHTTP(app.url, headers=at("10.6.6.6"))  # one caller, 16 connections
+            http = GradioHTTP(url, headers=at("10.6.6.6"))  # one caller, 16 connections
             fn, trigger = pad_event(http.config())
             while time.perf_counter() < began + seconds:
                 done = http.event(fn, [giant, "mlp"], trigger, f"flood-{n}")
@@ -290,6 +297,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="how long the giant pads flood")
     parser.add_argument("--loads", type=int, default=300, help="loads of /classroom")
     parser.add_argument("--smoke", action="store_true", help="a short run: 4 s of flood, 30 loads")
+    parser.add_argument("--only", nargs="+", help="run these attacks alone (by their names in the results)")
     args = parser.parse_args(argv)
     if args.smoke:
         args.seconds, args.loads = 4.0, 30
@@ -298,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     results = {"machine": info}
     steps = [
         ("giant_pads", lambda: giant_pads(args.seconds)),
+        ("giant_pads_behind_nginx", lambda: giant_pads(args.seconds, behind_nginx=True)),
         ("classroom_loads", lambda: classroom_loads(args.loads)),
         ("classroom_loads_builds_lifted", lambda: classroom_loads(args.loads, ("builds",))),
         ("classroom_loads_gradio_alone", lambda: classroom_loads(args.loads, ("builds", "kept"))),
@@ -307,6 +316,8 @@ def main(argv: list[str] | None = None) -> None:
         ("malformed_exif", malformed_exif),
     ]
     for name, step in steps:
+        if args.only and name not in args.only:
+            continue
         results[name] = step()
         print(f"{name}: {results[name]}", flush=True)
     write_results("abuse" + ("_smoke" if args.smoke else ""), results)

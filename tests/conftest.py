@@ -62,6 +62,8 @@ def pytest_collection_modifyitems(config, items):
             reasons["postgres"] = postgres_server.why_missing()
         if shutil.which("haproxy") is None:
             reasons["haproxy"] = "no haproxy (apt-get install haproxy)"
+        if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+            reasons["nginx"] = "no nginx (apt-get install nginx)"
     if not torch.cuda.is_available():
         reasons["cuda"] = "no CUDA GPU on this machine"
     for item in items:
