@@ -82,7 +82,9 @@ class WholeCopy:
 def drawn_entries(count: int) -> list[Entry]:
     """Cards as the wall keeps them: drawings read by the shipped models, with their thumbnails."""
     classifier = Classifier("cpu")
-    return [Entry.of_reading(classifier.read(pad), pad, label) for pad, label in _common.pad_values(count)]
+    return [
+        Entry.of_reading(classifier.read(pad, source="pad"), pad, label) for pad, label in _common.pad_values(count)
+    ]
 
 
 def bytes_written(copier) -> int:

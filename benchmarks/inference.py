@@ -87,7 +87,7 @@ def run_cases(classifier: Classifier, pads: list[str], pngs: list[str], repeats:
             row(
                 "read pad-url",
                 name,
-                timed(lambda url, name=name: classifier.read(url, [name]), pads, repeats),
+                timed(lambda url, name=name: classifier.read(url, [name], source="pad"), pads, repeats),
             )
         )
         rows.append(

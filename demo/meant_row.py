@@ -58,7 +58,9 @@ def label_drawing(
         # Admitted before the drawing is read: a page sending pictures with no digit in them
         # costs the server decoding work too, and is held to the same rate.
         store.admit(code, session, address)
-        entry = store.add_drawing(code, Entry.of_reading(classifier.read(pad_value), pad_value, digit), session)
+        entry = store.add_drawing(
+            code, Entry.of_reading(classifier.read(pad_value, source="pad"), pad_value, digit), session
+        )
     except WallError as error:
         return False, wall_message(error, language)
     except EmptyDrawingError:

@@ -50,7 +50,7 @@ def read_drawing(classifier: Classifier, pad_value: Any, model: Any, language: s
     """What the page shows for the pad's value (a PNG data URL, "" while blank): (chart data,
     answer HTML, 28x28 HTML). A blank pad is the normal state before drawing, not an error."""
     try:
-        prediction = classifier.read(pad_value, [model])[model]
+        prediction = classifier.read(pad_value, [model], source="pad")[model]
     except EmptyDrawingError:
         return results.shown(None, language)
     except (DrawingError, UnknownModelError) as error:

@@ -110,7 +110,7 @@ def send_drawing(store: ClassStore, classifier: Classifier, code: str, value: st
     """What the drawing page does with a tap on a digit: the class admits the page, both models
     read the drawing, and the store keeps it; the entry on the wall."""
     store.admit(code, page)
-    return store.add_drawing(code, Entry.of_reading(classifier.read(value), value, label), page)
+    return store.add_drawing(code, Entry.of_reading(classifier.read(value, source="pad"), value, label), page)
 
 
 def teacher_key(room) -> dict:

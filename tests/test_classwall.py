@@ -243,7 +243,9 @@ def swapped_wall(classifier, count: int = 40) -> list[Entry]:
     for i in range(count):
         digit = (1, 7)[i % 2]
         value = pad_value(render_digit(digit, np.random.default_rng(i)))
-        entries.append(dataclasses.replace(Entry.of_reading(classifier.read(value), value, 8 - digit), number=i + 1))
+        entries.append(
+            dataclasses.replace(Entry.of_reading(classifier.read(value, source="pad"), value, 8 - digit), number=i + 1)
+        )
     return entries
 
 

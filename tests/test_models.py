@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
@@ -118,3 +119,16 @@ def test_one_model_is_named_by_a_string_and_several_by_a_list(classifier, tmp_pa
     assert list(classifier.read(str(path), "mlp", source="image")) == ["mlp"]
     both = classifier.read(str(path), ["softmax", "mlp"], source="image")
     assert list(both) == ["softmax", "mlp"] and both["mlp"].digit == 7
+
+
+def test_the_default_source_is_an_image_and_only_the_pad_decodes_a_data_url(classifier, tmp_path):
+    from mnist_models.reading.preprocess import DrawingError
+    from tests.conftest import draw_digit, pad_value
+
+    assert classifier.read(draw_digit(7), "mlp")["mlp"].digit == 7  # a PIL image
+    on_paper = np.asarray(draw_digit(7, background="white").convert("L"))
+    assert classifier.read(on_paper, "mlp")["mlp"].digit == 7  # an array: dark ink on light paper
+    url = pad_value(draw_digit(7))
+    assert classifier.read(url, "mlp", source="pad")["mlp"].digit == 7
+    with pytest.raises(DrawingError):
+        classifier.read(url, "mlp")  # read as a file name, which it is not

@@ -188,12 +188,12 @@ def test_the_pad_reads_no_picture_larger_than_the_pad_makes(classifier):
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
     assert len(url) < MAX_DATA_URL_CHARS
     with pytest.raises(DrawingError, match="4096×4096 pixels") as error:
-        classifier.read(url)
+        classifier.read(url, source="pad")
     assert error.value.reason == "drawing_too_large"
     buffer = io.BytesIO()
     draw_digit(7, canvas=MAX_PAD_SIDE).save(buffer, "PNG")  # as large as it may be: read
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-    assert classifier.read(url)["mlp"].digit == 7
+    assert classifier.read(url, source="pad")["mlp"].digit == 7
 
 
 def test_only_a_bounded_regular_file_is_read(tmp_path):

@@ -98,7 +98,7 @@ class Classroom:
         """Both models' predictions for the pad's value; None while blank or unreadable (the
         tabs then ask for a drawing)."""
         try:
-            return self.classifier.read(pad_value)
+            return self.classifier.read(pad_value, source="pad")
         except DrawingError:
             return None
 

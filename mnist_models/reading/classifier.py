@@ -24,9 +24,10 @@ from mnist_models.pad import CANVAS
 from mnist_models.reading.photo import preprocess_photo
 from mnist_models.reading.preprocess import decode_data_url, open_image, preprocess
 
-# What ``Classifier.read`` is given: the pad's value (a data URL from a browser, never opened as a
-# path), an image (a file path, bytes or a file object, a PIL image or an array: ink on a
-# transparent background or on plain paper), or a photo of a digit on paper.
+# What ``Classifier.read`` is given: an image (the default: a file path, bytes or a file object, a
+# PIL image or an array: ink on a transparent background or on plain paper), the pad's value (a
+# data URL from a browser, never opened as a path: the app always says source="pad" for what a
+# browser sends), or a photo of a digit on paper.
 SOURCES = ("pad", "image", "photo")
 # The pad sends CANVAS x CANVAS; a picture up to this side is still read (a test or an older page
 # may draw larger), one beyond it is refused before it is decoded: a 4096x4096 PNG of a few blank
@@ -89,7 +90,7 @@ class Classifier:
         return self.models[name]
 
     def read(
-        self, picture: Any, models: str | Iterable[str] = MODEL_NAMES, source: str = "pad"
+        self, picture: Any, models: str | Iterable[str] = MODEL_NAMES, source: str = "image"
     ) -> dict[str, Prediction]:
         """Each of ``models``' prediction (one name, or several) for ``picture``, preprocessed once
         (see SOURCES).
