@@ -32,6 +32,8 @@ killed are nobody's, so ``sweep`` removes them when the next one starts.
 from __future__ import annotations
 
 import asyncio
+import collections
+import logging
 import math
 import os
 import re
@@ -54,6 +56,11 @@ PAGE_PATHS = ("", "/classroom", "/config")
 # A multipart request's own framing around its one file.
 FRAMING_BYTES = 64 * 1024
 HOLD_S = 2.0
+# Page loads from this machine without X-Forwarded-For, in a window, past which a proxy that does
+# not pass visitors' addresses is suspected: a person reloading a page makes a few a minute.
+SILENT_PROXY_LOADS, SILENT_PROXY_WINDOW_S = 30, 60.0
+
+log = logging.getLogger(__name__)
 
 
 class Gate:
@@ -67,6 +74,8 @@ class Gate:
         self.bytes = TokenBuckets(BYTES_PER_S, BYTES_BURST)
         self.events = TokenBuckets(EVENTS_PER_S, EVENTS_BURST)
         self.pages = TokenBuckets(PAGES_PER_S, PAGES_BURST)
+        self._local_loads: collections.deque[float] = collections.deque()
+        self._silent_proxy_said = False
 
     async def __call__(self, scope, receive, send) -> None:
         refusal = None
@@ -79,6 +88,7 @@ class Gate:
                 refusal = self.counted(self.events, "requests", scope)
         elif scope["type"] == "http" and scope["method"] == "GET" and scope["path"].rstrip("/") in PAGE_PATHS:
             refusal = self.counted(self.pages, "page loads", scope)
+            self.notice_a_silent_proxy(scope)
         if refusal is None:
             await self.app(scope, receive, send)
             return
@@ -103,6 +113,25 @@ class Gate:
             return None
         wait = max(self.uploads.take(address), self.bytes.take(address, int(length)))
         return too_many("uploads", wait)
+
+    def notice_a_silent_proxy(self, scope) -> None:
+        """Say once, in the log, when pages load from this machine without ``X-Forwarded-For``
+        faster than one person loads them: a proxy in front that does not pass the visitor's
+        address makes every visitor this machine's owner, whom no limit holds."""
+        if self._silent_proxy_said or not is_local(peer(scope) or "") or "x-forwarded-for" in request_headers(scope):
+            return
+        now = time.monotonic()
+        self._local_loads.append(now)
+        while self._local_loads and self._local_loads[0] < now - SILENT_PROXY_WINDOW_S:
+            self._local_loads.popleft()
+        if len(self._local_loads) >= SILENT_PROXY_LOADS:
+            self._silent_proxy_said = True
+            log.warning(
+                "%d pages loaded from this machine in %.0f s, none with X-Forwarded-For: if a proxy stands in front, "
+                "have it set X-Forwarded-For, or no visitor is limited (docs/security.md)",
+                len(self._local_loads),
+                SILENT_PROXY_WINDOW_S,
+            )
 
     def counted(self, buckets: TokenBuckets, what: str, scope) -> PlainTextResponse | None:
         """The answer to a request over its address's limit in ``buckets``, or None to let it through."""

@@ -188,3 +188,35 @@ def test_page_loads_from_one_address_are_limited(uploads_app):
     assert len(answers) > PAGES_BURST // 2
     assert "Too many page loads from your address" in answers[-1].text
     assert other.http.get(app.url + "classroom").status_code == 200
+
+
+def test_pages_loaded_from_this_machine_with_no_forwarded_address_are_noticed_once(caplog):
+    """A proxy on the same machine that does not pass the visitor's address: said once in the log."""
+    import asyncio
+    import logging
+
+    from demo.gate import SILENT_PROXY_LOADS, Gate
+
+    async def app(scope, receive, send):
+        return None
+
+    gate = Gate(app, max_file_bytes=1024)
+
+    def load(headers=()):
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/config",
+            "headers": list(headers),
+            "client": ("127.0.0.1", 5),
+        }
+        asyncio.run(gate(scope, None, None))
+
+    with caplog.at_level(logging.WARNING, logger="demo.gate"):
+        for _ in range(SILENT_PROXY_LOADS - 1):
+            load()
+            load([(b"x-forwarded-for", b"203.0.113.9")])  # a proxy that passes it: not counted
+        assert not caplog.records
+        for _ in range(3 * SILENT_PROXY_LOADS):
+            load()
+    assert len(caplog.records) == 1 and "X-Forwarded-For" in caplog.records[0].getMessage()
