@@ -94,6 +94,26 @@ def running_app(command: list[str] | None = None, env_extra: dict | None = None)
         yield app.url
 
 
+@contextmanager
+def proxy_running(command: list[str], url: str, name: str) -> Iterator[str]:
+    """Run a proxy's ``command`` until ``url`` answers through it (the app's /config); yield
+    ``url``; stop the proxy afterwards."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url + "config", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited: {process.stderr.read().decode()[-2000:]}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 FILE_META = {"_type": "gradio.FileData"}
 
 

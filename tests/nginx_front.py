@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.live_app import ROOT, free_port
+from tests.live_app import ROOT, free_port, proxy_running
 
 CONFIG = ROOT / "deploy" / "nginx.conf"
 
@@ -27,22 +24,6 @@ def nginx(app_port: int) -> Iterator[str]:
         text = CONFIG.read_text().replace("127.0.0.1:7860", f"127.0.0.1:{app_port}")
         config = Path(folder) / "nginx.conf"
         config.write_text(text.replace("listen 80;", f"listen 127.0.0.1:{port};"))
-        process = subprocess.Popen(
-            [shutil.which("nginx") or "/usr/sbin/nginx", "-p", folder, "-c", str(config), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            for _ in range(300):
-                try:
-                    urllib.request.urlopen(url + "config", timeout=2)
-                    break
-                except OSError:
-                    if process.poll() is not None:
-                        raise RuntimeError(f"nginx exited: {process.stderr.read().decode()[-2000:]}") from None
-                    time.sleep(0.1)
+        command = [shutil.which("nginx") or "/usr/sbin/nginx", "-p", folder, "-c", str(config), "-g", "daemon off;"]
+        with proxy_running(command, f"http://127.0.0.1:{port}/", "nginx") as url:
             yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)

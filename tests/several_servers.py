@@ -3,15 +3,12 @@ for the tests and benchmarks that need them."""
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from tests.live_app import ROOT, LiveApp, free_port, live_app
+from tests.live_app import ROOT, LiveApp, free_port, live_app, proxy_running
 
 CONFIG = ROOT / "deploy" / "haproxy.cfg"
 
@@ -37,23 +34,8 @@ def haproxy(backs: list[int]) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="haproxy-") as folder:
         config = Path(folder) / "haproxy.cfg"
         config.write_text(haproxy_config(front, backs))
-        process = subprocess.Popen(
-            ["haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        url = f"http://127.0.0.1:{front}/"
-        try:
-            for _ in range(300):
-                try:
-                    urllib.request.urlopen(url + "config", timeout=2)
-                    break
-                except OSError:
-                    if process.poll() is not None:
-                        raise RuntimeError(f"haproxy exited: {process.stderr.read().decode()[-2000:]}") from None
-                    time.sleep(0.1)
+        with proxy_running(["haproxy", "-db", "-f", str(config)], f"http://127.0.0.1:{front}/", "haproxy") as url:
             yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 @contextmanager
