@@ -1,5 +1,6 @@
 """Shared fixtures. The real MNIST files are found through MNIST_DATA_DIR, the pen-drawn digits
-through PENDIGITS_DIR, Omniglot's characters through OMNIGLOT_DIR (CI sets all three)."""
+through PENDIGITS_DIR, Omniglot's characters through OMNIGLOT_DIR, Quick, Draw!'s doodles through
+QUICKDRAW_DIR (CI sets all four)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from mnist_models.classes.store import ClassStore
 from mnist_models.datasets.mnist import DATA_DIR_ENV, IMAGES_MAGIC, LABELS_MAGIC, load_split
 from mnist_models.datasets.omniglot import OMNIGLOT_DIR_ENV, find_omniglot_file, load_omniglot
 from mnist_models.datasets.pendigits import PENDIGITS_DIR_ENV, find_pen_file, load_pendigits, validation_set
+from mnist_models.datasets.quickdraw import QUICKDRAW_DIR_ENV, load_quickdraw
 from mnist_models.reading.classifier import Classifier
 from mnist_models.reading.preprocess import preprocess
 from tests import postgres_server
@@ -41,6 +43,11 @@ def _omniglot_dir() -> Path | None:
     return Path(value) if value and Path(value).is_dir() else None
 
 
+def _quickdraw_dir() -> Path | None:
+    value = os.environ.get(QUICKDRAW_DIR_ENV)
+    return Path(value) if value and Path(value).is_dir() else None
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip what this machine cannot run, saying why. With REQUIRE_ALL_TESTS set (CI), a missing
     data set or browser fails instead of skipping; a missing GPU always skips (CI has none)."""
@@ -55,6 +62,10 @@ def pytest_collection_modifyitems(config, items):
         if _omniglot_dir() is None:
             reasons["omniglot"] = (
                 f"Omniglot's characters not found: set {OMNIGLOT_DIR_ENV} to the folder with omniglot-strokes-dev.zip"
+            )
+        if _quickdraw_dir() is None:
+            reasons["quickdraw"] = (
+                f"Quick, Draw!'s doodles not found: set {QUICKDRAW_DIR_ENV} to the folder with quickdraw-dev.ndjson.gz"
             )
         if not Path("/usr/bin/chromium").exists():
             reasons["browser"] = "no /usr/bin/chromium (apt-get install chromium)"
@@ -92,6 +103,11 @@ def pen_data():
 def omniglot_data():
     find_omniglot_file(_omniglot_dir())  # says what is missing, with REQUIRE_ALL_TESTS set
     return load_omniglot(_omniglot_dir())
+
+
+@pytest.fixture(scope="session")
+def quickdraw_data():
+    return load_quickdraw(_quickdraw_dir())  # says what is missing, with REQUIRE_ALL_TESTS set
 
 
 @pytest.fixture(scope="session")
