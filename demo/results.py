@@ -74,19 +74,24 @@ def answer_html(prediction: Prediction | None, language: str, message: str | Non
         message = html.escape(message or say("draw_prompt", language))
         return f'<div class="result empty" data-verdict="empty"><div class="result-message">{message}</div></div>'
     p = prediction.probabilities[prediction.digit]
+    chance, spoken_chance = "", ""
+    if prediction.not_a_digit is not None:  # a model with a "not a digit" output says how likely
+        shown_chance = say("not_a_digit_chance", language, probability=prediction.not_a_digit)
+        chance = f'<div class="result-chance" aria-hidden="true">{html.escape(shown_chance)}</div>'
+        spoken_chance = " " + say("not_a_digit_chance_spoken", language, probability=prediction.not_a_digit)
     if not prediction.is_digit:
         spoken = say("not_a_digit_spoken", language, model=prediction.model, digit=prediction.digit, probability=p)
         shown = say("not_a_digit", language, digit=prediction.digit, probability=p)
         return (
             f'<div class="result not-a-digit" data-verdict="not-a-digit">'
-            f'<span class="visually-hidden">{html.escape(spoken)}</span>'
-            f'<div class="result-message" aria-hidden="true">{html.escape(shown)}</div></div>'
+            f'<span class="visually-hidden">{html.escape(spoken + spoken_chance)}</span>'
+            f'<div class="result-message" aria-hidden="true">{html.escape(shown)}{chance}</div></div>'
         )
     spoken = say("answer", language, model=prediction.model, digit=prediction.digit, probability=p)
     return (
-        f'<div class="result" data-verdict="digit"><span class="visually-hidden">{html.escape(spoken)}</span>'
-        f'<div class="result-digit" aria-hidden="true">{prediction.digit}</div>'
-        f'<div class="result-probability" aria-hidden="true">{p:.0%}</div></div>'
+        f'<div class="result" data-verdict="digit"><span class="visually-hidden">{html.escape(spoken + spoken_chance)}'
+        f'</span><div class="result-digit" aria-hidden="true">{prediction.digit}</div>'
+        f'<div class="result-probability" aria-hidden="true">{p:.0%}</div>{chance}</div>'
     )
 
 

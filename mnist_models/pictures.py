@@ -50,17 +50,22 @@ def _ink(ax, image: np.ndarray) -> None:
     ax.set_yticks([])
 
 
+# The title of a softmax's eleventh template, "not a digit".
+NOT_A_DIGIT_TITLE = "✗"
+
+
 def templates_picture(templates: np.ndarray, columns: int = 5) -> np.ndarray:
-    """Ten 28x28 templates in a grid, one shared symmetric colour scale, each titled with its digit."""
-    rows = -(-len(templates) // columns)
+    """The 28x28 templates in a grid, one shared symmetric colour scale, each titled with its digit;
+    an eleventh, "not a digit", titled NOT_A_DIGIT_TITLE, starts a row of its own."""
+    rows = -(-min(len(templates), 10) // columns) + (len(templates) > 10)
     fig = _figure(1.9 * columns, 2.1 * rows)
     # A few pixels at the border, almost never inked in MNIST, carry extreme weights that would
     # wash out every digit's shape; let them saturate instead.
     limit = _symmetric_limit(templates, percentile=99.0)
     for digit, template in enumerate(templates):
-        ax = fig.add_subplot(rows, columns, digit + 1)
+        ax = fig.add_subplot(rows, columns, digit + 1 if digit < 10 else (rows - 1) * columns + 1 + columns // 2)
         _heatmap(ax, template, limit)
-        ax.set_title(str(digit), fontsize=FONT + 5, fontweight="bold")
+        ax.set_title(str(digit) if digit < 10 else NOT_A_DIGIT_TITLE, fontsize=FONT + 5, fontweight="bold")
     return _render(fig)
 
 

@@ -1,7 +1,8 @@
 """Drawings that are not digits, drawn on the real page in headless Chromium: the shapes people draw
-for fun (tests/fun_drawings.json) and characters of alphabets no model was trained on (Omniglot's
-validation alphabets), stroke by stroke with the mouse; the page must say "not a digit" for most
-of them, with no big digit (``#result [data-verdict]``).
+for fun (tests/fun_drawings.json), characters of alphabets no model was trained on (Omniglot's
+validation alphabets) and doodles of things no model was trained on (Quick, Draw!'s validation
+things), stroke by stroke with the mouse; the page must say "not a digit" for most of them, with
+no big digit (``#result [data-verdict]``).
 
 These need weights that carry a verdict (the metrics' ``verdict``): weights trained before it
 always answer with a digit, and the tests then say so rather than fail."""
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mnist_models.datasets import quickdraw
 from mnist_models.datasets.omniglot import VALIDATION_ALPHABETS, is_digit_like, pad_strokes
 from mnist_models.models.checkpoints import load_metrics
 from mnist_models.pad import CANVAS
@@ -74,3 +76,16 @@ def test_characters_of_alphabets_never_trained_on_are_not_taken_for_digits(page,
     share = verdicts.count("not-a-digit") / len(verdicts)
     print(f"not a digit: {share:.0%} of {len(verdicts)} characters")
     assert share > 0.5, verdicts
+
+
+@pytest.mark.quickdraw
+@needs_a_verdict
+def test_doodles_of_things_never_trained_on_are_not_taken_for_digits(page, quickdraw_data):
+    """Five doodles of five held-back things, each drawn on the pad with its own strokes: the MLP
+    (the page's default model) says "not a digit" for every one."""
+    things = quickdraw_data.split("validation")[::12][:5]
+    doodles = [quickdraw_data.of([thing])[0] for thing in things]
+    verdicts = {d.word: verdict_after_drawing(page, quickdraw.pad_strokes(d, 0, 1, 2)) for d in doodles}
+    page.screenshot(path=str(ARTIFACTS / "doodles-not-a-digit.png"))
+    print("held-back doodles:", verdicts)
+    assert set(verdicts.values()) == {"not-a-digit"}, verdicts

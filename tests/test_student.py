@@ -75,7 +75,15 @@ def uploaded(folder, image: Image.Image, name: str = "one.png") -> dict:
 
 def test_api_returns_the_documented_json(classifier, upload_folder):
     result = student.read_upload(classifier, uploaded(upload_folder, draw_digit(1)), "mlp").as_json()
-    assert set(result) == {"prediction", "probabilities", "model", "device", "is_digit", "digit_threshold"}
+    assert set(result) == {
+        "prediction",
+        "probabilities",
+        "model",
+        "device",
+        "is_digit",
+        "digit_threshold",
+        "not_a_digit_probability",
+    }
     assert result["prediction"] == 1 and result["device"] == "CPU" and result["is_digit"] is True
 
 

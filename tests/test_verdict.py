@@ -1,5 +1,5 @@
 """Whether a drawing is a digit, and how sure: temperature scaling, the threshold, and the figures
-that judge them (mnist_models/verdict.py)."""
+that judge them (mnist_models/evaluation/verdict.py), and the "not a digit" output."""
 
 from __future__ import annotations
 
@@ -73,6 +73,39 @@ def test_training_pushes_a_non_digit_towards_equal_probabilities(kind):
     uniform = torch.zeros(1, 10, requires_grad=True)
     loss_fn(uniform, labels, kind).backward()
     assert uniform.grad.abs().max() < 1e-6  # equal probabilities are where it wants to be
+
+
+@pytest.mark.parametrize("kind", ["cross_entropy", "mse"])
+def test_a_model_with_a_not_a_digit_output_is_trained_to_put_non_digits_there(kind):
+    logits = torch.zeros(2, 11, requires_grad=True)
+    loss_fn(logits, torch.tensor([NOT_A_DIGIT, 3]), kind).backward()
+    assert logits.grad[0, 10] < 0 and (logits.grad[0, :10] > 0).all()  # up "not a digit", down every digit
+    assert logits.grad[1, 3] < 0 and logits.grad[1, 10] > 0  # a digit: up its own, down "not a digit"
+
+
+def test_the_score_is_the_top_probability_or_the_chance_of_a_digit_at_all():
+    ten = torch.tensor([[4.0, 0, 0, 0, 0, 0, 0, 0, 0, 0]])
+    top = verdict.calibrated(ten, 1.0).max(1).values
+    assert verdict.not_a_digit_chance(ten, 1.0) is None
+    assert torch.equal(verdict.digit_score(ten, 1.0), top)
+    eleven = torch.cat([ten, torch.tensor([[6.0]])], 1)
+    chance = verdict.not_a_digit_chance(eleven, 1.0)
+    assert chance.item() == pytest.approx(eleven.softmax(1)[0, 10].item())
+    assert verdict.digit_score(eleven, 1.0).item() == pytest.approx(1 - chance.item())
+    # The ten digits' probabilities are the same with or without the eleventh, and sum to one.
+    assert torch.allclose(verdict.calibrated(eleven, 2.0), verdict.calibrated(ten, 2.0))
+    assert verdict.fit_temperature(eleven.repeat(5, 1), torch.zeros(5, dtype=torch.long)) == pytest.approx(
+        verdict.fit_temperature(ten.repeat(5, 1), torch.zeros(5, dtype=torch.long))
+    )
+
+
+@pytest.mark.parametrize("name", ["softmax", "mlp"])
+def test_a_model_with_a_not_a_digit_output_has_eleven_outputs_and_one_template_more(name):
+    model = build_model(name, not_a_digit=True).eval()
+    assert model(torch.rand(3, 1, 28, 28)).shape == (3, 11)
+    assert build_model(name).eval()(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+    if name == "softmax":
+        assert model.linear.weight.shape == (11, 784)
 
 
 @pytest.mark.parametrize("name", ["softmax", "mlp"])

@@ -1,6 +1,7 @@
 """Digit or not: why a softmax always picks a digit, and how a model learns to say "not a digit".
-Per model, the top probability of the validation writers' digits against drawings that are not
-digits, with the threshold the model uses, and its reliability diagram; read from the metrics
+Per model, how it decides, the score of the validation writers' digits against drawings that
+are not digits (the top probability, or the chance of a digit for a model with a "not a digit"
+output), with the threshold the model uses, and its reliability diagram; read from the metrics
 (``verdict``, ``calibration``) and the picture shipped with the weights. Weights trained before
 the verdict carry neither: the tab says so."""
 
@@ -23,9 +24,10 @@ WIDTH, HEIGHT, MARGIN = 420, 180, 24
 COLOURS = {"digits": "#8fa3b8", "not_digits": "#e4572e"}
 
 
-def histogram_svg(histogram: dict, threshold: float, language: str) -> str:
+def histogram_svg(histogram: dict, threshold: float, language: str, axis: str = "verdict_axis") -> str:
     """The two histograms as bars side by side in each bin, the threshold a dashed line: drawn as
-    SVG in the page (a handful of rectangles), the words in the viewer's language."""
+    SVG in the page (a handful of rectangles), the words in the viewer's language (``axis``: the
+    message naming the score)."""
     edges, bins = histogram["edges"], len(histogram["edges"]) - 1
     top = max(max(histogram["digits"]), max(histogram["not_digits"]), 1e-9)
     width, height = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
@@ -46,7 +48,7 @@ def histogram_svg(histogram: dict, threshold: float, language: str) -> str:
     )
     return (
         f'<figure class="verdict-histogram" data-threshold="{threshold:.3f}">'
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{html.escape(say("verdict_axis", language))}">'
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{html.escape(say(axis, language))}">'
         f"{''.join(bars)}"
         f'<line x1="{MARGIN}" y1="{MARGIN + height}" x2="{MARGIN + width}" y2="{MARGIN + height}" stroke="#555"/>'
         f'<line class="threshold" x1="{line:.1f}" y1="{MARGIN / 2}" x2="{line:.1f}" y2="{MARGIN + height}" '
@@ -56,7 +58,7 @@ def histogram_svg(histogram: dict, threshold: float, language: str) -> str:
         f'<text x="{line + (-4 if line > WIDTH / 2 else 4):.1f}" y="{MARGIN / 2 + 8}" font-size="11" '
         f'text-anchor="{"end" if line > WIDTH / 2 else "start"}">{threshold:.2f}</text>'
         f'<text x="{WIDTH / 2}" y="{HEIGHT - 4}" font-size="11" text-anchor="middle">'
-        f"{html.escape(say('verdict_axis', language))}</text></svg>"
+        f"{html.escape(say(axis, language))}</text></svg>"
         f"<figcaption>{legend}</figcaption></figure>"
     )
 
@@ -76,8 +78,12 @@ def lesson(room: Classroom, name: str, language: str = "en") -> tuple[str, np.nd
         after=percent(calibration.get("ece_after")),
     )
     picture = WEIGHTS / f"{name}.reliability.png"
+    score = verdict.get("score", "top_probability")
+    how = say(f"verdict_how_{score}", language)
+    axis = "verdict_axis" if score == "top_probability" else f"verdict_axis_{score}"
     return (
-        histogram_svg(verdict["histogram"], float(verdict.get("threshold", 0.0)), language)
+        f'<p class="verdict-how">{html.escape(how)}</p>'
+        + histogram_svg(verdict["histogram"], float(verdict.get("threshold", 0.0)), language, axis)
         + f'<p class="verdict-figures">{html.escape(figures)}</p>',
         np.asarray(Image.open(picture).convert("RGB")) if picture.is_file() else None,
     )

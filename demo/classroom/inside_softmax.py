@@ -1,4 +1,5 @@
-"""Inside softmax: the ten weight templates, and what the drawing's ink adds to two digits' scores."""
+"""Inside softmax: the weight templates (ten digits, and "not a digit" for a model with that output),
+and what the drawing's ink adds to two digits' scores."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def show(room: Classroom, pad_value: object, other: object, language: str = "en"
 def build(context: Context) -> gr.Tab:
     with gr.Tab(context.text("tab_softmax"), id=NAME) as tab:
         gr.Markdown(context.text("softmax_intro"))
+        if context.room.classifier.model(NAME).not_a_digit:
+            gr.Markdown(context.text("softmax_not_a_digit"))
         templates = context.picture("templates_label", "templates")
         other = gr.Dropdown(
             context.digit_choices(), value=None, label=context.text("other_digit_label"), elem_id="other-digit"

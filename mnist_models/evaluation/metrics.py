@@ -13,18 +13,20 @@ from mnist_models.datasets.drawings import redraw_mnist
 from mnist_models.datasets.mnist import MNISTSplit
 from mnist_models.datasets.omniglot import OmniglotData, is_digit_like, nondigit_images
 from mnist_models.datasets.pendigits import VALIDATION_SEED, PenSet
+from mnist_models.datasets.quickdraw import QuickDrawData, doodle_images
 from mnist_models.evaluation.verdict import (
     DIGITS_FLAGGED,
     auroc,
     calibrated,
     choose_threshold,
+    digit_score,
     energy,
     expected_calibration_error,
     fit_temperature,
     histogram,
     reliability,
 )
-from mnist_models.models.networks import SoftmaxRegression
+from mnist_models.models.networks import SoftmaxRegression, digit_logits
 from mnist_models.reading.preprocess import preprocess
 
 
@@ -46,7 +48,7 @@ def evaluate_model(model: nn.Module, images: torch.Tensor, labels: torch.Tensor)
     """Loss, accuracy, per-class accuracy and confusion matrix of ``model`` on float ``images``."""
     was_training = model.training
     model.eval()
-    logits = predict_logits(model, images)
+    logits = digit_logits(predict_logits(model, images))
     model.train(was_training)
     labels = labels.cpu()
     predictions = logits.argmax(1)
@@ -64,7 +66,7 @@ def pen_metrics(model: nn.Module, pen: PenSet) -> dict:
     result = evaluate_model(model, pen.images, pen.labels)
     was_training = model.training
     model.eval()
-    correct = predict_logits(model, pen.images).argmax(1) == pen.labels
+    correct = digit_logits(predict_logits(model, pen.images)).argmax(1) == pen.labels
     model.train(was_training)
     return {
         "pen_accuracy": result["accuracy"],
@@ -81,8 +83,13 @@ def pen_metrics(model: nn.Module, pen: PenSet) -> dict:
 NONDIGIT_RENDERINGS = 2
 # Digits kept (1 - the share of digits flagged) at which the "not a digit" curve is reported.
 CURVE_DIGITS_FLAGGED = (0.005, 0.01, 0.02, 0.05, 0.10, 0.20)
-# The key of the digit-like characters (Latin O, I, S, ...) among the non-digit sets: reported apart.
+# The keys of the non-digit sets: the digit-like characters (Latin O, I, S, ...) and the doodles
+# of digit-like things (a donut, a hockey stick) are reported apart; every other Omniglot set is an
+# alphabet.
 DIGIT_LIKE_SET = "digit-like"
+DOODLE_SET = "doodles"
+DIGIT_LIKE_DOODLE_SET = "digit-like doodles"
+APART = (DIGIT_LIKE_SET, DIGIT_LIKE_DOODLE_SET)
 
 
 def nondigit_sets(
@@ -99,14 +106,25 @@ def nondigit_sets(
     return sets
 
 
+def doodle_sets(
+    data: QuickDrawData, split: str, renderings: int = NONDIGIT_RENDERINGS, seed: int = VALIDATION_SEED
+) -> dict[str, torch.Tensor]:
+    """The doodles of ``split``'s things (``QuickDrawData.split``) on the pad, preprocessed, in
+    DOODLE_SET, and those of the digit-like things in DIGIT_LIKE_DOODLE_SET."""
+    return {
+        DOODLE_SET: doodle_images(data.of(data.split(split)), renderings, seed),
+        DIGIT_LIKE_DOODLE_SET: doodle_images(data.of(data.split("digit-like")), renderings, seed),
+    }
+
+
 def fit_verdict(model: nn.Module, calibration: PenSet, digits_flagged: float = DIGITS_FLAGGED) -> dict:
     """The temperature and the "not a digit" threshold of ``model``, fit on ``calibration``:
     pen digits of writers it was not trained on (see ``verdict``)."""
     logits = predict_logits(model, calibration.images)
     temperature = fit_temperature(logits, calibration.labels)
-    threshold = choose_threshold(calibrated(logits, temperature).max(1).values, digits_flagged)
+    threshold = choose_threshold(digit_score(logits, temperature), digits_flagged)
     return {
-        "score": "top_probability",
+        "score": "top_probability" if logits.shape[1] == 10 else "digit_chance",
         "temperature": temperature,
         "threshold": threshold,
         "fit_on": {"writers": sorted(set(calibration.writers.tolist())), "digits_flagged": digits_flagged},
@@ -115,45 +133,54 @@ def fit_verdict(model: nn.Module, calibration: PenSet, digits_flagged: float = D
 
 def verdict_metrics(model: nn.Module, verdict: dict, digits: PenSet, nondigits: dict[str, torch.Tensor]) -> dict:
     """How ``verdict`` (from ``fit_verdict``) does on ``digits`` (pen digits of other writers) and
-    ``nondigits`` (name -> images, the DIGIT_LIKE_SET reported apart): digits flagged, non-digits
-    flagged per set, AUROC of the top probability (and of the energy score, for comparison), the
-    curve of non-digits flagged against digits flagged, calibration error before and after, and
-    the histogram of top probabilities the classroom shows."""
+    ``nondigits`` (name -> images, the sets of APART reported apart): digits flagged, overall and
+    by writer; non-digits flagged per set, all together, the doodles and the alphabets; AUROC of
+    the score (and of the energy score, for comparison); the curve of non-digits flagged against
+    digits flagged; calibration error before and after; and the histogram of scores the
+    classroom shows."""
     temperature, threshold = verdict["temperature"], verdict["threshold"]
     logits = predict_logits(model, digits.images)
-    raw, probabilities = logits.softmax(1), calibrated(logits, temperature)
-    top = probabilities.max(1).values
+    raw, probabilities = calibrated(logits, 1.0), calibrated(logits, temperature)
+    top = digit_score(logits, temperature)
+    flagged_digits = top < threshold
     result = {
-        "digits_flagged": (top < threshold).float().mean().item(),
+        "digits_flagged": flagged_digits.float().mean().item(),
+        "digits_flagged_by_writer": {
+            str(writer): flagged_digits[digits.writers == writer].float().mean().item()
+            for writer in digits.writers.unique().tolist()
+        },
         "ece_before": expected_calibration_error(raw, digits.labels),
         "ece_after": expected_calibration_error(probabilities, digits.labels),
         "reliability_before": reliability(raw, digits.labels),
         "reliability_after": reliability(probabilities, digits.labels),
     }
-    others, other_logits, flagged = [], [], {}
+    scores, energies = {}, {}
     for name, images in nondigits.items():
-        if not len(images):
-            continue
-        set_logits = predict_logits(model, images)
-        set_top = calibrated(set_logits, temperature).max(1).values
-        flagged[name] = (set_top < threshold).float().mean().item()
-        if name != DIGIT_LIKE_SET:
-            others.append(set_top)
-            other_logits.append(set_logits)
-    result["non_digits_flagged"] = flagged
-    if others:
-        other_top, other_logits = torch.cat(others), torch.cat(other_logits)
-        result["non_digits_flagged_all"] = (other_top < threshold).float().mean().item()
-        result["auroc"] = auroc(top, other_top)
-        result["energy_auroc"] = auroc(energy(logits, temperature), energy(other_logits, temperature))
+        if len(images):
+            set_logits = predict_logits(model, images)
+            scores[name], energies[name] = digit_score(set_logits, temperature), energy(set_logits, temperature)
+    result["non_digits_flagged"] = {name: (score < threshold).float().mean().item() for name, score in scores.items()}
+    groups = {
+        "all": [name for name in scores if name not in APART],
+        "doodles": [name for name in scores if name == DOODLE_SET],
+        "alphabets": [name for name in scores if name not in APART and name != DOODLE_SET],
+    }
+    pooled = {group: torch.cat([scores[name] for name in names]) for group, names in groups.items() if names}
+    for group, pooled_scores in pooled.items():
+        result[f"non_digits_flagged_{group}"] = (pooled_scores < threshold).float().mean().item()
+    if "all" in pooled:
+        other_energy = torch.cat([energies[name] for name in groups["all"]])
+        result["auroc"] = auroc(top, pooled["all"])
+        result["energy_auroc"] = auroc(energy(logits, temperature), other_energy)
         result["curve"] = [
-            {
-                "digits_flagged": share,
-                "non_digits_flagged": (other_top < choose_threshold(top, share)).float().mean().item(),
+            {"digits_flagged": share}
+            | {
+                f"non_digits_flagged_{group}": (pooled_scores < choose_threshold(top, share)).float().mean().item()
+                for group, pooled_scores in pooled.items()
             }
             for share in CURVE_DIGITS_FLAGGED
         ]
-        result["histogram"] = histogram(top, other_top)
+        result["histogram"] = histogram(top, pooled["all"])
     return result
 
 
@@ -162,7 +189,7 @@ def template_correlation(model: SoftmaxRegression, train: MNISTSplit) -> list[fl
     of its weight row (centred across the ten digits, which changes no prediction) with the
     digit's mean training image minus the mean of all training images, the images as the model
     sees them (deskewed, if it deskews)."""
-    weights = model.linear.weight.detach().float().cpu().numpy()
+    weights = model.linear.weight.detach().float().cpu().numpy()[:10]  # a "not a digit" template is not a digit's
     weights = weights - weights.mean(0)
     with torch.inference_mode():
         images = model.sees(train.as_float()).numpy()

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from mnist_models.datasets.mnist import MNISTSplit
+from mnist_models.models.networks import digit_logits
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class TestSetPredictions:
             device = next(model.parameters()).device
             predictions[name] = torch.cat(
                 [
-                    model(images[i : i + batch_size].to(device)).argmax(1).cpu()
+                    digit_logits(model(images[i : i + batch_size].to(device))).argmax(1).cpu()
                     for i in range(0, len(images), batch_size)
                 ]
             ).numpy()

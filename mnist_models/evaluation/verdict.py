@@ -10,13 +10,21 @@ into a verdict a person can trust:
 - the **threshold**: the top calibrated probability below which the model says "this does not
   look like a digit" (the max-softmax baseline of Hendrycks & Gimpel 2017), set so that only a
   small, chosen share of held-out digits falls below it. Models trained with outlier exposure
-  (``train.py``: non-digits pushed towards equal probabilities) keep non-digits below it.
+  (``mnist_models.training.loop.loss_fn``: non-digits pushed towards equal probabilities) keep
+  non-digits below it.
+
+A model with an eleventh output, "not a digit" (``networks.DigitModel``), is trained to put
+non-digits there; its score is the chance that a drawing is a digit at all, 1 minus that output's
+calibrated probability (``digit_score``), and the threshold is chosen on it the same way. Either
+way the ten digits' probabilities (``calibrated``) sum to one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from mnist_models.models.networks import CLASSES, digit_logits
 
 # The share of held-out digits the threshold is allowed to call "not a digit".
 DIGITS_FLAGGED = 0.005
@@ -27,20 +35,37 @@ CALIBRATION_BINS = 15
 
 
 def calibrated(logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    """The probabilities softmax(logits / T), (N, 10)."""
-    return (logits.float() / temperature).softmax(1)
+    """The ten digits' probabilities softmax(digit logits / T), (N, 10)."""
+    return (digit_logits(logits).float() / temperature).softmax(1)
+
+
+def not_a_digit_chance(logits: torch.Tensor, temperature: float) -> torch.Tensor | None:
+    """The calibrated probability of the eleventh output, "not a digit", (N,); None for a model
+    with ten outputs."""
+    if logits.shape[1] == CLASSES:
+        return None
+    return (logits.float() / temperature).softmax(1)[:, CLASSES]
+
+
+def digit_score(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """How much each drawing looks like a digit, (N,), the higher the more: for a model with a
+    "not a digit" output, the chance that it is a digit at all; otherwise its top calibrated
+    probability. A score below the model's threshold is "not a digit"."""
+    chance = not_a_digit_chance(logits, temperature)
+    return calibrated(logits, temperature).max(1).values if chance is None else 1 - chance
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    """The temperature T that minimises the mean negative log-likelihood of ``labels``."""
-    logits, labels = logits.float(), labels.long()
+    """The temperature T that minimises the mean negative log-likelihood of ``labels`` among the
+    ten digits."""
+    logits, labels = digit_logits(logits).float(), labels.long()
     losses = [torch.nn.functional.cross_entropy(logits / t, labels).item() for t in TEMPERATURES]
     return float(TEMPERATURES[int(np.argmin(losses))])
 
 
-def choose_threshold(top_probabilities: torch.Tensor, digits_flagged: float = DIGITS_FLAGGED) -> float:
-    """The top probability below which ``digits_flagged`` of these (held-out) digits fall."""
-    return float(torch.quantile(top_probabilities.double(), digits_flagged))
+def choose_threshold(scores: torch.Tensor, digits_flagged: float = DIGITS_FLAGGED) -> float:
+    """The score (``digit_score``) below which ``digits_flagged`` of these (held-out) digits fall."""
+    return float(torch.quantile(scores.double(), digits_flagged))
 
 
 def expected_calibration_error(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = CALIBRATION_BINS):
@@ -100,4 +125,4 @@ def histogram(digit_scores: torch.Tensor, other_scores: torch.Tensor, bins: int 
 
 def energy(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
     """The (negative) energy score T logsumexp(logits / T) of Liu et al. 2020: higher for digits."""
-    return temperature * torch.logsumexp(logits.float() / temperature, 1)
+    return temperature * torch.logsumexp(digit_logits(logits).float() / temperature, 1)

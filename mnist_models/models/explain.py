@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mnist_models.models.networks import MLP, SoftmaxRegression
+from mnist_models.models.networks import MLP, SoftmaxRegression, digit_logits
 
 SIDE = 28
 
@@ -29,14 +29,14 @@ def _device(model: nn.Module) -> torch.device:
 
 @torch.inference_mode()
 def logits(model: nn.Module, image: np.ndarray) -> np.ndarray:
-    """The model's ten logits for one 28x28 image."""
-    return model(as_batch(image).to(_device(model))).float().cpu().numpy()[0]
+    """The model's ten digits' logits for one 28x28 image."""
+    return digit_logits(model(as_batch(image).to(_device(model)))).float().cpu().numpy()[0]
 
 
 def softmax_templates(model: SoftmaxRegression) -> np.ndarray:
-    """The ten weight rows as 28x28 templates, (10, 28, 28): a digit's logit is its template
-    dotted with the image, plus its bias."""
-    return model.linear.weight.detach().float().cpu().numpy().reshape(10, SIDE, SIDE)
+    """The weight rows as 28x28 templates, (10, 28, 28), or (11, 28, 28) with the "not a digit"
+    template last: a class's logit is its template dotted with the image, plus its bias."""
+    return model.linear.weight.detach().float().cpu().numpy().reshape(-1, SIDE, SIDE)
 
 
 def softmax_bias(model: SoftmaxRegression) -> np.ndarray:
@@ -70,7 +70,7 @@ def occlusion_map(model: nn.Module, image: np.ndarray, digit: int, patch: int = 
         y, x = divmod(index, SIDE)
         covered[index, max(0, y - half) : y + half + 1, max(0, x - half) : x + half + 1] = 0.0
     batch = torch.from_numpy(np.concatenate([image[None], covered]).reshape(-1, SIDE * SIDE))
-    log_p = model(batch.to(_device(model))).float().log_softmax(1)[:, digit].cpu()
+    log_p = digit_logits(model(batch.to(_device(model)))).float().log_softmax(1)[:, digit].cpu()
     log_odds = (log_p - torch.log1p(-log_p.exp().clamp(max=1 - 1e-7))).numpy()
     return (log_odds[0] - log_odds[1:]).reshape(SIDE, SIDE)
 

@@ -4,9 +4,11 @@ verdict.
 
 Models are loaded once, when a ``Classifier`` is made, and run under ``torch.inference_mode``
 on the picked device. Each model's metrics JSON may carry a ``verdict``: the temperature that
-makes its probabilities calibrated, and the top probability below which it says that a drawing
-does not look like a digit (chosen on drawings it was not trained on; see ``train.fit_verdict``).
-A model without one calls everything a digit, at temperature 1.
+makes its probabilities calibrated, and the score below which it says that a drawing does not
+look like a digit (chosen on drawings it was not trained on; see
+``mnist_models.evaluation.metrics.fit_verdict``): its top probability, or for a model with a
+"not a digit" output the chance that the drawing is a digit at all. A model without one calls
+everything a digit, at temperature 1.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import torch
 
 from mnist_models.device import describe_device, pick_device
+from mnist_models.evaluation.verdict import calibrated, digit_score, not_a_digit_chance
 from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics, load_model
 from mnist_models.pad import CANVAS
 from mnist_models.reading.photo import preprocess_photo
@@ -54,7 +57,8 @@ class Prediction:
     device: str
     image: np.ndarray  # the 28x28 input the model saw (deskewed, for a model that deskews)
     is_digit: bool = True  # whether the model takes the drawing for a digit at all
-    threshold: float = 0.0  # the top probability from which the model calls a drawing a digit
+    threshold: float = 0.0  # the score (``verdict.digit_score``) from which the model calls a drawing a digit
+    not_a_digit: float | None = None  # a model with a "not a digit" output: the chance that this is no digit at all
 
     @property
     def verdict(self) -> str:
@@ -66,6 +70,7 @@ class Prediction:
             "probabilities": self.probabilities,
             "is_digit": self.is_digit,
             "digit_threshold": self.threshold,
+            "not_a_digit_probability": self.not_a_digit,
             "model": self.model,
             "device": self.device,
         }
@@ -120,10 +125,11 @@ class Classifier:
 
     @torch.inference_mode()
     def probabilities(self, images: np.ndarray, name: str) -> np.ndarray:
-        """Calibrated probabilities (N, 10) for preprocessed images (N, 28, 28): a batch, for measuring."""
+        """The ten digits' calibrated probabilities (N, 10) for preprocessed images (N, 28, 28): a
+        batch, for measuring."""
         model = self.model(name)
         x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(self.device)
-        return (model(x.unsqueeze(1)).float() / self.temperatures[name]).softmax(1).cpu().numpy()
+        return calibrated(model(x.unsqueeze(1)), self.temperatures[name]).cpu().numpy()
 
     @torch.inference_mode()
     def prediction(self, image: np.ndarray, name: str) -> Prediction:
@@ -131,17 +137,18 @@ class Classifier:
         model = self.model(name)
         # Deskewed once: the picture shown is the one the model reads.
         seen = model.sees(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None].to(self.device))
-        logits = model.reads(seen).float() / self.temperatures[name]
-        probabilities = logits.softmax(1)[0].cpu().numpy().astype(np.float64)
+        logits, temperature = model.reads(seen).float().cpu(), self.temperatures[name]
+        probabilities = calibrated(logits, temperature)[0].numpy().astype(np.float64)
         probabilities /= probabilities.sum()
-        seen = seen.view(28, 28).cpu().numpy()
+        chance = not_a_digit_chance(logits, temperature)
         threshold = self.thresholds[name]
         return Prediction(
-            int(probabilities.argmax()),
-            probabilities.tolist(),
-            name,
-            self.device_label,
-            seen,
-            is_digit=bool(probabilities.max() >= threshold),
+            digit=int(probabilities.argmax()),
+            probabilities=probabilities.tolist(),
+            model=name,
+            device=self.device_label,
+            image=seen.view(28, 28).cpu().numpy(),
+            is_digit=bool(digit_score(logits, temperature)[0] >= threshold),
             threshold=threshold,
+            not_a_digit=None if chance is None else float(chance[0]),
         )

@@ -7,9 +7,11 @@ confusion matrix, per-epoch curves, recipe, timings, versions, checksums, and th
 temperature and the "not a digit" threshold) and NAME.curves.png, NAME.reliability.png.
 
 By default a model deskews what it reads and trains on MNIST, the pen-drawn digits of writers
-1-20 and drawings that are not digits (outlier exposure: Omniglot's training alphabets, letters
-and shapes, each pushed towards equal probabilities for all ten digits). Writers 21-24 are kept
-out of training: the temperature and the threshold are fit on them (``fit_verdict``).
+1-20 and drawings that are not digits (outlier exposure: Omniglot's training alphabets, Quick,
+Draw!'s doodles of the training things, letters and shapes, each pushed towards equal
+probabilities for all ten digits, or towards a "not a digit" output for a model that has one).
+Writers 21-24 are kept out of training: the temperature and the threshold are fit on them
+(``mnist_models.evaluation.metrics.fit_verdict``).
 """
 
 from __future__ import annotations
@@ -45,15 +47,22 @@ from mnist_models.datasets.pendigits import (
     load_pendigits,
     validation_set,
 )
+from mnist_models.datasets.quickdraw import QUICKDRAW_DIR_ENV, QuickDrawData, QuickDrawDataError, load_quickdraw
 from mnist_models.device import describe_device, pick_device
-from mnist_models.evaluation.metrics import nondigit_sets
+from mnist_models.evaluation.metrics import doodle_sets, nondigit_sets
 from mnist_models.evaluation.verdict import DIGITS_FLAGGED
 from mnist_models.models.checkpoints import MODEL_NAMES, save_checkpoint
 from mnist_models.pictures import curves_picture, reliability_picture
 from mnist_models.training.augment import AUGMENTATIONS
 from mnist_models.training.recipes import FIT_WRITERS, MLP_ARCHITECTURES, PEN_RENDERINGS, RECIPES, Recipe
 from mnist_models.training.shipped import train_model, tuning_figures
-from mnist_models.training.training_data import nondigit_training_data, pen_training_data, trained_on, training_set
+from mnist_models.training.training_data import (
+    NondigitPool,
+    nondigit_training_data,
+    pen_training_data,
+    trained_on,
+    training_set,
+)
 
 # The flags that override a field of the model's recipe, named as the field.
 RECIPE_FLAGS = (
@@ -70,6 +79,7 @@ RECIPE_FLAGS = (
     "outlier_weight",
     "digits_flagged",
     "generated_nondigits",
+    "not_a_digit_output",
 )
 
 
@@ -97,6 +107,9 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--pen-dir", help=f"folder with {FILE_NAME}[.gz] (default: ${PENDIGITS_DIR_ENV})")
     parser.add_argument("--omniglot-dir", help=f"folder with the Omniglot strokes zip (default: ${OMNIGLOT_DIR_ENV})")
+    parser.add_argument(
+        "--quickdraw-dir", help=f"folder with the Quick, Draw! doodles file (default: ${QUICKDRAW_DIR_ENV})"
+    )
     parser.add_argument(
         "--generated-nondigits",
         type=int,
@@ -142,6 +155,12 @@ def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
         help=f"the share of held-out digits the 'not a digit' threshold may flag (default {DIGITS_FLAGGED})",
     )
     parser.add_argument(
+        "--not-a-digit-output",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="an eleventh output, 'not a digit', that non-digits are trained towards (default: the model's recipe)",
+    )
+    parser.add_argument(
         "--batch-norm",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -178,6 +197,7 @@ class Data:
     test: MNISTSplit
     pen: PenData | None
     omniglot: OmniglotData | None
+    quickdraw: QuickDrawData | None
     pen_train: PenSet | None  # the pen digits trained on, drawn on the pad
     validation: PenSet | None  # the pen digits measured on
     calibration: PenSet | None  # the pen digits the verdict is fit on
@@ -202,6 +222,13 @@ def load_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Data
             parser.exit(2, f"{error}\n")
         omniglot = None
         print(f"no Omniglot drawings, so no non-digit figures: {error}")
+    try:
+        quickdraw = load_quickdraw(args.quickdraw_dir)
+    except QuickDrawDataError as error:
+        if args.data == "mnist+pen+nondigits":
+            parser.exit(2, f"{error}\n")
+        quickdraw = None
+        print(f"no doodles, so no doodle figures: {error}")
     measured = TUNING_WRITERS if args.tuning else VALIDATION_WRITERS
     use_pen = pen is not None and args.data != "mnist"
     pen_train = pen_training_data(pen, args.pen_renderings) if use_pen else None
@@ -211,12 +238,28 @@ def load_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Data
     if omniglot is not None:
         nondigit_tuning = nondigit_sets(omniglot, TRAINING_ALPHABETS, TUNING_DRAWERS)
         nondigit_validation = nondigit_tuning if args.tuning else nondigit_sets(omniglot, VALIDATION_ALPHABETS)
+        if quickdraw is not None:
+            nondigit_tuning = nondigit_tuning | doodle_sets(quickdraw, "tuning")
+            nondigit_validation = (
+                nondigit_tuning if args.tuning else nondigit_validation | doodle_sets(quickdraw, "validation")
+            )
     if pen is not None:
         print(
             f"pen digits measured on writers {measured[0]}-{measured[-1]}, verdict fit on writers "
             f"{TUNING_WRITERS[0]}-{TUNING_WRITERS[-1]}"
         )
-    return Data(mnist, test, pen, omniglot, pen_train, validation, calibration, nondigit_validation, nondigit_tuning)
+    return Data(
+        mnist=mnist,
+        test=test,
+        pen=pen,
+        omniglot=omniglot,
+        quickdraw=quickdraw,
+        pen_train=pen_train,
+        validation=validation,
+        calibration=calibration,
+        nondigit_validation=nondigit_validation,
+        nondigit_tuning=nondigit_tuning,
+    )
 
 
 def recipes_from(args: argparse.Namespace) -> dict[str, Recipe]:
@@ -226,9 +269,9 @@ def recipes_from(args: argparse.Namespace) -> dict[str, Recipe]:
     return {name: dataclasses.replace(RECIPES[name], **overrides) for name in names}
 
 
-def model_config(name: str, args: argparse.Namespace) -> dict:
+def model_config(name: str, recipe: Recipe, args: argparse.Namespace) -> dict:
     """The keyword arguments ``build_model`` gets for ``name``."""
-    config = {"deskew": args.deskew}
+    config = {"deskew": args.deskew, "not_a_digit": recipe.not_a_digit_output}
     if name == "mlp":
         config.update(MLP_ARCHITECTURES[args.arch])
         chosen = (("batch_norm", args.batch_norm), ("dropout", args.dropout), ("hidden_sizes", args.hidden_sizes))
@@ -241,15 +284,12 @@ def train_one(
     recipe: Recipe,
     args: argparse.Namespace,
     data: Data,
-    nondigit_pool: tuple[torch.Tensor, torch.Tensor] | None,
+    nondigit_pool: NondigitPool | None,
     device: torch.device,
 ) -> tuple[nn.Module, dict]:
-    """Train and measure ``name``; ``nondigit_pool`` is Omniglot's non-digits and the generated
-    ones, of which the model trains on as many as its recipe says."""
-    nondigits = None
-    if nondigit_pool is not None:
-        omniglot_nondigits, generated = nondigit_pool
-        nondigits = torch.cat([omniglot_nondigits, generated[: recipe.generated_nondigits]])
+    """Train and measure ``name``; of ``nondigit_pool``'s generated non-digits the model trains on
+    as many as its recipe says."""
+    nondigits = None if nondigit_pool is None else nondigit_pool.images(recipe.generated_nondigits)
     train = training_set(data.mnist, data.pen_train, nondigits)
     print(f"{name}: {len(train)} training images")
     model, metrics = train_model(
@@ -260,7 +300,7 @@ def train_one(
         device,
         args.seed,
         progress=not args.no_progress,
-        config=model_config(name, args),
+        config=model_config(name, recipe, args),
         pen_validation=data.validation,
         mnist_train=data.mnist,
         calibration=data.calibration,
@@ -269,7 +309,14 @@ def train_one(
     if data.calibration is not None and not args.tuning:
         metrics["tuning"] = tuning_figures(model, metrics["verdict"], data.calibration, data.nondigit_tuning)
     metrics["trained_on"] = trained_on(
-        data.mnist, data.pen, data.pen_train, FIT_WRITERS, data.omniglot, nondigits, recipe.generated_nondigits
+        data.mnist,
+        data.pen,
+        data.pen_train,
+        FIT_WRITERS,
+        omniglot=data.omniglot,
+        nondigits=nondigits,
+        generated=recipe.generated_nondigits,
+        quickdraw=data.quickdraw,
     )
     metrics["preprocessing"] = {"deskew": args.deskew}
     return model, metrics
@@ -296,10 +343,15 @@ def summary(name: str, metrics: dict, out_dir: Path) -> str:
     pen_figure = f", real pen digits {metrics['pen_accuracy']:.2%}" if "pen_accuracy" in metrics else ""
     if "non_digits_flagged_all" in metrics.get("verdict", {}):
         verdict = metrics["verdict"]
+        groups = [
+            f"{group} {verdict[f'non_digits_flagged_{group}']:.1%}"
+            for group in ("doodles", "alphabets")
+            if f"non_digits_flagged_{group}" in verdict
+        ]
         pen_figure += (
-            f", non-digits flagged {verdict['non_digits_flagged_all']:.1%} with {verdict['digits_flagged']:.2%} "
-            f"of digits (AUROC {verdict['auroc']:.3f}), ECE {metrics['calibration']['ece_before']:.2%} -> "
-            f"{metrics['calibration']['ece_after']:.2%}"
+            f", non-digits flagged {verdict['non_digits_flagged_all']:.1%} ({', '.join(groups)}) with "
+            f"{verdict['digits_flagged']:.2%} of digits (AUROC {verdict['auroc']:.3f}), "
+            f"ECE {metrics['calibration']['ece_before']:.2%} -> {metrics['calibration']['ece_after']:.2%}"
         )
     return (
         f"{name}: MNIST test accuracy {metrics['test_accuracy']:.2%}{pen_figure}, "
@@ -318,7 +370,7 @@ def main(argv: list[str] | None = None) -> None:
     nondigit_pool = None
     if args.data == "mnist+pen+nondigits":
         nondigit_pool = nondigit_training_data(
-            data.omniglot, max(recipe.generated_nondigits for recipe in recipes.values())
+            data.omniglot, data.quickdraw, max(recipe.generated_nondigits for recipe in recipes.values())
         )
     print(f"data ready in {time.perf_counter() - start:.1f} s")
     print(f"training {', '.join(recipes)} on {describe_device(device)} (torch {torch.__version__})")

@@ -21,6 +21,7 @@ from mnist_models.classes.class_wall import Entry, WallError
 from mnist_models.datasets.mnist import MNISTSplit
 from mnist_models.device import describe_device, generator_on, synchronize
 from mnist_models.evaluation.metrics import predict_logits
+from mnist_models.models.networks import digit_logits
 from mnist_models.training.loop import train_steps
 from mnist_models.training.recipes import Recipe
 
@@ -62,7 +63,7 @@ class FineTuneResult:
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
     was_training = model.training
     model.eval()
-    predictions = predict_logits(model, images).argmax(1)  # on the CPU, wherever the model is
+    predictions = digit_logits(predict_logits(model, images)).argmax(1)  # on the CPU, wherever the model is
     model.train(was_training)
     return float((predictions == labels.to(predictions.device)).float().mean()) if len(labels) else 0.0
 

@@ -14,18 +14,25 @@ from torch import nn
 from mnist_models.training.augment import AUGMENTATIONS, augment_batch
 from mnist_models.training.recipes import Recipe
 
-# The label of a training image that is not a digit: its target is equal probabilities for all ten.
+# The label of a training image that is not a digit: its target is equal probabilities for all ten
+# digits, or the eleventh output of a model that has one.
 NOT_A_DIGIT = -1
 
 
 def loss_fn(logits: torch.Tensor, labels: torch.Tensor, kind: str, weights: torch.Tensor | None = None) -> torch.Tensor:
     """The batch's mean loss, or its ``weights``-weighted mean (one weight per image).
 
-    A digit's target is its one-hot vector; a non-digit's (label NOT_A_DIGIT) is 1/10 for every
-    digit, so cross-entropy against it is the mean of -log p over the ten (outlier exposure).
+    A digit's target is its one-hot vector. A non-digit's (label NOT_A_DIGIT) is, for a model with
+    ten outputs, 1/10 for every digit, so cross-entropy against it is the mean of -log p over the
+    ten (outlier exposure); for a model with an eleventh output, "not a digit", that output.
     """
     digit = labels != NOT_A_DIGIT
-    target = torch.where(digit[:, None], F.one_hot(labels.clamp(min=0), 10).float(), torch.full_like(logits, 0.1))
+    outputs = logits.shape[1]
+    if outputs == 10:
+        other = torch.full_like(logits, 0.1)
+    else:
+        other = F.one_hot(torch.full_like(labels, outputs - 1), outputs).float()
+    target = torch.where(digit[:, None], F.one_hot(labels.clamp(min=0), outputs).float(), other)
     if kind == "cross_entropy":
         losses = -(target * logits.log_softmax(1)).sum(1)
     elif kind == "mse":

@@ -31,6 +31,9 @@ class Recipe:
     digits_flagged: float = DIGITS_FLAGGED
     # Letters, shapes and scribbles generated as non-digits, besides Omniglot's.
     generated_nondigits: int = 3000
+    # An eleventh output, "not a digit", that non-digits are trained towards (instead of equal
+    # probabilities for the ten digits); the verdict is then the chance that a drawing is a digit.
+    not_a_digit_output: bool = False
 
 
 RECIPES = {

@@ -162,5 +162,6 @@ def tuning_figures(model: nn.Module, verdict: dict, tuning: PenSet, nondigits: d
     }
     if nondigits:
         measured = verdict_metrics(model, verdict, tuning, nondigits)
-        figures.update({key: measured[key] for key in ("non_digits_flagged_all", "auroc")})
+        keys = ("non_digits_flagged_all", "non_digits_flagged_doodles", "non_digits_flagged_alphabets", "auroc")
+        figures.update({key: measured[key] for key in keys if key in measured})
     return figures

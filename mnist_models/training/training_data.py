@@ -1,6 +1,7 @@
 """What the shipped models are trained on: MNIST, the pen-drawn digits of the training writers
-drawn on the pad, and drawings that are not digits (outlier exposure), in one ``TrainingSet``;
-and the record of it kept in a model's metrics (``trained_on``)."""
+drawn on the pad, and drawings that are not digits (outlier exposure: Omniglot's characters,
+generated letters and shapes, and Quick, Draw!'s doodles of the training things), in one
+``TrainingSet``; and the record of it kept in a model's metrics (``trained_on``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from mnist_models.datasets.omniglot import (
     nondigit_images,
 )
 from mnist_models.datasets.pendigits import HEIGHT_RANGE, PenData, PenSet, pen_set
+from mnist_models.datasets.quickdraw import SIZE_RANGE, QuickDrawData, doodle_images
 from mnist_models.evaluation.metrics import NONDIGIT_RENDERINGS
 from mnist_models.pad import CANVAS, PEN_WIDTH
 from mnist_models.training.loop import NOT_A_DIGIT
@@ -67,14 +69,33 @@ def pen_training_data(
     return pen_set(pen.by_writers(writers), renderings, seed)
 
 
+@dataclass(frozen=True)
+class NondigitPool:
+    """The non-digits a model may train on, (N, 1, 28, 28) each: Omniglot's training alphabets by
+    the training drawers and the doodles of the training things (digit-like ones left out of
+    both), and generated letters, shapes and scribbles, of which a model trained on k sees the
+    first k."""
+
+    omniglot: torch.Tensor
+    doodles: torch.Tensor
+    generated: torch.Tensor
+
+    def images(self, generated: int) -> torch.Tensor:
+        return torch.cat([self.omniglot, self.doodles, self.generated[:generated]])
+
+
 def nondigit_training_data(
-    omniglot: OmniglotData, generated: int, seed: int = PEN_SEED
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The non-digits trained on, (N, 1, 28, 28) each: Omniglot's training alphabets by the
-    training drawers, digit-like characters left out; and ``generated`` letters, shapes and
-    scribbles, of which the first k are those a model trained on k of them sees."""
+    omniglot: OmniglotData, quickdraw: QuickDrawData | None, generated: int, seed: int = PEN_SEED
+) -> NondigitPool:
+    """The ``NondigitPool`` of ``omniglot``, the training things of ``quickdraw`` (none without
+    it), each drawn NONDIGIT_RENDERINGS times, and ``generated`` made ones."""
     characters = [c for c in omniglot.select(TRAINING_ALPHABETS, TRAINING_DRAWERS) if not is_digit_like(c)]
-    return nondigit_images(characters, NONDIGIT_RENDERINGS, seed), generated_images(generated, seed)
+    doodles = torch.zeros(0, 1, 28, 28)
+    if quickdraw is not None:
+        doodles = doodle_images(quickdraw.of(quickdraw.split("train")), NONDIGIT_RENDERINGS, seed)
+    return NondigitPool(
+        nondigit_images(characters, NONDIGIT_RENDERINGS, seed), doodles, generated_images(generated, seed)
+    )
 
 
 def trained_on(
@@ -82,9 +103,11 @@ def trained_on(
     pen: PenData | None,
     pen_train: PenSet | None,
     writers=FIT_WRITERS,
+    *,
     omniglot: OmniglotData | None = None,
     nondigits: torch.Tensor | None = None,
     generated: int = 0,
+    quickdraw: QuickDrawData | None = None,
 ) -> dict:
     """What a model was trained on, for its metrics JSON: MNIST and, if used, the pen digits and
     the non-digits."""
@@ -100,6 +123,13 @@ def trained_on(
             "generated": generated,
             "images": len(nondigits),
         }
+        if quickdraw is not None:
+            described["nondigits"]["quickdraw"] = {
+                "file": quickdraw.path.name,
+                "sha256": quickdraw.sha256,
+                "things": quickdraw.split("train"),
+                "size_range": list(SIZE_RANGE),
+            }
     if pen is not None and pen_train is not None:
         described["pen"] = {
             "file": pen.path.name.removesuffix(".gz"),
