@@ -1,12 +1,15 @@
 """How well each model tells a drawing that is not a digit, by each way of scoring it.
 
-    python benchmarks/not_a_digit.py [--weights-dir DIR] [--pen-dir DIR] [--omniglot-dir DIR]
+    python benchmarks/not_a_digit.py [--weights-dir DIR] [--pen-dir DIR] [--omniglot-dir DIR] [--quickdraw-dir DIR]
 
 Digits: the validation writers' pen digits (25-30) drawn on the pad. Non-digits: Omniglot's
-validation alphabets (never trained on; their digit-like characters apart), and the hand-made
+validation alphabets (never trained on; their digit-like characters apart), Quick, Draw!'s doodles
+of the validation things (never trained on; the digit-like things apart), and the hand-made
 drawings of tests/fun_drawings.json (smileys, stars, X, scribbles, letters, hearts). Scores:
 
-  top-probability  the calibrated top probability, against the model's shipped threshold (the app's rule)
+  score            the model's own score (``verdict.digit_score``: the calibrated top probability,
+                   or the chance of a digit for a model with a "not a digit" output), against
+                   its shipped threshold (the app's rule)
   energy           T logsumexp(logits / T) (Liu et al. 2020), its threshold flagging as many
                    calibration digits (writers 21-24) as the shipped rule does
   hidden-detector  MLP only: a logistic regression on the last hidden layer, trained on the training
@@ -32,8 +35,9 @@ import torch
 from mnist_models.datasets.nondigits import load_stroke_drawings
 from mnist_models.datasets.omniglot import TRAINING_ALPHABETS, TRAINING_DRAWERS, VALIDATION_ALPHABETS, load_omniglot
 from mnist_models.datasets.pendigits import TUNING_WRITERS, load_pendigits, pen_set, validation_set
-from mnist_models.evaluation.metrics import DIGIT_LIKE_SET, fit_verdict, nondigit_sets, predict_logits
-from mnist_models.evaluation.verdict import DIGITS_FLAGGED, auroc, calibrated, choose_threshold, energy
+from mnist_models.datasets.quickdraw import load_quickdraw
+from mnist_models.evaluation.metrics import APART, doodle_sets, fit_verdict, nondigit_sets, predict_logits
+from mnist_models.evaluation.verdict import DIGITS_FLAGGED, auroc, choose_threshold, digit_score, energy
 from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics, load_model
 from mnist_models.reading.preprocess import preprocess
 from mnist_models.training.recipes import FIT_WRITERS
@@ -68,7 +72,7 @@ def report(name: str, method: str, calibration, digits, others: dict[str, torch.
     """One row: ``rule`` is the threshold (a score below it is "not a digit"), or None to set it
     so that it flags DIGITS_FLAGGED of the calibration digits."""
     threshold = choose_threshold(calibration, DIGITS_FLAGGED) if rule is None else rule
-    every = torch.cat([v for k, v in others.items() if k != DIGIT_LIKE_SET and k != "fun"])
+    every = torch.cat([v for k, v in others.items() if k not in APART and k != "fun"])
     flagged = {k: (v < threshold).float().mean().item() for k, v in others.items()}
     at_one = choose_threshold(digits, 0.01)
     print(
@@ -84,11 +88,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weights-dir", help="default: the shipped weights")
     parser.add_argument("--pen-dir", help="default: $PENDIGITS_DIR")
     parser.add_argument("--omniglot-dir", help="default: $OMNIGLOT_DIR")
+    parser.add_argument("--quickdraw-dir", help="default: $QUICKDRAW_DIR")
     args = parser.parse_args(argv)
 
     pen, omniglot = load_pendigits(args.pen_dir), load_omniglot(args.omniglot_dir)
     validation, calibration = validation_set(pen), validation_set(pen, TUNING_WRITERS)
-    others = nondigit_sets(omniglot, VALIDATION_ALPHABETS)
+    others = nondigit_sets(omniglot, VALIDATION_ALPHABETS) | doodle_sets(
+        load_quickdraw(args.quickdraw_dir), "validation"
+    )
     fun = load_stroke_drawings(FUN_DRAWINGS)
     others["fun"] = torch.from_numpy(np.stack([preprocess(picture) for _, picture in fun])).unsqueeze(1)
     print(f"digits: {len(validation)} (validation writers), {len(calibration)} (calibration writers 21-24)")
@@ -106,9 +113,9 @@ def compare_scores(name, weights_dir, pen, omniglot, calibration, validation, ot
 
     def scores(images, score):
         logits = predict_logits(model, images)
-        return calibrated(logits, temperature).max(1).values if score == "top" else energy(logits, temperature)
+        return digit_score(logits, temperature) if score == "top" else energy(logits, temperature)
 
-    for method, score, rule in (("top-probability", "top", verdict["threshold"]), ("energy", "energy", None)):
+    for method, score, rule in (("score", "top", verdict["threshold"]), ("energy", "energy", None)):
         sets = {k: scores(v, score) for k, v in others.items()}
         report(name, method, scores(calibration.images, score), scores(validation.images, score), sets, rule)
     # How the rule carries to a writer it was not fit on, within the calibration writers alone:
@@ -123,7 +130,7 @@ def compare_scores(name, weights_dir, pen, omniglot, calibration, validation, ot
         return
     train_digits = pen_set(pen.by_writers(FIT_WRITERS), 1, 0).images
     train_sets = nondigit_sets(omniglot, TRAINING_ALPHABETS, TRAINING_DRAWERS)
-    train_others = torch.cat([v for k, v in train_sets.items() if k != DIGIT_LIKE_SET])
+    train_others = torch.cat([v for k, v in train_sets.items() if k not in APART])
     features = hidden_features(model, torch.cat([train_digits, train_others]))
     is_digit = torch.cat([torch.ones(len(train_digits)), torch.zeros(len(train_others))]).bool()
     detector = fit_detector(features, is_digit)

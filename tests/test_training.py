@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import itertools
 import json
 
@@ -111,8 +112,10 @@ def test_the_cli_writes_weights_metrics_and_curves_and_what_it_trained_on(
     )
     tiny_pen_file(tmp_path)
     tiny_omniglot_file(tmp_path)
+    tiny_quickdraw_file(tmp_path)
     argv = ["--model", "softmax", "--epochs", "1", "--pen-dir", str(tmp_path), "--omniglot-dir", str(tmp_path)]
-    main([*argv, "--generated-nondigits", "20", "--out-dir", str(tmp_path), "--no-progress"])
+    argv += ["--quickdraw-dir", str(tmp_path), "--generated-nondigits", "20", "--out-dir", str(tmp_path)]
+    main([*argv, "--no-progress"])
     metrics = json.loads((tmp_path / "softmax.json").read_text())
     for key in (
         "test_accuracy",
@@ -137,15 +140,48 @@ def test_the_cli_writes_weights_metrics_and_curves_and_what_it_trained_on(
     assert pen["images"] == 10 * PEN_RENDERINGS
     assert metrics["trained_on"]["mnist_train"]["images"] == 2000
     nondigits = metrics["trained_on"]["nondigits"]
-    assert nondigits["images"] == 2 * 2 + 20  # two training-alphabet drawings drawn twice, and the generated
+    # Two training-alphabet drawings and three doodles of the training things drawn twice, and the generated.
+    assert nondigits["images"] == 2 * 2 + 3 * 2 + 20
+    assert nondigits["quickdraw"]["things"] == ["apple", "bus", "cat"]
     assert metrics["verdict"]["fit_on"]["writers"] == [22] and metrics["verdict"]["temperature"] > 0
     assert 0 < metrics["verdict"]["threshold"] < 1
-    assert set(metrics["verdict"]["non_digits_flagged"]) == {"Greek", "Early_Aramaic"}  # no digit-like one here
+    # No digit-like character here; the validation thing's doodle and the digit-like thing's apart.
+    assert set(metrics["verdict"]["non_digits_flagged"]) == {"Greek", "Early_Aramaic", "doodles", "digit-like doodles"}
+    assert set(metrics["verdict"]["digits_flagged_by_writer"]) == {"27"}
+    assert {"non_digits_flagged_doodles", "non_digits_flagged_alphabets"} <= set(metrics["verdict"]["curve"][0])
     assert metrics["config"]["deskew"] and metrics["preprocessing"] == {"deskew": True}
     assert metrics["tuning"]["writers"] == [22] and "pen_accuracy" in metrics["tuning"]  # what a recipe is chosen by
     assert (tmp_path / "softmax.safetensors").stat().st_size > 30_000
     for picture in ("curves", "reliability"):
         assert (tmp_path / f"softmax.{picture}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def tiny_quickdraw_file(folder) -> None:
+    """A doodles file with one doodle of each of five things (three trained on, one for tuning,
+    one for validation, in QUICKDRAW's split by thing) and of a digit-like thing."""
+    lines = [
+        json.dumps({"word": word, "drawing": [[[0, 60 + 10 * n, 100], [0, 90, 20 * n]]]})
+        for n, word in enumerate(["apple", "bus", "cat", "dog", "egg", "donut"])
+    ]
+    (folder / "quickdraw-dev.ndjson.gz").write_bytes(gzip.compress("\n".join(lines).encode()))
+
+
+@pytest.mark.mnist
+def test_the_cli_trains_a_not_a_digit_output_when_asked(tmp_path, monkeypatch, mnist_train, mnist_test):
+    monkeypatch.setattr(
+        command, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+    )
+    tiny_pen_file(tmp_path)
+    tiny_omniglot_file(tmp_path)
+    tiny_quickdraw_file(tmp_path)
+    argv = ["--model", "softmax", "--epochs", "1", "--pen-dir", str(tmp_path), "--omniglot-dir", str(tmp_path)]
+    argv += ["--quickdraw-dir", str(tmp_path), "--generated-nondigits", "20", "--not-a-digit-output"]
+    main([*argv, "--out-dir", str(tmp_path), "--no-progress"])
+    metrics = json.loads((tmp_path / "softmax.json").read_text())
+    assert metrics["config"]["not_a_digit"] and metrics["recipe"]["not_a_digit_output"]
+    assert metrics["verdict"]["score"] == "digit_chance" and 0 < metrics["verdict"]["threshold"] < 1
+    assert load_model("softmax", "cpu", tmp_path).linear.weight.shape == (11, 784)
+    assert len(metrics["template_correlation"]) == 10
 
 
 def tiny_omniglot_file(folder) -> None:

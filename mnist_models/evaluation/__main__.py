@@ -6,9 +6,10 @@ Per model it prints MNIST test accuracy with the confusion matrix; accuracy on t
 writers' pen digits (mnist_models/datasets/pendigits.py) overall, per digit and per writer, and
 writes a contact sheet of those misses; for the softmax, how much its templates look like digits;
 and the verdict (mnist_models/evaluation/verdict.py): the validation writers' digits it calls "not
-a digit", the non-digits of the validation alphabets (mnist_models/datasets/omniglot.py) it calls
-"not a digit", per alphabet, the AUROC, the calibration error before and after temperature
-scaling, and a contact sheet of the non-digits it took for digits.
+a digit", overall and by writer, the non-digits it calls "not a digit" (the validation alphabets,
+mnist_models/datasets/omniglot.py, per alphabet, and the doodles of the validation things,
+mnist_models/datasets/quickdraw.py), the AUROC, the curve, the calibration error before and after
+temperature scaling, and a contact sheet of the non-digits it took for digits.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from mnist_models.datasets.pendigits import (
     load_pendigits,
     validation_set,
 )
+from mnist_models.datasets.quickdraw import QuickDrawDataError, load_quickdraw
 from mnist_models.device import pick_device
 from mnist_models.evaluation.contact_sheets import deskew_sheet, miss_sheet, nondigit_miss_sheet
 from mnist_models.evaluation.metrics import (
+    doodle_sets,
     evaluate_model,
     nondigit_sets,
     pen_metrics,
@@ -44,6 +47,7 @@ from mnist_models.evaluation.metrics import (
 )
 from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics, load_model
 from mnist_models.models.explain import softmax_templates
+from mnist_models.models.networks import digit_logits
 from mnist_models.pictures import templates_picture
 
 
@@ -55,21 +59,24 @@ def format_confusion(confusion: list[list[int]]) -> str:
 
 def print_verdict_figures(name: str, verdict: dict, measured: dict) -> None:
     print(
-        f"{name}: not a digit below a top probability of {verdict['threshold']:.3f} (temperature "
+        f"{name}: not a digit below a score ({verdict.get('score', 'top_probability')}) of "
+        f"{verdict['threshold']:.3f} (temperature "
         f"{verdict['temperature']:.3f}, fit on writers {verdict['fit_on']['writers']})"
     )
     print(f"  validation writers' digits called not a digit: {measured['digits_flagged']:.2%}")
+    by_writer = measured["digits_flagged_by_writer"]
+    print("  by writer: " + " ".join(f"{writer}:{share:.1%}" for writer, share in by_writer.items()))
     flagged = measured["non_digits_flagged"]
     print("  non-digits called not a digit: " + ", ".join(f"{k} {v:.1%}" for k, v in flagged.items()))
     if "auroc" in measured:
         print(
-            f"  all validation non-digits {measured['non_digits_flagged_all']:.1%}; AUROC top probability "
+            f"  all validation non-digits {measured['non_digits_flagged_all']:.1%}; AUROC of the score "
             f"{measured['auroc']:.3f}, energy {measured['energy_auroc']:.3f}"
         )
-        print(
-            "  non-digits flagged when this share of digits is: "
-            + ", ".join(f"{p['digits_flagged']:.1%} -> {p['non_digits_flagged']:.1%}" for p in measured["curve"])
-        )
+        print("  non-digits flagged (all, doodles, alphabets) when this share of digits is:")
+        for point in measured["curve"]:
+            groups = [point.get(f"non_digits_flagged_{group}") for group in ("all", "doodles", "alphabets")]
+            print(f"    {point['digits_flagged']:.1%}: " + " / ".join(f"{g:.1%}" for g in groups if g is not None))
     print(f"  expected calibration error: {measured['ece_before']:.2%} at T = 1, {measured['ece_after']:.2%} fitted")
 
 
@@ -96,6 +103,7 @@ def flag_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="folder with the MNIST IDX files (default: $MNIST_DATA_DIR or ./data)")
     parser.add_argument("--pen-dir", help=f"folder with the pen-drawn digits file (default: ${PENDIGITS_DIR_ENV})")
     parser.add_argument("--omniglot-dir", help="folder with the Omniglot strokes zip (default: $OMNIGLOT_DIR)")
+    parser.add_argument("--quickdraw-dir", help="folder with the Quick, Draw! doodles file (default: $QUICKDRAW_DIR)")
     parser.add_argument(
         "--weights-dir", help="folder with NAME.safetensors and NAME.json (default: the shipped weights)"
     )
@@ -126,6 +134,11 @@ def load_held_out(args: argparse.Namespace) -> tuple[PenData | None, PenSet | No
     except OmniglotDataError as error:
         nondigits = None
         print(f"no non-digit figures: {error}")
+    try:
+        doodles = doodle_sets(load_quickdraw(args.quickdraw_dir), "validation")
+        nondigits = doodles if nondigits is None else nondigits | doodles
+    except QuickDrawDataError as error:
+        print(f"no doodle figures: {error}")
     return pen, validation, nondigits
 
 
@@ -157,7 +170,7 @@ def report_held_out(
 ) -> None:
     """``model``'s figures and contact sheets on the validation writers' digits and the non-digits."""
     print_pen_figures(name, pen_metrics(model, validation), len(validation))
-    sheet = miss_sheet(pen, predict_logits(model, validation.images).argmax(1))
+    sheet = miss_sheet(pen, digit_logits(predict_logits(model, validation.images)).argmax(1))
     save_sheet(sheet, misses / f"{name}-pen-misses.png", "misses")
     if verdict is None:
         print(f"{name}: no verdict in its metrics (trained without pen digits to fit one on)")

@@ -16,8 +16,8 @@ from mnist_models.datasets.pendigits import (
     PenSet,
     draw_on_pad,
 )
-from mnist_models.evaluation.metrics import DIGIT_LIKE_SET, predict_logits
-from mnist_models.evaluation.verdict import calibrated
+from mnist_models.evaluation.metrics import APART, predict_logits
+from mnist_models.evaluation.verdict import calibrated, digit_score
 from mnist_models.models.deskew import deskew
 from mnist_models.reading.preprocess import preprocess
 
@@ -50,14 +50,14 @@ def miss_sheet(pen: PenData, predictions: torch.Tensor, columns: int = 12) -> Im
 def nondigit_miss_sheet(
     model: nn.Module, verdict: dict, sets: dict[str, torch.Tensor], columns: int = 16
 ) -> Image.Image | None:
-    """A contact sheet of the non-digits (DIGIT_LIKE_SET left out) that ``model`` took for digits:
-    each the 28x28 picture it saw, with its alphabet's initial, the digit it read and how sure."""
+    """A contact sheet of the non-digits (the sets of APART left out) that ``model`` took for digits:
+    each the 28x28 picture it saw, with its set's initials, the digit it read and its score."""
     misses = []
     for name, images in sets.items():
-        if name == DIGIT_LIKE_SET or not len(images):
+        if name in APART or not len(images):
             continue
-        probabilities = calibrated(predict_logits(model, images), verdict["temperature"])
-        top, digit = probabilities.max(1)
+        logits = predict_logits(model, images)
+        top, digit = digit_score(logits, verdict["temperature"]), calibrated(logits, 1.0).argmax(1)
         for i in torch.nonzero(top >= verdict["threshold"]).flatten().tolist():
             with torch.inference_mode():
                 seen = model.sees(images[i : i + 1]).view(28, 28).cpu().numpy()
