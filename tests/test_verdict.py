@@ -42,6 +42,19 @@ def test_the_threshold_flags_the_chosen_share_of_held_out_digits():
     assert (top < threshold).float().mean().item() == pytest.approx(0.01, abs=0.002)
 
 
+def test_with_writers_the_threshold_flags_at_most_the_share_of_any_one_writer():
+    generator = torch.Generator().manual_seed(2)
+    steady = torch.rand(5000, generator=generator) * 0.2 + 0.8  # a writer the model is sure of
+    unusual = torch.rand(5000, generator=generator) * 0.8 + 0.2  # one it often is not
+    scores, writers = torch.cat([steady, unusual]), torch.cat([torch.zeros(5000), torch.ones(5000)])
+    pooled, each = verdict.choose_threshold(scores, 0.01), verdict.choose_threshold(scores, 0.01, writers)
+    assert (scores < pooled).float().mean().item() == pytest.approx(0.01, abs=0.002)
+    assert (unusual < pooled).float().mean().item() > 0.015  # the pooled rule flags more of the unusual hand
+    assert each <= pooled
+    for writer in (steady, unusual):
+        assert (writer < each).float().mean().item() <= 0.0102
+
+
 def test_auroc_is_one_for_separated_scores_a_half_for_equal_ones_and_counts_ties_half():
     assert verdict.auroc(torch.tensor([0.9, 0.8]), torch.tensor([0.1, 0.2, 0.3])) == 1.0
     assert verdict.auroc(torch.tensor([0.1, 0.2]), torch.tensor([0.8, 0.9])) == 0.0

@@ -122,12 +122,16 @@ def fit_verdict(model: nn.Module, calibration: PenSet, digits_flagged: float = D
     pen digits of writers it was not trained on (see ``verdict``)."""
     logits = predict_logits(model, calibration.images)
     temperature = fit_temperature(logits, calibration.labels)
-    threshold = choose_threshold(digit_score(logits, temperature), digits_flagged)
+    threshold = choose_threshold(digit_score(logits, temperature), digits_flagged, calibration.writers)
     return {
         "score": "top_probability" if logits.shape[1] == 10 else "digit_chance",
         "temperature": temperature,
         "threshold": threshold,
-        "fit_on": {"writers": sorted(set(calibration.writers.tolist())), "digits_flagged": digits_flagged},
+        "fit_on": {
+            "writers": sorted(set(calibration.writers.tolist())),
+            "digits_flagged": digits_flagged,
+            "rule": "at most digits_flagged of each writer's digits",
+        },
     }
 
 

@@ -9,7 +9,7 @@ into a verdict a person can trust:
   of held-out digits, so that "90 % sure" is right about nine times in ten;
 - the **threshold**: the top calibrated probability below which the model says "this does not
   look like a digit" (the max-softmax baseline of Hendrycks & Gimpel 2017), set so that only a
-  small, chosen share of held-out digits falls below it. Models trained with outlier exposure
+  small, chosen share of each held-out writer's digits falls below it. Models trained with outlier exposure
   (``mnist_models.training.loop.loss_fn``: non-digits pushed towards equal probabilities) keep
   non-digits below it.
 
@@ -63,9 +63,17 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
     return float(TEMPERATURES[int(np.argmin(losses))])
 
 
-def choose_threshold(scores: torch.Tensor, digits_flagged: float = DIGITS_FLAGGED) -> float:
-    """The score (``digit_score``) below which ``digits_flagged`` of these (held-out) digits fall."""
-    return float(torch.quantile(scores.double(), digits_flagged))
+def choose_threshold(
+    scores: torch.Tensor, digits_flagged: float = DIGITS_FLAGGED, writers: torch.Tensor | None = None
+) -> float:
+    """The score (``digit_score``) below which ``digits_flagged`` of these (held-out) digits fall;
+    with each digit's writer, the lowest of the writers' own such scores, so that no writer has
+    more than ``digits_flagged`` of their digits flagged (people differ more than digits do: a
+    threshold that flags a share of everyone's digits together flags several times that share
+    of a new writer's with an unusual hand)."""
+    if writers is None:
+        return float(torch.quantile(scores.double(), digits_flagged))
+    return min(float(torch.quantile(scores[writers == w].double(), digits_flagged)) for w in writers.unique())
 
 
 def expected_calibration_error(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = CALIBRATION_BINS):
