@@ -12,7 +12,9 @@ from mnist_models.datasets.nondigits import load_stroke_drawings
 from mnist_models.datasets.omniglot import VALIDATION_ALPHABETS
 from mnist_models.datasets.pendigits import TUNING_WRITERS, VALIDATION_WRITERS
 from mnist_models.evaluation.metrics import (
-    DIGIT_LIKE_SET,
+    APART,
+    DOODLE_SET,
+    doodle_sets,
     evaluate_model,
     nondigit_sets,
     pen_metrics,
@@ -26,11 +28,11 @@ from mnist_models.training.recipes import FIT_WRITERS
 # name: (MNIST test accuracy, validation writers' pen digits drawn on the pad, MNIST test digits
 # redrawn as canvas pictures).
 TARGETS = {"softmax": (0.935, 0.90, 0.90), "mlp": (0.991, 0.985, 0.98)}
-# name: (most validation-writer digits called "not a digit", fewest validation-alphabet non-digits
-# called so): floors a little under the shipped point. The MLP's aim is 1 % / 85 %; a linear model
-# cannot draw a closed boundary around the digits, and its threshold may flag 2 % of held-out digits
-# (benchmarks/RESULTS.md, "Not a digit", has the curves).
-VERDICT_TARGETS = {"softmax": (0.025, 0.10), "mlp": (0.015, 0.85)}
+# name: (most validation-writer digits called "not a digit", fewest doodles of the validation things
+# called so, fewest validation-alphabet non-digits called so): floors a little under the shipped
+# point. The aims: the MLP 95 % of doodles and 88 % of alphabets at 1 % of digits, the softmax 60 %
+# of doodles at 2 % (benchmarks/RESULTS.md, "Not a digit: doodles", has the curves and how far).
+VERDICT_TARGETS = {"softmax": (0.02, 0.60, 0.45), "mlp": (0.01, 0.85, 0.80)}
 # The MLP's probabilities mean what they say: expected calibration error on the validation writers.
 MLP_CALIBRATION_ERROR = 0.02
 FUN_DRAWINGS = Path(__file__).resolve().parent / "fun_drawings.json"
@@ -92,26 +94,29 @@ def test_mnist_digits_survive_the_trip_through_a_canvas(name, mnist_test):
 
 
 @pytest.fixture(scope="module")
-def validation_nondigits(omniglot_data):
-    return nondigit_sets(omniglot_data, VALIDATION_ALPHABETS)
+def validation_nondigits(omniglot_data, quickdraw_data):
+    return nondigit_sets(omniglot_data, VALIDATION_ALPHABETS) | doodle_sets(quickdraw_data, "validation")
 
 
 @pytest.mark.pendigits
 @pytest.mark.omniglot
+@pytest.mark.quickdraw
 @pytest.mark.parametrize("name", TARGETS)
 def test_shipped_models_call_non_digits_so_and_almost_never_a_digit(name, pen_validation, validation_nondigits):
-    """Drawings of alphabets never trained on, by people never seen, against the validation writers."""
+    """Doodles of things and characters of alphabets never trained on, by people never seen, against
+    the validation writers."""
     metrics = load_metrics(name)
     measured = verdict_metrics(load_model(name, "cpu"), metrics["verdict"], pen_validation, validation_nondigits)
-    most_digits, fewest_others = VERDICT_TARGETS[name]
+    most_digits, fewest_doodles, fewest_characters = VERDICT_TARGETS[name]
     assert measured["digits_flagged"] <= most_digits
-    assert measured["non_digits_flagged_all"] >= fewest_others
-    assert measured["auroc"] > 0.8
+    assert measured["non_digits_flagged_doodles"] >= fewest_doodles
+    assert measured["non_digits_flagged_alphabets"] >= fewest_characters
+    assert measured["auroc"] > 0.9
     # What the metrics JSON says is what the weights do.
-    for key in ("digits_flagged", "non_digits_flagged_all", "auroc"):
+    for key in ("digits_flagged", "non_digits_flagged_all", "non_digits_flagged_doodles", "auroc"):
         assert metrics["verdict"][key] == pytest.approx(measured[key], abs=1e-4)
     assert metrics["calibration"]["ece_after"] == pytest.approx(measured["ece_after"], abs=1e-4)
-    assert set(measured["non_digits_flagged"]) == {*VALIDATION_ALPHABETS, DIGIT_LIKE_SET}
+    assert set(measured["non_digits_flagged"]) == {*VALIDATION_ALPHABETS, *APART, DOODLE_SET}
 
 
 @pytest.mark.pendigits
@@ -131,9 +136,12 @@ def test_the_mlp_says_not_a_digit_for_what_visitors_draw_for_fun(classifier):
     assert len(verdicts) >= 6 and len(told) >= 5, verdicts
 
 
-def test_a_non_digit_keeps_ten_probabilities_that_spread_out(classifier):
+@pytest.mark.parametrize("name", TARGETS)
+def test_a_non_digit_keeps_ten_probabilities_and_says_how_likely_it_is_no_digit(name, classifier):
     smiley = next(picture for kind, picture in load_stroke_drawings(FUN_DRAWINGS) if kind == "smiley")
-    prediction = classifier.read(smiley, ["mlp"], source="image")["mlp"]
+    prediction = classifier.read(smiley, [name], source="image")[name]
     assert not prediction.is_digit and prediction.verdict == "not-a-digit"
-    assert len(prediction.probabilities) == 10 and max(prediction.probabilities) < prediction.threshold
+    assert len(prediction.probabilities) == 10 and sum(prediction.probabilities) == pytest.approx(1)
+    assert 1 - prediction.not_a_digit < prediction.threshold  # both models have the "not a digit" output
     assert prediction.as_json()["is_digit"] is False
+    assert prediction.as_json()["not_a_digit_probability"] == prediction.not_a_digit
