@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from demo.events import HIDDEN
 from demo.language import reading_error, say, viewer_language, wall_message
 from demo.visitor import client_address
 from mnist_models.classes import codes
@@ -28,7 +29,6 @@ SHOW_PAD = """() => {
   const box = pad && pad.getBoundingClientRect();
   if (box && (box.top < 0 || box.bottom > window.innerHeight)) pad.scrollIntoView({behavior: "smooth", block: "start"});
 }"""
-HIDDEN = {"show_progress": "hidden", "api_visibility": "private"}
 
 
 def label_drawing(
@@ -38,6 +38,7 @@ def label_drawing(
     pad_value: Any,
     digit: Any,
     session: str,
+    *,
     language: str = "en",
     address: str | None = None,
 ) -> tuple[bool, str]:
@@ -115,12 +116,12 @@ def build(
                 max_length=40,
                 elem_id="class-code",
             )
-        wire(classifier, store, page, pad, meant, status, code, folded)
+        wire(classifier, store, page, pad, meant=meant, status=status, code=code, folded=folded)
 
     return join_line
 
 
-def wire(classifier, store, page, pad, meant, status, code, folded) -> None:
+def wire(classifier, store, page, pad, *, meant, status, code, folded) -> None:
     """The row's events: the code from the link or typed (the row shown for a live class), and a
     tap that sends the drawing."""
 
@@ -137,7 +138,14 @@ def wire(classifier, store, page, pad, meant, status, code, folded) -> None:
     def send(pad_value: Any, digit: Any, value: Any, request: gr.Request):
         session = getattr(request, "session_hash", None) or ""
         sent, message = label_drawing(
-            classifier, store, value, pad_value, digit, session, viewer_language(request), client_address(request)
+            classifier,
+            store,
+            value,
+            pad_value,
+            digit,
+            session,
+            language=viewer_language(request),
+            address=client_address(request),
         )
         # A drawing on the wall leaves the pad blank for the next one.
         return ("" if sent else gr.skip()), message, None
@@ -151,5 +159,5 @@ def wire(classifier, store, page, pad, meant, status, code, folded) -> None:
     # On a phone the row sits below the pad: after a tap the pad comes back into view, to draw
     # the next digit (in the browser, no request).
     meant.input(send, inputs=[pad, meant, code], outputs=[pad, status, meant], preprocess=False, **HIDDEN).then(
-        None, js=SHOW_PAD, api_visibility="private"
+        None, js=SHOW_PAD, **HIDDEN
     )

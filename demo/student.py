@@ -24,6 +24,7 @@ from gradio.utils import get_upload_folder
 
 from demo import meant_row, results
 from demo.drawing_pad import drawing_pad
+from demo.events import HIDDEN
 from demo.language import pad_texts, reading_error, say, viewer_language
 from mnist_models.classes.store import ClassStore
 from mnist_models.models.checkpoints import MODEL_NAMES
@@ -207,8 +208,7 @@ def wire_reading(
         outputs=shown,
         # A burst of strokes collapses to the latest drawing.
         trigger_mode="always_last",
-        show_progress="hidden",
-        api_visibility="private",
+        **HIDDEN,
     )
 
     def show_photo_or_drawing(photo: str | None, pad_value: str | None, model: str, request: gr.Request):
@@ -219,15 +219,14 @@ def wire_reading(
 
     # What is read is the last thing given: a photo until the pad is drawn on, which puts the
     # photo away (in the browser, no request); then the drawing. Switching the model re-reads it.
-    pad.change(None, outputs=[photo], js="() => null", api_visibility="private")
+    pad.change(None, outputs=[photo], js="() => null", **HIDDEN)
     for event in (photo.change, model.change):
         event(
             show_photo_or_drawing,
             inputs=[photo, pad, model],
             outputs=shown,
             trigger_mode="always_last",
-            show_progress="hidden",
-            api_visibility="private",
+            **HIDDEN,
         )
 
 

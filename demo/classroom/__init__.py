@@ -31,6 +31,7 @@ from demo.classroom import (
 from demo.classroom.pages import ClassroomPages
 from demo.classroom.room import Classroom, Context
 from demo.drawing_pad import drawing_pad
+from demo.events import HIDDEN
 from demo.language import pad_texts, say, viewer_language, wall_message
 from demo.visitor import client_address
 from mnist_models.classes.class_wall import WallError
@@ -45,7 +46,7 @@ RENDERS_AT_ONCE = 1
 
 
 def build(room: Classroom, i18n: gr.I18n, pages: ClassroomPages | None = None) -> None:
-    """The page, inside the open ``demo.route(...)``: its title, and its content rendered when a
+    """The page, inside the Blocks' open ``route(...)``: its title, and its content rendered when a
     visitor opens it, and again when this browser starts or leaves a class; with ``pages``, the
     server keeps a bounded number of them."""
     gr.Markdown(i18n("classroom_title"))
@@ -55,7 +56,7 @@ def build(room: Classroom, i18n: gr.I18n, pages: ClassroomPages | None = None) -
 
     @gr.render(inputs=[teacher], concurrency_limit=RENDERS_AT_ONCE, concurrency_id="classroom-render")
     def classroom(key, request: gr.Request):
-        school_class, notice = teacher_class(room, key, viewer_language(request))
+        school_class, notice = kept_class(room, key, viewer_language(request))
         session, address = getattr(request, "session_hash", None) or "", client_address(request)
         if pages is not None:
             wait = pages.build_wait(address, teacher=school_class is not None)
@@ -69,9 +70,10 @@ def build(room: Classroom, i18n: gr.I18n, pages: ClassroomPages | None = None) -
             pages.opened(session, address, school_class.code if school_class else None)
 
 
-def teacher_class(room: Classroom, key: object, language: str) -> tuple[SchoolClass | None, str]:
-    """The class whose teacher key is ``key`` (what the browser keeps), or None and why not in
-    ``language`` ("" when the browser keeps none)."""
+def kept_class(room: Classroom, key: object, language: str) -> tuple[SchoolClass | None, str]:
+    """The class of the teacher key this browser keeps (``key``), read when the page opens, or
+    None and why not in ``language`` ("" when it keeps none). A kept key that no longer reads (an
+    expired class) is no guess, so unlike ``Classroom.teacher_check`` it counts no failed try."""
     if key is None:
         return None, ""
     code, secret = (key.get("code"), key.get("secret")) if isinstance(key, dict) else (None, None)
@@ -118,7 +120,7 @@ def follow_pad(context: Context, tabs: dict[str, gr.Tab], showing: gr.State) -> 
     followers = context.followers
     extra = [component for follower in followers for component in follower.inputs]
     outputs = [component for follower in followers for component in follower.outputs]
-    hidden = {"api_visibility": "private", "show_progress": "hidden"}
+    hidden = HIDDEN
 
     def follow(on_screen, pad_value, *values):
         shown = []

@@ -8,6 +8,7 @@ import gradio as gr
 import numpy as np
 
 from demo.classroom.room import Classroom, Context, percent
+from demo.events import QUIET
 from mnist_models import pictures
 from mnist_models.models.checkpoints import MODEL_NAMES
 
@@ -62,5 +63,5 @@ def build(context: Context) -> gr.Tab:
                         context.picture(f"{picture}_label", f"{name}-{picture.replace('_', '-')}")
                         for picture in CARD_PICTURES
                     ]
-    tab.select(lambda: card_pictures(room), outputs=images, api_visibility="private", show_progress="minimal")
+    tab.select(lambda: card_pictures(room), outputs=images, **QUIET)
     return tab

@@ -14,13 +14,12 @@ import gradio as gr
 
 from demo.classroom.room import Classroom, Context
 from demo.classroom.wall import join_html
+from demo.events import HIDDEN
 from demo.language import say, wall_message
 from demo.visitor import client_address
 from mnist_models.classes.archive import import_archive
 from mnist_models.classes.class_wall import WallError
 from mnist_models.reading.preprocess import DrawingError, read_file
-
-HIDDEN = {"api_visibility": "private", "show_progress": "hidden"}
 
 
 def start(room: Classroom, password: object, address: str, language: str, entries=()) -> tuple[object, str]:
@@ -47,10 +46,9 @@ def start_from_archive(room: Classroom, password: object, upload: object, addres
 
 
 def set_paused(room: Classroom, teacher: object, paused: bool, address: str, language: str) -> str:
-    try:
-        school_class = room.teacher_class(teacher, address)
-    except WallError as error:
-        return wall_message(error, language)
+    school_class, refused = room.teacher_check(teacher, address, language)
+    if school_class is None:
+        return refused
     room.store.set_paused(school_class, paused)
     return say("class_paused_now" if paused else "class_resumed", language)
 

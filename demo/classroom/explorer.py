@@ -7,6 +7,7 @@ import gradio as gr
 import numpy as np
 
 from demo.classroom.room import PICTURE, Classroom, Context, digit, model
+from demo.events import QUIET
 from demo.language import say
 from mnist_models import pictures
 from mnist_models.datasets.mnist import MNISTFileError
@@ -48,7 +49,7 @@ def mistakes(room: Classroom, name: object, true: object, predicted: object, lan
 
 
 def build(context: Context) -> gr.Tab:
-    room, language, quiet = context.room, context.language, {"api_visibility": "private", "show_progress": "minimal"}
+    room, language, quiet = context.room, context.language, QUIET
     with gr.Tab(context.text("tab_explorer"), id=NAME) as tab:
         gr.Markdown(context.text("explorer_intro"))
         with gr.Row(equal_height=False):

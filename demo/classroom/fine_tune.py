@@ -11,9 +11,9 @@ import gradio as gr
 
 from demo import gpu
 from demo.classroom.room import Classroom, Context, model, percent
-from demo.language import say, wall_message
+from demo.events import HIDDEN
+from demo.language import say
 from demo.visitor import client_address
-from mnist_models.classes.class_wall import WallError
 from mnist_models.datasets.mnist import MNISTFileError
 from mnist_models.device import on_zerogpu
 from mnist_models.training.fine_tuning import MIN_DRAWINGS, FineTuneResult, fine_tune, lower_this_threads_priority
@@ -24,10 +24,9 @@ def run(room: Classroom, teacher: object, name: object, address: str = "", langu
     """Stream progress while a copy of model ``name`` fine-tunes on the wall of the class whose
     teacher key is ``teacher``, then the figures. On ZeroGPU it runs in a GPU function unless
     ``on_cpu`` (the teacher's choice when no GPU can be had); anywhere else, here."""
-    try:
-        school_class = room.teacher_class(teacher, address)
-    except WallError as error:
-        yield wall_message(error, language)
+    school_class, refused = room.teacher_check(teacher, address, language)
+    if school_class is None:
+        yield refused
         return
     name = model(name, "mlp")
     entries = school_class.wall.entries()
@@ -118,10 +117,9 @@ def result_text(result: dict, language: str) -> str:
 
 
 def reset(room: Classroom, teacher: object, address: str = "", language: str = "en") -> str:
-    try:
-        school_class = room.teacher_class(teacher, address)
-    except WallError as error:
-        return wall_message(error, language)
+    school_class, refused = room.teacher_check(teacher, address, language)
+    if school_class is None:
+        return refused
     had = school_class.tuned is not None
     room.store.save_tuned(school_class, None)
     return say("fine_tune_reset_done" if had else "fine_tune_none", language)
@@ -129,7 +127,7 @@ def reset(room: Classroom, teacher: object, address: str = "", language: str = "
 
 def build(context: Context) -> None:
     """The fine-tuning controls, inside the wall tab."""
-    room, language, hidden = context.room, context.language, {"api_visibility": "private", "show_progress": "hidden"}
+    room, language, hidden = context.room, context.language, HIDDEN
     gr.Markdown(context.text("fine_tune_about"))
     with gr.Row():
         name = context.model_choice("fine_tune_model", "mlp")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demo.classroom.room import Classroom, Context, digit
+from demo.events import QUIET
 from demo.language import say
 from mnist_models import pictures
 from mnist_models.models import explain
@@ -59,9 +60,7 @@ def build(context: Context) -> gr.Tab:
         def choose(pad_value, chosen, request: gr.Request):
             return show(context.room, pad_value, chosen, context.language)
 
-        other.input(
-            choose, inputs=[context.pad, other], outputs=outputs, api_visibility="private", show_progress="minimal"
-        )
+        other.input(choose, inputs=[context.pad, other], outputs=outputs, **QUIET)
         context.follow(
             NAME, lambda pad_value, chosen, language: show(context.room, pad_value, chosen, language), [other], outputs
         )

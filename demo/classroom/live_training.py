@@ -10,10 +10,10 @@ import gradio as gr
 
 from demo import gpu
 from demo.classroom.room import Classroom, Context, choice, percent, session_of
-from demo.language import say, wall_message
+from demo.events import HIDDEN
+from demo.language import say
 from demo.visitor import client_address
 from mnist_models import pictures
-from mnist_models.classes.class_wall import WallError
 from mnist_models.datasets.mnist import MNISTFileError
 from mnist_models.models.checkpoints import MODEL_NAMES
 from mnist_models.training.live import Snapshot, TrainingBusyError, training_slot
@@ -30,15 +30,15 @@ def run(
     subset: object,
     teacher: object,
     session: str,
+    *,
     language: str = "en",
     address: str = "",
 ):
     """Stream (status, curves, weights) while a fresh model trains, for a class's teacher (the
     page's teacher key ``teacher``): it takes the server's one training slot."""
-    try:
-        room.teacher_class(teacher, address)
-    except WallError as error:
-        yield wall_message(error, language), None, None
+    school_class, refused = room.teacher_check(teacher, address, language)
+    if school_class is None:
+        yield refused, None, None
         return
     epochs, subset = choice(epochs, range(1, 6), None), choice(subset, SUBSETS, None)
     if not isinstance(name, str) or name not in MODEL_NAMES or epochs is None or subset is None:
@@ -56,7 +56,7 @@ def run(
     room.stops.setdefault(session, set()).add(stop)
     try:
         with training_slot():
-            yield from frames(room, train, test, name, epochs, subset, stop, language)
+            yield from frames(room, train, test, name, epochs=epochs, subset=subset, stop=stop, language=language)
     except TrainingBusyError:
         yield say("busy", language), None, None
     except gr.Error as error:  # a ZeroGPU failure: no GPU, no quota left, its time run out
@@ -69,9 +69,11 @@ def run(
             room.stops.pop(session, None)
 
 
-def frames(room: Classroom, train, test, name: str, epochs: int, subset: int, stop, language: str):
+def frames(room: Classroom, train, test, name: str, *, epochs: int, subset: int, stop, language: str):
     """(status, curves, weights) for each snapshot of the training, wherever it runs."""
-    training = gpu.live_training(train, test, name, epochs, subset, stop, room.training_seconds)
+    training = gpu.live_training(
+        train, test, name, epochs=epochs, subset=subset, stop=stop, max_seconds=room.training_seconds
+    )
     # When the page goes away mid-training Gradio closes this generator, and the training's own
     # generator must end with it (a GPU function's worker stops too). Closed in a thread of its
     # own: closing a GPU function's generator waits for the worker's next snapshot, and Gradio may
@@ -118,7 +120,7 @@ def stop_training(room: Classroom, session: str, language: str = "en") -> str:
 
 
 def build(context: Context) -> gr.Tab:
-    room, language, hidden = context.room, context.language, {"api_visibility": "private", "show_progress": "hidden"}
+    room, language, hidden = context.room, context.language, HIDDEN
     with gr.Tab(context.text("tab_train"), id=NAME) as tab:
         gr.Markdown(context.text("train_intro"))
         with gr.Row():
@@ -135,7 +137,14 @@ def build(context: Context) -> gr.Tab:
 
     def stream(chosen, epoch_count, images, teacher, request: gr.Request):
         yield from run(
-            room, chosen, epoch_count, images, teacher, session_of(request), language, client_address(request)
+            room,
+            chosen,
+            epoch_count,
+            images,
+            teacher,
+            session_of(request),
+            language=language,
+            address=client_address(request),
         )
 
     def stop(request: gr.Request):

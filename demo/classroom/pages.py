@@ -18,16 +18,13 @@ connection drops, which a projector's Wi-Fi does now and then without the page g
 
 from __future__ import annotations
 
-import os
-
 import gradio as gr
 
 from demo.visitor import is_local
 from mnist_models.limits import NewestPerKey, TokenBuckets
 
-# A school whose classes open the classroom page from behind one router can raise these.
-PAGES_PER_ADDRESS_ENV = "MNIST_CLASSROOM_PAGES_PER_ADDRESS"
-BUILDS_BURST_ENV = "MNIST_CLASSROOM_BUILDS_BURST"
+# A school whose classes open the classroom page from behind one router can raise these two
+# (demo/settings.py: --classroom-pages-per-address, --classroom-builds-burst).
 PAGES_PER_ADDRESS = 8
 PAGES_ANONYMOUS = 150
 PAGES_PER_CLASS = 4
@@ -41,12 +38,13 @@ class ClassroomPages:
     """The classroom pages kept for ``blocks``' sessions: each by its address, or by its class
     for a teacher's."""
 
-    def __init__(self, blocks: gr.Blocks) -> None:
-        per_address = int(os.environ.get(PAGES_PER_ADDRESS_ENV) or PAGES_PER_ADDRESS)
+    def __init__(
+        self, blocks: gr.Blocks, per_address: int = PAGES_PER_ADDRESS, builds_burst: int = BUILDS_BURST
+    ) -> None:
         self.blocks = blocks
         self.by_address = NewestPerKey(per_address, max(PAGES_ANONYMOUS, per_address))
         self.by_class = NewestPerKey(PAGES_PER_CLASS, PAGES_TEACHERS)
-        self.builds = TokenBuckets(BUILDS_PER_S, int(os.environ.get(BUILDS_BURST_ENV) or BUILDS_BURST))
+        self.builds = TokenBuckets(BUILDS_PER_S, builds_burst)
 
     def build_wait(self, address: str, teacher: bool) -> float:
         """Seconds before ``address`` may have a classroom page built (0.0: now)."""

@@ -21,12 +21,12 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from demo.language import LOCALES, say, viewer_language
+from demo.language import LOCALES, say, viewer_language, wall_message
 from mnist_models import pictures
 from mnist_models.classes import codes
 from mnist_models.classes.class_wall import WallError
 from mnist_models.classes.store import ClassStore, SchoolClass
-from mnist_models.datasets.mnist import MNISTFileError, MNISTSplit, default_data_dir, load_split
+from mnist_models.datasets.mnist import DEFAULT_DATA_DIR, MNISTFileError, MNISTSplit, load_split
 from mnist_models.evaluation.predictions import TestSetPredictions
 from mnist_models.limits import FailedTries, TokenBuckets
 from mnist_models.models import explain
@@ -47,7 +47,7 @@ class LazyMNIST:
     """
 
     def __init__(self, root: str | Path | None = None, download: bool = True) -> None:
-        self.root = Path(root) if root is not None else default_data_dir()
+        self.root = Path(root) if root is not None else DEFAULT_DATA_DIR
         self.download = download
         self._splits: dict[str, MNISTSplit] = {}
         self._lock = threading.Lock()
@@ -116,6 +116,15 @@ class Classroom:
             if error.reason == "not_teacher":
                 self.tries.failed(address)
             raise
+
+    def teacher_check(self, teacher: object, address: str, language: str) -> tuple[SchoolClass | None, str]:
+        """The one check every teacher-only handler goes through: (the class, "") for a page that
+        holds its teacher key, else (None, why not in ``language``), counting a wrong key against
+        ``address`` as ``teacher_class`` does."""
+        try:
+            return self.teacher_class(teacher, address), ""
+        except WallError as error:
+            return None, wall_message(error, language)
 
     def start_class(self, password: object, address: str, entries=()) -> tuple[SchoolClass, str]:
         """A new class and its teacher key, for someone who knows the server's password when it

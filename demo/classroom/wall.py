@@ -17,6 +17,7 @@ import gradio as gr
 
 from demo.classroom import fine_tune
 from demo.classroom.room import Classroom, Context, digit, percent
+from demo.events import HIDDEN
 from demo.language import model_name, say, wall_message
 from demo.visitor import client_address
 from mnist_models.classes.archive import export_archive
@@ -30,7 +31,6 @@ NAME = "wall"
 WALL_SHOWN = 120
 REFRESH_S = 2.0
 CONFIRM_S = 10  # a second press of Clear within this many seconds clears the wall
-HIDDEN = {"api_visibility": "private", "show_progress": "hidden"}
 MISSED_CHOICES = ("all", "softmax", "mlp")
 # What a Host header may be: a hostname or IPv4 address and an optional port, nothing else.
 HOST_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?$")
@@ -59,8 +59,10 @@ def tick(
 
 
 def remove(room: Classroom, teacher: object, number: object, address: str, language: str = "en") -> str:
+    school_class, refused = room.teacher_check(teacher, address, language)
+    if school_class is None:
+        return refused
     try:
-        school_class = room.teacher_class(teacher, address)
         whole = isinstance(number, (int, float)) and not isinstance(number, bool) and float(number).is_integer()
         entry = room.store.remove(school_class, int(number) if whole else None)
     except (WallError, OverflowError, ValueError) as error:
@@ -69,8 +71,11 @@ def remove(room: Classroom, teacher: object, number: object, address: str, langu
 
 
 def undo(room: Classroom, teacher: object, address: str, language: str = "en") -> str:
+    school_class, refused = room.teacher_check(teacher, address, language)
+    if school_class is None:
+        return refused
     try:
-        _, count = room.store.undo(room.teacher_class(teacher, address))
+        _, count = room.store.undo(school_class)
     except WallError as error:
         return wall_message(error, language)
     return say("class_undone", language, count=count)
@@ -79,10 +84,9 @@ def undo(room: Classroom, teacher: object, address: str, language: str = "en") -
 def clear(room: Classroom, teacher: object, pending: object, address: str, language: str = "en") -> tuple[str, float]:
     """(message, when a first press was made): the first press asks, a second within CONFIRM_S
     clears, and undo can put the drawings back."""
-    try:
-        school_class = room.teacher_class(teacher, address)
-    except WallError as error:
-        return wall_message(error, language), 0.0
+    school_class, refused = room.teacher_check(teacher, address, language)
+    if school_class is None:
+        return refused, 0.0
     now = time.monotonic()
     if isinstance(pending, bool) or not isinstance(pending, (int, float)) or not 0 < now - pending < CONFIRM_S:
         return say("class_clear_confirm", language, count=len(school_class.wall), seconds=CONFIRM_S), now
@@ -92,10 +96,9 @@ def clear(room: Classroom, teacher: object, pending: object, address: str, langu
 
 def export(room: Classroom, teacher: object, address: str, language: str = "en"):
     """(the download button with the class's ZIP, message); no file without the teacher key."""
-    try:
-        school_class = room.teacher_class(teacher, address)
-    except WallError as error:
-        return gr.update(visible=False), wall_message(error, language)
+    school_class, refused = room.teacher_check(teacher, address, language)
+    if school_class is None:
+        return gr.update(visible=False), refused
     entries = school_class.wall.entries()
     if room.export_dir is None:
         room.export_dir = Path(tempfile.mkdtemp(prefix="class-wall-"))
@@ -139,14 +142,14 @@ def entry_html(entry: Entry, language: str) -> str:
     missed = [name for name in MODEL_NAMES if entry.missed_by(name)]
     answers = "".join(
         f'<span class="{"wall-miss" if name in missed else "wall-hit"}'
-        f'{"" if entry.taken_for_digit(name) else " wall-not-digit"}">'
+        f'{"" if entry.is_digit_for(name) else " wall-not-digit"}">'
         f"{html.escape(model_name(name, language, short=True))} {entry.answers[name]}"
         f"{' ✗' if name in missed else ' ✓'}"
-        f"{'' if entry.taken_for_digit(name) else '<small class=wall-not-digit-note> · ' + html.escape(say('wall_not_digit', language)) + '</small>'}</span>"
+        f"{'' if entry.is_digit_for(name) else '<small class=wall-not-digit-note> · ' + html.escape(say('wall_not_digit', language)) + '</small>'}</span>"
         for name in MODEL_NAMES
     )
     classes = "wall-card" + (" missed" if missed else "")
-    not_digit = " ".join(name for name in MODEL_NAMES if not entry.taken_for_digit(name))
+    not_digit = " ".join(name for name in MODEL_NAMES if not entry.is_digit_for(name))
     return (
         f'<figure class="{classes}" data-label="{entry.label}" data-not-digit="{not_digit}">'
         f'<img src="data:image/png;base64,{picture}" alt="{entry.label}">'
