@@ -26,7 +26,15 @@ from tests.test_classes_app import Classroom
 
 
 def entry(label: int) -> Entry:
-    return Entry(0, np.full((28, 28), label / 10, np.float32), b"png", label, {"softmax": label, "mlp": label}, 0.0, "")
+    return Entry(
+        number=0,
+        image=np.full((28, 28), label / 10, np.float32),
+        thumbnail=b"png",
+        label=label,
+        answers={"softmax": label, "mlp": label},
+        time=0.0,
+        key="",
+    )
 
 
 def a_class_with_drawings(folder, labels=(7, 1, 0)) -> tuple[ClassStore, str, str]:
@@ -203,13 +211,11 @@ def test_the_app_says_where_its_classes_are_kept_and_a_bad_copy_stops_it(tmp_pat
         app.close()
 
 
-def test_a_space_is_warned_only_when_its_classes_die_with_its_disk(tmp_path, monkeypatch):
+def test_a_space_is_warned_only_when_its_classes_die_with_its_disk(tmp_path):
     from demo.app import storage_warning
 
-    monkeypatch.setenv("SPACE_ID", "someone/mnist-draw")
     on_disk = ClassStore(tmp_path / "disk")
-    assert storage_warning(on_disk, None)() == ("classes_here_only", {})
+    assert storage_warning(on_disk, None, on_space=True)() == ("classes_here_only", {})
     shared = ClassStore(url=f"sqlite:///{tmp_path / 'server.sqlite3'}")  # as a database server is
-    assert storage_warning(shared, None)() is None
-    monkeypatch.delenv("SPACE_ID")
-    assert storage_warning(on_disk, None)() is None  # a disk of one's own
+    assert storage_warning(shared, None, on_space=True)() is None
+    assert storage_warning(on_disk, None, on_space=False)() is None  # a disk of one's own

@@ -24,7 +24,15 @@ def database():
 
 
 def entry(label: int) -> Entry:
-    return Entry(0, np.full((28, 28), 0.5, np.float32), b"png", label, {"softmax": label, "mlp": label}, 0.0, "")
+    return Entry(
+        number=0,
+        image=np.full((28, 28), 0.5, np.float32),
+        thumbnail=b"png",
+        label=label,
+        answers={"softmax": label, "mlp": label},
+        time=0.0,
+        key="",
+    )
 
 
 def server(url: str) -> ClassStore:

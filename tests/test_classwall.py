@@ -47,7 +47,17 @@ def add(store: ClassStore, school_class, label: object, softmax: int, mlp: int, 
     label = check_digit(label)
     store.admit(school_class.code, session)
     store.add_drawing(
-        school_class.code, Entry(0, image(), b"png", label, {"softmax": softmax, "mlp": mlp}, 0.0, ""), session
+        school_class.code,
+        Entry(
+            number=0,
+            image=image(),
+            thumbnail=b"png",
+            label=label,
+            answers={"softmax": softmax, "mlp": mlp},
+            time=0.0,
+            key="",
+        ),
+        session,
     )
 
 
@@ -66,7 +76,7 @@ def test_a_drawing_goes_on_the_wall_with_both_answers(school, classifier):
     store, school_class = school
     entry = send_drawing(store, classifier, school_class.code, pad_value(draw_digit(7)), 7, "page-1")
     assert entry.label == 7 and entry.answers == {"softmax": 7, "mlp": 7}
-    assert entry.taken_for_digit("softmax") and entry.taken_for_digit("mlp")
+    assert entry.is_digit_for("softmax") and entry.is_digit_for("mlp")
     assert entry.image.shape == (28, 28) and entry.image.min() == 0.0 and entry.image.max() > 0.5
     thumbnail = Image.open(io.BytesIO(entry.thumbnail))
     assert thumbnail.format == "PNG" and max(thumbnail.size) <= 64

@@ -52,7 +52,7 @@ def export_archive(entries: list[Entry]) -> bytes:
             answers = []
             for model in MODEL_NAMES:
                 probabilities = (entry.probabilities or {}).get(model) or []
-                answers += [entry.answers[model], int(entry.taken_for_digit(model)), " ".join(map(repr, probabilities))]
+                answers += [entry.answers[model], int(entry.is_digit_for(model)), " ".join(map(repr, probabilities))]
             writer.writerow([entry.number, name, entry.label, when, *answers])
         write("drawings.csv", table.getvalue())
     return buffer.getvalue()
@@ -96,7 +96,7 @@ def entry_of(fields: list[str], archive: zipfile.ZipFile) -> Entry:
         number, label = int(values["number"]), int(values["label"])
         when = datetime.fromisoformat(values["time"]).timestamp()
         answers = {name: int(values[f"{name}_answer"]) for name in MODEL_NAMES}
-        digit_like = {name: values[f"{name}_is_digit"] == "1" for name in MODEL_NAMES}
+        is_digit = {name: values[f"{name}_is_digit"] == "1" for name in MODEL_NAMES}
         probabilities = {name: [float(x) for x in values[f"{name}_probabilities"].split()] for name in MODEL_NAMES}
     except ValueError as error:
         raise bad_archive("a row of drawings.csv has a field that is not a number") from error
@@ -108,7 +108,17 @@ def entry_of(fields: list[str], archive: zipfile.ZipFile) -> Entry:
     if any(len(p) != 10 or not all(0.0 <= x <= 1.0 for x in p) for p in probabilities.values()):
         raise bad_archive("a model's probabilities are not ten numbers between 0 and 1")
     image = read_picture(archive.read(name))
-    return Entry(number, image, thumbnail_of(image), label, answers, when, "imported", digit_like, probabilities)
+    return Entry(
+        number=number,
+        image=image,
+        thumbnail=thumbnail_of(image),
+        label=label,
+        answers=answers,
+        time=when,
+        key="imported",
+        is_digit=is_digit,
+        probabilities=probabilities,
+    )
 
 
 def read_picture(data: bytes) -> np.ndarray:

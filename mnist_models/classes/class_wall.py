@@ -56,7 +56,7 @@ class Entry:
     answers: dict[str, int]  # model name -> its answer
     time: float  # seconds since the epoch
     key: str  # opaque: a keyed hash of the page's session, not the session itself
-    digit_like: dict[str, bool] | None = None  # model name -> whether it took the drawing for a digit
+    is_digit: dict[str, bool] | None = None  # model name -> its Prediction.is_digit (None: all True)
     probabilities: dict[str, list[float]] | None = None  # model name -> its ten probabilities
 
     @classmethod
@@ -70,19 +70,20 @@ class Entry:
         # decoding of a small PNG that has already been read once.
         thumbnail = thumbnail_png(open_image(decode_data_url(pad_value)))
         return cls(
-            0,
-            np.asarray(next(iter(predictions.values())).image, np.float32).reshape(28, 28),
-            thumbnail,
-            check_digit(label),
-            {name: p.digit for name, p in predictions.items()},
-            0.0,
-            "",
-            {name: p.is_digit for name, p in predictions.items()},
-            {name: [float(x) for x in p.probabilities] for name, p in predictions.items()},
+            number=0,
+            image=np.asarray(next(iter(predictions.values())).image, np.float32).reshape(28, 28),
+            thumbnail=thumbnail,
+            label=check_digit(label),
+            answers={name: p.digit for name, p in predictions.items()},
+            time=0.0,
+            key="",
+            is_digit={name: p.is_digit for name, p in predictions.items()},
+            probabilities={name: [float(x) for x in p.probabilities] for name, p in predictions.items()},
         )
 
-    def taken_for_digit(self, model: str) -> bool:
-        return self.digit_like is None or self.digit_like[model]
+    def is_digit_for(self, model: str) -> bool:
+        """Whether ``model`` took the drawing for a digit at all (``Prediction.is_digit``)."""
+        return self.is_digit is None or self.is_digit[model]
 
     def missed_by(self, model: str) -> bool:
         return self.answers[model] != self.label

@@ -89,7 +89,7 @@ def live_count(db: sa.Connection, code: str) -> int:
     return db.scalar(sa.select(sa.func.count()).where(drawings.c.code == code, drawings.c.removed.is_(None)))
 
 
-# What an entry is read from, in ``entry_from_row``'s order.
+# What an entry is read from (``entry_from_row``).
 ENTRY_COLUMNS = (
     drawings.c.number,
     drawings.c.image,
@@ -121,7 +121,11 @@ def open_database(url: str, path: Path | None = None) -> sa.Engine:
         return engine
     except (OSError, SQLAlchemyError) as error:
         where = path or engine_name(url)
-        fix = "Give a writable folder with --data-dir." if path else "Check --database-url and that the server answers."
+        fix = (
+            "Give a writable folder with --classes-dir."
+            if path
+            else "Check --database-url and that the server answers."
+        )
         raise StoreError(f"cannot keep the classes in {where}: {error}. {fix}") from error
 
 
@@ -180,7 +184,7 @@ def row(code: str, entry: Entry) -> dict:
     answers = {
         name: {
             "digit": entry.answers[name],
-            "is_digit": entry.taken_for_digit(name),
+            "is_digit": entry.is_digit_for(name),
             "probabilities": (entry.probabilities or {}).get(name),
         }
         for name in entry.answers
@@ -197,17 +201,18 @@ def row(code: str, entry: Entry) -> dict:
     }
 
 
-def entry_from_row(number, image, thumbnail, label, answers, when, key) -> Entry:
-    answers = json.loads(answers)
+def entry_from_row(found: sa.Row) -> Entry:
+    """The entry of a row selected with ENTRY_COLUMNS."""
+    answers = json.loads(found.answers)
     probabilities = {name: a["probabilities"] for name, a in answers.items()}
     return Entry(
-        number,
-        np.frombuffer(image, np.uint8).reshape(28, 28).astype(np.float32) / 255.0,
-        bytes(thumbnail),
-        label,
-        {name: a["digit"] for name, a in answers.items()},
-        when,
-        key,
-        {name: a["is_digit"] for name, a in answers.items()},
-        probabilities if all(p is not None for p in probabilities.values()) else None,
+        number=found.number,
+        image=np.frombuffer(found.image, np.uint8).reshape(28, 28).astype(np.float32) / 255.0,
+        thumbnail=bytes(found.thumbnail),
+        label=found.label,
+        answers={name: a["digit"] for name, a in answers.items()},
+        time=found.time,
+        key=found.key,
+        is_digit={name: a["is_digit"] for name, a in answers.items()},
+        probabilities=probabilities if all(p is not None for p in probabilities.values()) else None,
     )

@@ -62,6 +62,7 @@ class ClassStore:
     def __init__(
         self,
         folder: str | Path | None = None,
+        *,
         max_classes: int = MAX_CLASSES,
         capacity: int = CAPACITY,
         idle_s: float = IDLE_S,
@@ -246,8 +247,8 @@ class ClassStore:
                     return cached[1]
             # Read in the same transaction as the version: what is cached under it is its wall.
             found = [
-                entry_from_row(*fields)
-                for fields in db.execute(
+                entry_from_row(found)
+                for found in db.execute(
                     sa.select(*ENTRY_COLUMNS)
                     .where(drawings.c.code == code, drawings.c.removed.is_(None))
                     .order_by(drawings.c.number)
@@ -312,7 +313,7 @@ class ClassStore:
                 .returning(classes.c.version)
             )
             live = sa.and_(drawings.c.code == code, drawings.c.removed.is_(None), which)
-            taken = [entry_from_row(*fields) for fields in db.execute(sa.select(*ENTRY_COLUMNS).where(live))]
+            taken = [entry_from_row(found) for found in db.execute(sa.select(*ENTRY_COLUMNS).where(live))]
             if taken:
                 db.execute(drawings.update().where(live).values(removed=now, removed_in=version))
                 db.execute(
