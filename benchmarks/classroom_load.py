@@ -108,7 +108,16 @@ def run_load(where: Target, pid: int, drawings: Drawings, path: str, args) -> li
             row = asyncio.run(burst(where, drawings, path, args.students, args.timeout))
         else:
             row = asyncio.run(
-                steady(where, drawings, path, args.students, args.timeout, args.duration, args.interval, args.seed)
+                steady(
+                    where,
+                    drawings,
+                    path,
+                    students=args.students,
+                    timeout=args.timeout,
+                    duration=args.duration,
+                    interval=args.interval,
+                    seed=args.seed,
+                )
             )
         wall = time.perf_counter() - t0
         server_cpu = cpu_seconds(pid) - cpu0

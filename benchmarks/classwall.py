@@ -104,7 +104,7 @@ async def event(
     raise RuntimeError("the stream ended before the event completed")
 
 
-async def student(client, page: Page, urls: list[tuple[str, int]], n: int, args, stop_at: float, records: dict):
+async def student(client, page: Page, urls: list[tuple[str, int]], n: int, args, *, stop_at: float, records: dict):
     rng = random.Random(n)
     session = f"student-{n}"
     await asyncio.sleep(rng.uniform(0, args.draw_every))
@@ -151,7 +151,7 @@ async def phase(url: str, page: Page, urls, args, tune: bool) -> dict:
     limits = httpx.Limits(max_connections=args.students * 2 + 4, max_keepalive_connections=args.students * 2 + 4)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
         stop_at = time.perf_counter() + args.duration
-        tasks = [student(client, page, urls, n, args, stop_at, records) for n in range(args.students)]
+        tasks = [student(client, page, urls, n, args, stop_at=stop_at, records=records) for n in range(args.students)]
         if tune:
             tasks.append(teacher(client, page, stop_at, records))
         await asyncio.gather(*tasks)
@@ -189,7 +189,7 @@ def warm_up(url: str, page: Page, urls, args) -> None:
     print(f"warm-up: {warmed['taps_sent']} drawings on the wall, {warmed['fine_tunings']} fine-tuning(s)")
 
 
-def measured_phase(url: str, page: Page, urls, args, tune: bool, pid: int, round_number: int) -> dict:
+def measured_phase(url: str, page: Page, urls, args, *, tune: bool, pid: int, round_number: int) -> dict:
     """One phase, with the server's and the generator's CPU time and what other processes used."""
     others = OtherLoad([pid])
     cpu = cpu_seconds(), cpu_seconds(pid)
@@ -211,7 +211,7 @@ def run_rounds(url: str, page: Page, urls, args, pid: int) -> tuple[list[dict], 
         # busier or quieter during the run does not favour one phase.
         pair = {}
         for tune in (False, True) if round_ % 2 == 0 else (True, False):
-            row = measured_phase(url, page, urls, args, tune, pid, round_ + 1)
+            row = measured_phase(url, page, urls, args, tune=tune, pid=pid, round_number=round_ + 1)
             rows.append(row)
             pair[tune] = row
         if pair[False]["p95_ms"] and pair[True]["p95_ms"]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import pickle
 import subprocess
 import sys
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 
 from demo.gpu import SECONDS_PER_IMAGE, STARTUP_SECONDS
-from mnist_models.datasets.mnist import default_data_dir, load_split
+from mnist_models.datasets.mnist import DATA_DIR_ENV, load_split
 from mnist_models.device import describe_device, synchronize
 from mnist_models.models.checkpoints import load_model
 from mnist_models.reading.classifier import Classifier
@@ -136,7 +137,8 @@ def main() -> None:
     args = parser.parse_args()
     _common.print_machine(_common.machine_info(args.device))
     check_cold_start(args.device)  # first: a fork after CUDA's start in this process would not work
-    train, test = load_split("train", default_data_dir()), load_split("test", default_data_dir())
+    folder = os.environ.get(DATA_DIR_ENV) or None
+    train, test = load_split("train", folder), load_split("test", folder)
     classifier = Classifier("cpu")
     check_jobs(args.device, train, test, classifier)
     check_epochs(args.device, train, test)

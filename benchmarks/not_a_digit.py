@@ -23,6 +23,7 @@ Figures only, no assertions; the results log keeps them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from mnist_models.evaluation.metrics import APART, doodle_sets, fit_verdict, non
 from mnist_models.evaluation.verdict import DIGITS_FLAGGED, auroc, choose_threshold, digit_score, energy
 from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics, load_model
 from mnist_models.reading.preprocess import preprocess
+from mnist_models.training.command_flags import with_variables
 from mnist_models.training.recipes import FIT_WRITERS
 
 FUN_DRAWINGS = ROOT / "tests" / "fun_drawings.json"
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pen-dir", help="default: $PENDIGITS_DIR")
     parser.add_argument("--omniglot-dir", help="default: $OMNIGLOT_DIR")
     parser.add_argument("--quickdraw-dir", help="default: $QUICKDRAW_DIR")
-    args = parser.parse_args(argv)
+    args = with_variables(parser.parse_args(argv), os.environ)
 
     pen, omniglot = load_pendigits(args.pen_dir), load_omniglot(args.omniglot_dir)
     validation, calibration = validation_set(pen), validation_set(pen, TUNING_WRITERS)
@@ -102,10 +104,12 @@ def main(argv: list[str] | None = None) -> None:
     print("non-digits: " + ", ".join(f"{k} {len(v)}" for k, v in others.items()))
 
     for name in MODEL_NAMES:
-        compare_scores(name, args.weights_dir, pen, omniglot, calibration, validation, others)
+        compare_scores(
+            name, args.weights_dir, pen, omniglot, calibration=calibration, validation=validation, others=others
+        )
 
 
-def compare_scores(name, weights_dir, pen, omniglot, calibration, validation, others) -> None:
+def compare_scores(name, weights_dir, pen, omniglot, *, calibration, validation, others) -> None:
     """The rows of model ``name``: each score on the calibration, validation and non-digit sets."""
     model = load_model(name, "cpu", weights_dir)
     verdict = load_metrics(name, weights_dir).get("verdict") or fit_verdict(model, calibration)

@@ -59,7 +59,17 @@ async def soak(where, drawings, args, pid: int, uploads: str, started: float) ->
     samples: list[dict] = []
     records: list[dict] = []
     load = asyncio.create_task(
-        steady(where, drawings, args.path, args.students, args.timeout, args.minutes * 60, args.interval, 0, records)
+        steady(
+            where,
+            drawings,
+            args.path,
+            students=args.students,
+            timeout=args.timeout,
+            duration=args.minutes * 60,
+            interval=args.interval,
+            seed=0,
+            records=records,
+        )
     )
     while not load.done():
         await asyncio.wait([load], timeout=args.sample)

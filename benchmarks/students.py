@@ -206,6 +206,7 @@ async def steady(
     where: Target,
     drawings: Drawings,
     path: str,
+    *,
     students: int,
     timeout: float,
     duration: float,

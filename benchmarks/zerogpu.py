@@ -116,12 +116,13 @@ def in_process(repeats: int) -> dict:
 def one_epoch() -> dict:
     import torch
 
-    from mnist_models.datasets.mnist import load_split
-    from mnist_models.device import describe_device, pick_device
+    from mnist_models.datasets.mnist import DATA_DIR_ENV, load_split
+    from mnist_models.device import DEVICE_ENV, describe_device, pick_device
     from mnist_models.training.live import train_live
 
-    train, test = load_split("train", download=False), load_split("test", download=False)
-    device = pick_device()
+    folder = os.environ.get(DATA_DIR_ENV) or None
+    train, test = load_split("train", folder, download=False), load_split("test", folder, download=False)
+    device = pick_device(os.environ.get(DEVICE_ENV))
     start = time.perf_counter()
     snapshots = list(train_live(train, test, "mlp", epochs=1, subset=None, device=device, max_seconds=600))
     seconds = time.perf_counter() - start

@@ -67,14 +67,14 @@ def sendable(value):
     raise TypeError(f"no copy to send for a {type(value).__name__}")
 
 
-def live_training(train, test, model: str, epochs: int, subset: int, stop, max_seconds: float):
+def live_training(train, test, model: str, *, epochs: int, subset: int, stop, max_seconds: float):
     """The snapshots of a live training, where it should run. Here ``stop`` ends it after the
     current batch; a GPU function's worker cannot see it, so there the caller ends the training by
     closing the generator (the worker stops at its next snapshot)."""
     if on_zerogpu():
         return train_live_on_gpu(sendable(train), sendable(test), model, epochs, subset, max_seconds)
     return train_live(
-        train, test, model, epochs, subset, stop, max_seconds=max_seconds, device=device_in_gpu_function()
+        train, test, model, epochs, subset, stop=stop, max_seconds=max_seconds, device=device_in_gpu_function()
     )
 
 

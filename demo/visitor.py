@@ -3,26 +3,28 @@
 Behind a proxy every request comes from the proxy's address, and the client's is in the
 ``X-Forwarded-For`` header that the proxy appends to. A client can write that header too, so it is
 believed only as far as proxies this server trusts have written it: the entry ``hops`` from its
-right end. Hugging Face's Spaces put one proxy in front of the app, so there one hop is trusted
-(``SPACE_ID`` is set on a Space); anywhere else none, unless ``$MNIST_FORWARDED_HOPS`` says how
-many proxies stand in front.
+right end. Hugging Face's Spaces put one proxy in front of the app, so there one hop is trusted;
+anywhere else none, unless ``--forwarded-hops`` (``MNIST_FORWARDED_HOPS``) says how many proxies
+stand in front. The app says so once, when it builds its pages (``trust_proxies``).
 """
 
 from __future__ import annotations
 
-import os
-
 import gradio as gr
 
-FORWARDED_HOPS_ENV = "MNIST_FORWARDED_HOPS"
+# How many proxies in front of this server write X-Forwarded-For: set once, at start-up.
+_trusted_hops = 0
+
+
+def trust_proxies(hops: int) -> None:
+    """Believe the last ``hops`` entries of ``X-Forwarded-For`` from now on (demo.settings.Settings.hops)."""
+    global _trusted_hops
+    _trusted_hops = max(0, int(hops))
 
 
 def forwarded_hops() -> int:
     """How many proxies in front of this server write ``X-Forwarded-For``."""
-    value = os.environ.get(FORWARDED_HOPS_ENV)
-    if value is not None and value.strip().isdigit():
-        return int(value)
-    return 1 if os.environ.get("SPACE_ID") else 0
+    return _trusted_hops
 
 
 def client_address(request: gr.Request | None, hops: int | None = None) -> str:

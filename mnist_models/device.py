@@ -24,8 +24,6 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
 
 DEVICE_ENV = "MNIST_DEVICE"
@@ -41,9 +39,10 @@ def on_zerogpu() -> bool:
 
 
 def pick_device(requested: str | None = None) -> torch.device:
-    """Return ``requested`` (or ``$MNIST_DEVICE``) if given and not "auto", else the best available:
-    CUDA > MPS > CPU, and the CPU on ZeroGPU outside a GPU function."""
-    requested = requested or os.environ.get(DEVICE_ENV) or "auto"
+    """Return ``requested`` if given and not "auto", else the best available: CUDA > MPS > CPU,
+    and the CPU on ZeroGPU outside a GPU function. (The app's ``--device`` and the commands' take
+    ``$MNIST_DEVICE``, DEVICE_ENV, when not given.)"""
+    requested = requested or "auto"
     if requested != "auto":
         device = torch.device(requested)
         if device.type != "cpu" and on_zerogpu():

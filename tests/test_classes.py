@@ -225,5 +225,5 @@ def draw_digit_png(side: int) -> bytes:
 def test_a_folder_that_cannot_be_written_fails_at_once(tmp_path):
     blocked = tmp_path / "blocked"
     blocked.write_text("a file, not a folder")
-    with pytest.raises(StoreError, match="--data-dir"):
+    with pytest.raises(StoreError, match="--classes-dir"):
         ClassStore(blocked)

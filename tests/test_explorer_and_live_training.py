@@ -78,7 +78,9 @@ def test_without_mnist_the_explorer_and_training_explain_how_to_enable_them(empt
     assert "MNIST_DATA_DIR" in frames[-1][0] and "데이터" not in frames[-1][0]
     assert (
         "데이터 세트가 없어서"
-        in list(live_training.run(empty_room, "softmax", 1, 5_000, teacher_key(empty_room), "teacher", "ko"))[-1][0]
+        in list(live_training.run(empty_room, "softmax", 1, 5_000, teacher_key(empty_room), "teacher", language="ko"))[
+            -1
+        ][0]
     )
     assert not is_busy()
 
@@ -129,7 +131,8 @@ def test_a_second_training_is_told_the_server_is_busy(room, tiny_mnist):
         frames = list(live_training.run(room, "softmax", 1, 5_000, teacher_key(room), "other"))
         assert "Someone else is training" in frames[-1][0]
         assert (
-            "다른 사람이" in list(live_training.run(room, "softmax", 1, 5_000, teacher_key(room), "other", "ko"))[-1][0]
+            "다른 사람이"
+            in list(live_training.run(room, "softmax", 1, 5_000, teacher_key(room), "other", language="ko"))[-1][0]
         )
     finally:
         running.close()  # what Gradio does when the page goes away
@@ -164,7 +167,7 @@ def test_a_live_training_ends_at_its_time_limit_whatever_was_asked(store, classi
     )
     assert (
         "시간 제한에 멈춤"
-        in list(live_training.run(room, "softmax", 5, 60_000, teacher_key(room), "teacher", "ko"))[-1][0]
+        in list(live_training.run(room, "softmax", 5, 60_000, teacher_key(room), "teacher", language="ko"))[-1][0]
     )
 
 

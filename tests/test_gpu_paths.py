@@ -15,6 +15,7 @@ import torch.multiprocessing as mp
 from demo import gpu
 from mnist_models.datasets.mnist import MNISTSplit
 from mnist_models.evaluation.predictions import TestSetPredictions
+from mnist_models.models.networks import digit_logits
 from mnist_models.training.fine_tuning import accuracy, fine_tune
 from mnist_models.training.live import train_live
 
@@ -95,7 +96,7 @@ def test_what_a_gpu_function_returns_pickles_with_no_cuda_tensor_in_it(classifie
 def test_a_fine_tune_s_accuracy_takes_labels_from_any_device(classifier):
     model = classifier.model("softmax")
     images = small_split(50).as_float()
-    labels = torch.from_numpy(np.asarray(model(images).argmax(1)))
+    labels = torch.from_numpy(np.asarray(digit_logits(model(images)).argmax(1)))
     # Answers come back on the CPU whatever the model's device; labels on another device are
     # brought to them, not compared across devices ("Expected all tensors to be on the same device").
     moved = []

@@ -24,7 +24,9 @@ def test_a_tap_puts_the_drawing_on_its_class_wall_with_both_answers(classifier, 
     assert sent and message == "On the class wall as **7**. Softmax regression said 7, the MLP said 7."
     [entry] = store.find(code).wall.entries()
     assert entry.label == 7 and entry.answers == {"softmax": 7, "mlp": 7}
-    sent, message = meant_row.label_drawing(classifier, store, code.lower(), pad_value(draw_digit(1)), 4, "page", "ko")
+    sent, message = meant_row.label_drawing(
+        classifier, store, code.lower(), pad_value(draw_digit(1)), 4, "page", language="ko"
+    )
     assert sent and "**4**" in message and "MLP의 답 1" in message
     assert [e.label for e in store.find(code).wall.entries()] == [7, 4]  # what the student meant
     assert len(other.wall) == 0  # and only on the wall of the class the page named
@@ -73,15 +75,15 @@ def test_a_page_or_a_network_tapping_too_fast_is_told_to_wait(classifier, joined
     drawing = pad_value(draw_digit(0))
     for _ in range(5):
         assert meant_row.label_drawing(classifier, store, code, drawing, 0, "page")[0]
-    sent, message = meant_row.label_drawing(classifier, store, code, drawing, 0, "page", "ko")
+    sent, message = meant_row.label_drawing(classifier, store, code, drawing, 0, "page", language="ko")
     assert not sent and "너무 빠릅니다" in message
     assert meant_row.label_drawing(classifier, store, code, drawing, 0, "another page")[0]
     for n in range(3):  # many pages from one address: held to a class's rate
-        meant_row.label_drawing(classifier, store, code, drawing, 0, f"page-{n}", "en", "203.0.113.9")
+        meant_row.label_drawing(classifier, store, code, drawing, 0, f"page-{n}", language="en", address="203.0.113.9")
     sent, message = "", ""
     for n in range(10):
         sent, message = meant_row.label_drawing(
-            classifier, store, code, drawing, 0, f"made-up-{n}", "en", "203.0.113.9"
+            classifier, store, code, drawing, 0, f"made-up-{n}", language="en", address="203.0.113.9"
         )
     assert not sent and "arriving from your network" in message
 
@@ -107,7 +109,8 @@ def test_a_paused_or_ended_class_says_so_in_the_students_language(classifier, jo
     store, code = joined
     store.set_paused(store.find(code), True)
     assert (
-        "잠시 멈췄습니다" in meant_row.label_drawing(classifier, store, code, pad_value(draw_digit(7)), 7, "p", "ko")[1]
+        "잠시 멈췄습니다"
+        in meant_row.label_drawing(classifier, store, code, pad_value(draw_digit(7)), 7, "p", language="ko")[1]
     )
     store.idle_s = -1  # as if it had been idle past its time
     message = meant_row.label_drawing(classifier, store, code, pad_value(draw_digit(7)), 7, "p")[1]

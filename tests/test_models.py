@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 
 import numpy as np
@@ -18,6 +19,7 @@ from mnist_models.models.checkpoints import (
     load_model,
 )
 from mnist_models.models.networks import MLP, SoftmaxRegression
+from mnist_models.training.command_flags import with_variables
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -78,13 +80,16 @@ def test_missing_weights_say_how_to_make_them(tmp_path):
         load_model("softmax", "cpu", tmp_path)
 
 
-def test_device_choice_and_override(monkeypatch):
-    monkeypatch.setenv("MNIST_DEVICE", "cpu")
-    assert pick_device() == torch.device("cpu")
+def test_device_choice_and_override():
+    assert pick_device("cpu") == torch.device("cpu")
     assert describe_device(torch.device("cpu")) == "CPU"
-    monkeypatch.delenv("MNIST_DEVICE")
     expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
-    assert pick_device().type == expected
+    assert pick_device().type == expected and pick_device("auto").type == expected
+    # The commands take $MNIST_DEVICE for a --device not given (the library reads no variable).
+    args = with_variables(
+        argparse.Namespace(device=None, data_dir="given"), {"MNIST_DEVICE": "cpu", "MNIST_DATA_DIR": "x"}
+    )
+    assert args.device == "cpu" and args.data_dir == "given"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without CUDA")

@@ -3,6 +3,7 @@ as the app's pad does."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import zipfile
 
@@ -31,6 +32,7 @@ from mnist_models.datasets.omniglot import (
 from mnist_models.datasets.pendigits import HEIGHT_RANGE
 from mnist_models.pad import CANVAS, PEN_WIDTH
 from mnist_models.reading.preprocess import DrawingError
+from mnist_models.training.command_flags import with_variables
 
 ROOT = "strokes_background_small1"
 # A Latin "L" by drawer 3: down, then a second stroke along the bottom; y points up in the file.
@@ -103,9 +105,9 @@ def test_a_missing_or_broken_file_says_where_to_get_it(tmp_path, monkeypatch):
         load_omniglot(tmp_path / "empty")
 
 
-def test_the_folder_comes_from_the_environment_when_not_given(small_zip, monkeypatch):
-    monkeypatch.setenv(omniglot.OMNIGLOT_DIR_ENV, str(small_zip.parent))
-    assert load_omniglot().path == small_zip
+def test_the_commands_take_the_folder_from_the_environment_when_not_given(small_zip):
+    args = with_variables(argparse.Namespace(omniglot_dir=None), {omniglot.OMNIGLOT_DIR_ENV: str(small_zip.parent)})
+    assert load_omniglot(args.omniglot_dir).path == small_zip
 
 
 def test_alphabets_and_drawers_split_without_overlap(small_zip):

@@ -89,7 +89,9 @@ def test_every_teacher_control_needs_the_class_teacher_key(classifier, store, tm
         [message] = list(fine_tune.run(room, wrong, "mlp", next(addresses)))
         assert message in refusals
         assert fine_tune.reset(room, wrong, next(addresses)) in refusals
-        [frame] = list(live_training.run(room, "softmax", 1, 5_000, wrong, "teacher", "en", next(addresses)))
+        [frame] = list(
+            live_training.run(room, "softmax", 1, 5_000, wrong, "teacher", language="en", address=next(addresses))
+        )
         assert frame[0] in refusals and frame[1:] == (None, None)
     assert len(school_class.wall) == 2
     # Someone guessing keys from one address is slowed down after a few tries, even with the right one.

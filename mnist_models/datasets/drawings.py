@@ -29,7 +29,7 @@ BACKGROUNDS = ("transparent", "white")
 # 0.6 wide (a "1" much less); the renderer rescales, so only proportions matter.
 
 
-def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 40) -> Stroke:
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, *, n: int = 40) -> Stroke:
     """Points on an ellipse from angle ``start`` to ``end`` (degrees; 0 = right, 90 = down)."""
     t = np.radians(np.linspace(start, end, n))
     return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in t]
@@ -55,10 +55,10 @@ def _spline(points: list[Point], n: int = 60) -> Stroke:
 
 DIGIT_STROKES: dict[int, list[Glyph]] = {
     0: [
-        [_arc(0.3, 0.5, 0.29, 0.49, -90, 270, 60)],  # closed ellipse
-        [_arc(0.3, 0.5, 0.28, 0.49, -70, 255, 60)],  # not quite closed at the top
-        [_arc(0.3, 0.5, 0.27, 0.49, -120, 285, 64)],  # pen overshoots the start
-        [_arc(0.24, 0.5, 0.22, 0.49, -90, 270, 60)],  # narrow
+        [_arc(0.3, 0.5, 0.29, 0.49, -90, 270, n=60)],  # closed ellipse
+        [_arc(0.3, 0.5, 0.28, 0.49, -70, 255, n=60)],  # not quite closed at the top
+        [_arc(0.3, 0.5, 0.27, 0.49, -120, 285, n=64)],  # pen overshoots the start
+        [_arc(0.24, 0.5, 0.22, 0.49, -90, 270, n=60)],  # narrow
     ],
     1: [
         [[(0.1, 0.0), (0.1, 1.0)]],  # plain stroke
@@ -68,13 +68,13 @@ DIGIT_STROKES: dict[int, list[Glyph]] = {
     2: [
         # Swan neck down to a flat base.
         [
-            _arc(0.3, 0.27, 0.27, 0.25, 195, 375, 30)
+            _arc(0.3, 0.27, 0.27, 0.25, 195, 375, n=30)
             + _spline([(0.56, 0.35), (0.4, 0.6), (0.02, 0.98)], 20)[1:]
             + [(0.62, 0.98)]
         ],
         # Same, with the little loop where the neck meets the base.
         [
-            _arc(0.3, 0.27, 0.27, 0.25, 195, 375, 30)
+            _arc(0.3, 0.27, 0.27, 0.25, 195, 375, n=30)
             + _spline(
                 [
                     (0.56, 0.35),
@@ -97,11 +97,11 @@ DIGIT_STROKES: dict[int, list[Glyph]] = {
     ],
     3: [
         # Two bowls.
-        [_arc(0.28, 0.25, 0.26, 0.23, 205, 450, 36) + _arc(0.28, 0.73, 0.3, 0.26, -90, 155, 36)[1:]],
+        [_arc(0.28, 0.25, 0.26, 0.23, 205, 450, n=36) + _arc(0.28, 0.73, 0.3, 0.26, -90, 155, n=36)[1:]],
         # Flat top, then one bowl.
-        [[(0.05, 0.02), (0.56, 0.02), (0.24, 0.4)] + _arc(0.27, 0.7, 0.3, 0.29, -95, 155, 40)[1:]],
+        [[(0.05, 0.02), (0.56, 0.02), (0.24, 0.4)] + _arc(0.27, 0.7, 0.3, 0.29, -95, 155, n=40)[1:]],
         # Bowls drawn as separate strokes meeting in the middle.
-        [_arc(0.28, 0.26, 0.25, 0.24, 200, 445, 32), _arc(0.27, 0.73, 0.3, 0.26, -95, 160, 36)],
+        [_arc(0.28, 0.26, 0.25, 0.24, 200, 445, n=32), _arc(0.27, 0.73, 0.3, 0.26, -95, 160, n=36)],
     ],
     4: [
         # Open top: an "L" then the down-stroke.
@@ -113,11 +113,11 @@ DIGIT_STROKES: dict[int, list[Glyph]] = {
     ],
     5: [
         # Stem and bowl in one stroke, flag added on top.
-        [[(0.12, 0.02), (0.09, 0.44)] + _arc(0.31, 0.68, 0.28, 0.29, -128, 150, 40), [(0.12, 0.02), (0.58, 0.02)]],
+        [[(0.12, 0.02), (0.09, 0.44)] + _arc(0.31, 0.68, 0.28, 0.29, -128, 150, n=40), [(0.12, 0.02), (0.58, 0.02)]],
         # All in one stroke, starting from the flag's end.
-        [[(0.58, 0.02), (0.12, 0.02), (0.09, 0.44)] + _arc(0.31, 0.68, 0.28, 0.29, -128, 150, 40)],
+        [[(0.58, 0.02), (0.12, 0.02), (0.09, 0.44)] + _arc(0.31, 0.68, 0.28, 0.29, -128, 150, n=40)],
         # Rounder bowl that almost closes.
-        [[(0.14, 0.02), (0.1, 0.4)] + _arc(0.3, 0.67, 0.3, 0.3, -135, 140, 40), [(0.14, 0.02), (0.6, 0.04)]],
+        [[(0.14, 0.02), (0.1, 0.4)] + _arc(0.3, 0.67, 0.3, 0.3, -135, 140, n=40), [(0.14, 0.02), (0.6, 0.04)]],
     ],
     6: [
         # Curved stem into a loop.
@@ -138,7 +138,7 @@ DIGIT_STROKES: dict[int, list[Glyph]] = {
             )
         ],
         # Straight stem into a round loop.
-        [[(0.48, 0.0), (0.1, 0.6)] + _arc(0.3, 0.75, 0.23, 0.24, 200, -155, 40)],
+        [[(0.48, 0.0), (0.1, 0.6)] + _arc(0.3, 0.75, 0.23, 0.24, 200, -155, n=40)],
     ],
     7: [
         [[(0.02, 0.03), (0.62, 0.03), (0.22, 1.0)]],
@@ -149,7 +149,7 @@ DIGIT_STROKES: dict[int, list[Glyph]] = {
     ],
     8: [
         # Two loops stacked, separate strokes.
-        [_arc(0.3, 0.25, 0.22, 0.24, -90, 270, 40), _arc(0.3, 0.74, 0.28, 0.26, -90, 270, 44)],
+        [_arc(0.3, 0.25, 0.22, 0.24, -90, 270, n=40), _arc(0.3, 0.74, 0.28, 0.26, -90, 270, n=44)],
         # One stroke: an "S" down, then back up the other way.
         [
             _spline(
@@ -173,14 +173,14 @@ DIGIT_STROKES: dict[int, list[Glyph]] = {
     ],
     9: [
         # Loop then straight tail.
-        [_arc(0.3, 0.27, 0.26, 0.26, 10, -350, 44) + [(0.55, 1.0)]],
+        [_arc(0.3, 0.27, 0.26, 0.26, 10, -350, n=44) + [(0.55, 1.0)]],
         # Loop then curved tail.
         [
-            _arc(0.3, 0.27, 0.26, 0.26, 10, -350, 44)
+            _arc(0.3, 0.27, 0.26, 0.26, 10, -350, n=44)
             + _spline([(0.56, 0.32), (0.54, 0.7), (0.38, 0.96), (0.12, 0.94)], 24)[1:]
         ],
         # Loop drawn separately, stem down its right side.
-        [_arc(0.28, 0.28, 0.25, 0.27, 0, 360, 44), [(0.54, 0.05), (0.5, 1.0)]],
+        [_arc(0.28, 0.28, 0.25, 0.27, 0, 360, n=44), [(0.54, 0.05), (0.5, 1.0)]],
     ],
 }
 

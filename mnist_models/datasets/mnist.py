@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,9 +84,8 @@ def _find(root: Path, stem: str) -> Path | None:
     return None
 
 
-def default_data_dir() -> Path:
-    """The data folder: ``$MNIST_DATA_DIR`` if set, else ``./data``."""
-    return Path(os.environ.get(DATA_DIR_ENV, "data"))
+# The MNIST folder when none is given; the commands take $MNIST_DATA_DIR (DATA_DIR_ENV) instead.
+DEFAULT_DATA_DIR = Path("data")
 
 
 def _download(root: Path) -> None:
@@ -98,14 +96,14 @@ def _download(root: Path) -> None:
 
 
 def load_split(split: str, root: str | Path | None = None, download: bool = True) -> MNISTSplit:
-    """Load ``split`` ("train" or "test") from ``root`` (see ``default_data_dir``).
+    """Load ``split`` ("train" or "test") from ``root`` (default: DEFAULT_DATA_DIR).
 
     Files may be raw or ``.gz``, flat in ``root`` or under ``root/MNIST/raw`` (torchvision's
     layout). If they are absent and ``download`` is true, torchvision fetches them.
     """
     if split not in SPLIT_FILES:
         raise ValueError(f"split must be one of {sorted(SPLIT_FILES)}, not {split!r}")
-    root = Path(root) if root is not None else default_data_dir()
+    root = Path(root) if root is not None else DEFAULT_DATA_DIR
     image_stem, label_stem, count = SPLIT_FILES[split]
     image_path, label_path = _find(root, image_stem), _find(root, label_stem)
     if (image_path is None or label_path is None) and download:

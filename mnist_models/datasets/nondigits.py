@@ -101,7 +101,7 @@ def letter_picture(letter: str, font_name: str, size: float, rng: np.random.Gene
 # Shapes, as strokes of (x, y) points with y up, about a unit across --------------------------
 
 
-def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, points: int = 24) -> np.ndarray:
+def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, *, points: int = 24) -> np.ndarray:
     """Points along an ellipse's arc from angle ``start`` to ``end`` (radians, anticlockwise)."""
     t = np.linspace(start, end, points)
     return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], 1)
@@ -114,7 +114,7 @@ def polyline(*points: tuple[float, float]) -> np.ndarray:
 def smiley(rng: np.random.Generator) -> list[np.ndarray]:
     # The face starts anywhere on its circle, and a hand often overshoots the start a little.
     start = rng.uniform(0, 2 * np.pi)
-    face = arc(0, 0, 1, rng.uniform(0.9, 1.1), start, start + 2 * np.pi + rng.uniform(0, 0.4), 40)
+    face = arc(0, 0, 1, rng.uniform(0.9, 1.1), start, start + 2 * np.pi + rng.uniform(0, 0.4), points=40)
     eye_y, eye_x = rng.uniform(0.25, 0.4), rng.uniform(0.3, 0.45)
     if rng.uniform() < 0.5:  # eyes as taps
         eyes = [polyline((-eye_x, eye_y)), polyline((eye_x, eye_y))]
@@ -122,7 +122,7 @@ def smiley(rng: np.random.Generator) -> list[np.ndarray]:
         length = rng.uniform(0.1, 0.2)
         eyes = [polyline((x, eye_y + length / 2), (x, eye_y - length / 2)) for x in (-eye_x, eye_x)]
     width, depth = rng.uniform(0.4, 0.6), rng.uniform(0.2, 0.4)
-    mouth = arc(0, -0.2, width, depth, np.pi * 1.15, np.pi * 1.85, 12)
+    mouth = arc(0, -0.2, width, depth, np.pi * 1.15, np.pi * 1.85, points=12)
     return [face, *eyes, mouth]
 
 
@@ -185,7 +185,7 @@ def sun(rng: np.random.Generator) -> list[np.ndarray]:
     """A disc with rays, or a flower: a centre with petals around it."""
     rays = int(rng.integers(6, 11))
     centre = rng.uniform(0.35, 0.5)
-    strokes = [arc(0, 0, centre, centre, 0, 2 * np.pi, 24)]
+    strokes = [arc(0, 0, centre, centre, 0, 2 * np.pi, points=24)]
     for angle in np.arange(rays) * 2 * np.pi / rays + rng.uniform(0, np.pi):
         direction = np.array([np.cos(angle), np.sin(angle)])
         if rng.uniform() < 0.5:  # ray
@@ -208,7 +208,7 @@ def cloud(rng: np.random.Generator) -> list[np.ndarray]:
         bump = 2 * np.pi / bumps
         cx, cy = 0.8 * np.cos(mid), 0.45 * np.sin(mid)
         radius = 0.35 + 0.5 * np.sin(bump / 2)
-        outline.append(arc(cx, cy, radius * 0.8, radius * 0.6, mid - 1.3, mid + 1.3, 10))
+        outline.append(arc(cx, cy, radius * 0.8, radius * 0.6, mid - 1.3, mid + 1.3, points=10))
     strokes = [np.concatenate(outline)]
     for x in np.linspace(-0.6, 0.6, int(rng.integers(2, 5))):
         top = -0.6 - rng.uniform(0, 0.1)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import zipfile
 import zlib
@@ -157,14 +156,9 @@ def parse_drawing(text: str) -> tuple[np.ndarray, ...]:
     return tuple(strokes)
 
 
-def default_omniglot_dir() -> Path | None:
-    value = os.environ.get(OMNIGLOT_DIR_ENV)
-    return Path(value) if value else None
-
-
 def find_omniglot_file(folder: str | Path | None = None) -> Path:
-    """``omniglot-strokes-dev.zip`` in ``folder``, default ``$OMNIGLOT_DIR``."""
-    folder = Path(folder) if folder is not None else default_omniglot_dir()
+    """``omniglot-strokes-dev.zip`` in ``folder`` (the commands' ``--omniglot-dir``, or ``$OMNIGLOT_DIR``)."""
+    folder = Path(folder) if folder is not None else None
     if folder is not None and (folder / FILE_NAME).is_file():
         return folder / FILE_NAME
     where = f"in {folder}" if folder is not None else f"(no folder given and ${OMNIGLOT_DIR_ENV} is not set)"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,14 +119,10 @@ def parse_pendigits(text: str) -> list[PenDigit]:
     return digits
 
 
-def default_pen_dir() -> Path | None:
-    value = os.environ.get(PENDIGITS_DIR_ENV)
-    return Path(value) if value else None
-
-
 def find_pen_file(folder: str | Path | None = None) -> Path:
-    """``pendigits-orig.tra`` (or ``.gz``) in ``folder``, default ``$PENDIGITS_DIR``."""
-    folder = Path(folder) if folder is not None else default_pen_dir()
+    """``pendigits-orig.tra`` (or ``.gz``) in ``folder`` (the commands' ``--pen-dir``, or
+    ``$PENDIGITS_DIR``)."""
+    folder = Path(folder) if folder is not None else None
     if folder is not None:
         for name in (FILE_NAME, FILE_NAME + ".gz"):
             if (folder / name).is_file():

@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -131,9 +130,7 @@ def parse_doodle(line: str, number: int) -> Doodle:
 
 
 def find_quickdraw_file(folder: str | Path | None = None) -> Path:
-    """``quickdraw-dev.ndjson.gz`` in ``folder``, default ``$QUICKDRAW_DIR``."""
-    if folder is None and os.environ.get(QUICKDRAW_DIR_ENV):
-        folder = os.environ[QUICKDRAW_DIR_ENV]
+    """``quickdraw-dev.ndjson.gz`` in ``folder`` (the commands' ``--quickdraw-dir``, or ``$QUICKDRAW_DIR``)."""
     if folder is not None and (Path(folder) / FILE_NAME).is_file():
         return Path(folder) / FILE_NAME
     where = f"in {folder}" if folder is not None else f"(no folder given and ${QUICKDRAW_DIR_ENV} is not set)"

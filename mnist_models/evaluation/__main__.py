@@ -15,6 +15,7 @@ temperature scaling, and a contact sheet of the non-digits it took for digits.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,7 @@ from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics, load_mode
 from mnist_models.models.explain import softmax_templates
 from mnist_models.models.networks import digit_logits
 from mnist_models.pictures import templates_picture
+from mnist_models.training.command_flags import with_variables
 
 
 def format_confusion(confusion: list[list[int]]) -> str:
@@ -165,6 +167,7 @@ def report_held_out(
     verdict: dict | None,
     pen: PenData,
     validation: PenSet,
+    *,
     nondigits: dict[str, torch.Tensor],
     misses: Path,
 ) -> None:
@@ -181,7 +184,7 @@ def report_held_out(
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = flag_parser().parse_args(argv)
+    args = with_variables(flag_parser().parse_args(argv), os.environ)
     device = pick_device(args.device)
     train, test = load_split("train", args.data_dir), load_split("test", args.data_dir)
     pen, validation, nondigits = load_held_out(args)
@@ -196,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n{name}: MNIST test accuracy {result['accuracy']:.2%} ({len(test)} images, {device})")
         print(format_confusion(result["confusion_matrix"]))
         if validation is not None:
-            report_held_out(name, model, verdict, pen, validation, nondigits or {}, Path(args.misses))
+            report_held_out(name, model, verdict, pen, validation, nondigits=nondigits or {}, misses=Path(args.misses))
         if name == "softmax":
             correlation = template_correlation(model, train)
             print(

@@ -97,12 +97,12 @@ def nondigit_sets(
 ) -> dict[str, torch.Tensor]:
     """The drawings of ``alphabets`` (by ``drawers``, if given) on the pad, preprocessed: one set
     per alphabet, and the digit-like characters of all of them in DIGIT_LIKE_SET."""
-    sets, digit_like = {}, []
+    sets, digit_like_characters = {}, []
     for alphabet in alphabets:
         characters = data.select([alphabet], drawers)
         sets[alphabet] = nondigit_images([c for c in characters if not is_digit_like(c)], renderings, seed)
-        digit_like += [c for c in characters if is_digit_like(c)]
-    sets[DIGIT_LIKE_SET] = nondigit_images(digit_like, renderings, seed)
+        digit_like_characters += [c for c in characters if is_digit_like(c)]
+    sets[DIGIT_LIKE_SET] = nondigit_images(digit_like_characters, renderings, seed)
     return sets
 
 

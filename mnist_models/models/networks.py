@@ -8,7 +8,7 @@ no other normalisation outside the model. Output: logits of shape (N, 10), one a
 the caller, never inside the model.
 
 A model made with ``deskew=True`` straightens the slant of every image it reads
-(``preprocess.deskew``) before its first layer, in training and serving alike; ``sees`` gives
+(``mnist_models.models.deskew.deskew``) before its first layer, in training and serving alike; ``sees`` gives
 that picture, for showing what the model reads.
 """
 

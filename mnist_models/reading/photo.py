@@ -2,7 +2,7 @@
 
 A phone photo of paper is not a drawing: the paper is grey, lit unevenly, often shadowed by the
 phone or a hand, with the table at its edges and camera noise everywhere. Before the digit can
-go through the steps every drawing goes through (``preprocess.preprocess_ink``), its ink is found:
+go through the steps every drawing goes through (``mnist_models.reading.preprocess.preprocess_ink``), its ink is found:
 
 1. the paper's own brightness at every point - its light and its shadows - is estimated from the
    photo with the writing closed over (a pen stroke is narrow, light and shadows are broad), and

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,7 @@ from mnist_models.device import describe_device, pick_device
 from mnist_models.evaluation.metrics import doodle_sets, nondigit_sets
 from mnist_models.models.checkpoints import MODEL_NAMES, save_checkpoint
 from mnist_models.pictures import curves_picture, reliability_picture
-from mnist_models.training.command_flags import RECIPE_FLAGS, flag_parser
+from mnist_models.training.command_flags import RECIPE_FLAGS, flag_parser, with_variables
 from mnist_models.training.recipes import FIT_WRITERS, MLP_ARCHITECTURES, RECIPES, Recipe
 from mnist_models.training.shipped import train_model, tuning_figures
 from mnist_models.training.training_data import (
@@ -234,7 +235,7 @@ def summary(name: str, metrics: dict, out_dir: Path) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = flag_parser(__doc__)
-    args = parser.parse_args(argv)
+    args = with_variables(parser.parse_args(argv), os.environ)
     device = pick_device(args.device)
     start = time.perf_counter()
     data = load_data(args, parser)

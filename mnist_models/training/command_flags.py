@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 
+from mnist_models.datasets.mnist import DATA_DIR_ENV
 from mnist_models.datasets.omniglot import OMNIGLOT_DIR_ENV
 from mnist_models.datasets.pendigits import FILE_NAME, PENDIGITS_DIR_ENV, TUNING_WRITERS
 from mnist_models.datasets.quickdraw import QUICKDRAW_DIR_ENV
+from mnist_models.device import DEVICE_ENV
 from mnist_models.evaluation.verdict import DIGITS_FLAGGED
 from mnist_models.models.checkpoints import MODEL_NAMES
 from mnist_models.training.augment import AUGMENTATIONS
@@ -29,6 +31,25 @@ RECIPE_FLAGS = (
     "generated_nondigits",
     "not_a_digit_output",
 )
+
+
+# The commands' flags that take an environment variable when not given (each command's main
+# reads them, once).
+FLAG_VARIABLES = {
+    "data_dir": DATA_DIR_ENV,
+    "pen_dir": PENDIGITS_DIR_ENV,
+    "omniglot_dir": OMNIGLOT_DIR_ENV,
+    "quickdraw_dir": QUICKDRAW_DIR_ENV,
+    "device": DEVICE_ENV,
+}
+
+
+def with_variables(args: argparse.Namespace, environ) -> argparse.Namespace:
+    """``args`` with each flag of FLAG_VARIABLES that was not given taken from ``environ``."""
+    for flag, variable in FLAG_VARIABLES.items():
+        if hasattr(args, flag) and getattr(args, flag) is None:
+            setattr(args, flag, environ.get(variable) or None)
+    return args
 
 
 def flag_parser(description: str) -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ import copy
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,12 +94,29 @@ def lower_this_threads_priority() -> None:
         pass
 
 
+@dataclass(frozen=True)
+class FineTuneJob:
+    """A fine-tuning as ``fine_tune`` was asked for it, passed whole to the steps that do it."""
+
+    name: str
+    entries: list[Entry]
+    mnist_train: MNISTSplit | None
+    mnist_test: MNISTSplit | None
+    seconds: float
+    max_steps: int | None
+    duty: float
+    seed: int
+    progress: Callable[[int, float], object] | None
+    device: torch.device
+
+
 def fine_tune(
     shipped: nn.Module,
     name: str,
     entries: list[Entry],
     mnist_train: MNISTSplit | None = None,
     mnist_test: MNISTSplit | None = None,
+    *,
     seconds: float = SECONDS,
     max_steps: int | None = None,
     duty: float = DUTY,
@@ -128,38 +146,48 @@ def fine_tune(
     device = torch.device(device) if device is not None else home
     if device.type != "cpu":
         duty = 1.0  # a GPU is not shared with the drawings
-    return _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_steps, duty, seed, progress, device)
+    job = FineTuneJob(
+        name=name,
+        entries=entries,
+        mnist_train=mnist_train,
+        mnist_test=mnist_test,
+        seconds=seconds,
+        max_steps=max_steps,
+        duty=duty,
+        seed=seed,
+        progress=progress,
+        device=device,
+    )
+    return _fine_tune(shipped, job)
 
 
-def _fine_tune(shipped, name, entries, mnist_train, mnist_test, seconds, max_steps, duty, seed, progress, device):
-    home = next(shipped.parameters()).device
+def _fine_tune(shipped: nn.Module, job: FineTuneJob) -> FineTuneResult:
+    home, device = next(shipped.parameters()).device, job.device
     shipped, tuned = _copies_on(shipped, device)
-    recipe = FINE_TUNE_RECIPES[name]
-    train, held = split_held_back(entries, seed=seed)
-    images, labels, mixed = _training_tensors(train, mnist_train, recipe, seed, device)
+    recipe = FINE_TUNE_RECIPES[job.name]
+    train, held = split_held_back(job.entries, seed=job.seed)
+    images, labels, mixed = _training_tensors(train, job.mnist_train, recipe, job.seed, device)
     held_images, held_labels = (tensor.to(device) for tensor in as_tensors(held))
     with torch.no_grad():
         before = accuracy(shipped, held_images, held_labels)
-    test_images, test_labels = _mnist_test_sample(mnist_test, seed, device)
+    test_images, test_labels = _mnist_test_sample(job.mnist_test, job.seed, device)
     mnist_before = accuracy(shipped, test_images, test_labels) if test_images is not None else None
     # The batches' order is drawn where the images are.
-    generator = generator_on(device, seed)
-    steps, elapsed = _train_for(tuned, recipe, images, labels, generator, seconds, max_steps, duty, progress)
-    after = accuracy(tuned, held_images, held_labels)
-    mnist_after = accuracy(tuned, test_images, test_labels) if test_images is not None else None
+    generator = generator_on(device, job.seed)
+    steps, elapsed = _train_for(tuned, recipe, images, labels, generator, job)
     return FineTuneResult(
-        name,
-        tuned.to(home),
-        len(train),
-        len(held),
-        mixed,
-        describe_device(device),
-        before,
-        after,
-        steps,
-        elapsed,
-        mnist_before,
-        mnist_after,
+        model=job.name,
+        tuned=tuned.to(home),
+        trained_on=len(train),
+        held_back=len(held),
+        mnist_images=mixed,
+        device=describe_device(device),
+        before=before,
+        after=accuracy(tuned, held_images, held_labels),
+        steps=steps,
+        seconds=elapsed,
+        mnist_before=mnist_before,
+        mnist_after=accuracy(tuned, test_images, test_labels) if test_images is not None else None,
     )
 
 
@@ -205,12 +233,12 @@ def _mnist_test_sample(mnist_test: MNISTSplit | None, seed: int, device: torch.d
     return mnist_test.images[sample].unsqueeze(1).to(device).float().div(255.0), mnist_test.labels[sample].to(device)
 
 
-def _train_for(tuned, recipe, images, labels, generator, seconds, max_steps, duty, progress) -> tuple[int, float]:
-    """Train ``tuned`` until ``seconds`` have passed or ``max_steps`` are taken, resting on the
-    CPU after each step so that it takes only ``duty`` of a core; returns (steps, seconds taken),
-    with ``tuned`` left in eval mode."""
+def _train_for(tuned, recipe, images, labels, generator, job: FineTuneJob) -> tuple[int, float]:
+    """Train ``tuned`` until the job's ``seconds`` have passed or its ``max_steps`` are taken,
+    resting on the CPU after each step so that it takes only ``duty`` of a core; returns (steps,
+    seconds taken), with ``tuned`` left in eval mode."""
     steps, start = 0, time.perf_counter()
-    deadline = start + seconds
+    deadline, max_steps, duty, progress = start + job.seconds, job.max_steps, job.duty, job.progress
     rest = (1.0 - duty) / duty if 0 < duty < 1 else 0.0
     step_start = start
     for _ in train_steps(tuned, recipe, images, labels, generator):

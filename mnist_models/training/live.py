@@ -3,7 +3,7 @@
     for snapshot in train_live(train, test, "softmax", epochs=3):
         show(snapshot.curves, snapshot.weights)
 
-The batches run in ``train.train_steps``, the loop the shipped models were trained with; this
+The batches run in ``mnist_models.training.loop.train_steps``, the loop the shipped models were trained with; this
 module decides what to show between them. It never touches the shipped weights. A server runs one
 training at a time, a live one or a fine-tuning: it holds ``training_slot`` around it (a second
 one raises ``TrainingBusyError`` at once instead of queueing), which keeps torch on one CPU thread,
@@ -92,12 +92,30 @@ def is_busy() -> bool:
     return _SLOT.locked()
 
 
+@dataclass(frozen=True)
+class LiveJob:
+    """A live training as ``train_live`` was asked for it, passed whole to the step that runs it."""
+
+    train: MNISTSplit
+    test: MNISTSplit
+    name: str
+    epochs: int
+    subset: int | None
+    stop: threading.Event
+    updates_per_epoch: int
+    test_size: int
+    seed: int | None
+    max_seconds: float
+    device: torch.device
+
+
 def train_live(
     train: MNISTSplit,
     test: MNISTSplit,
     model: str = "softmax",
     epochs: int = 3,
     subset: int | None = 10_000,
+    *,
     stop: threading.Event | None = None,
     updates_per_epoch: int = 8,
     test_size: int = 2_000,
@@ -113,41 +131,41 @@ def train_live(
     """
     if model not in LIVE_RECIPES:
         raise KeyError(f"unknown model {model!r}; choose one of {', '.join(LIVE_RECIPES)}")
-    epochs = max(1, min(epochs, MAX_EPOCHS))
     yield from _train(
-        train,
-        test,
-        model,
-        epochs,
-        subset,
-        stop or threading.Event(),
-        updates_per_epoch,
-        test_size,
-        seed,
-        max_seconds,
-        torch.device(device),
+        LiveJob(
+            train=train,
+            test=test,
+            name=model,
+            epochs=max(1, min(epochs, MAX_EPOCHS)),
+            subset=subset,
+            stop=stop or threading.Event(),
+            updates_per_epoch=updates_per_epoch,
+            test_size=test_size,
+            seed=seed,
+            max_seconds=max_seconds,
+            device=torch.device(device),
+        )
     )
 
 
-def _train(
-    train, test, name, epochs, subset, stop, updates_per_epoch, test_size, seed, max_seconds, device
-) -> Iterator[Snapshot]:
+def _train(job: LiveJob) -> Iterator[Snapshot]:
+    name, epochs, stop, device, seed = job.name, job.epochs, job.stop, job.device, job.seed
     recipe = dataclasses.replace(LIVE_RECIPES[name], epochs=epochs)
     # One generator draws everything random, in this order, so that a seed repeats a run exactly.
     choice = torch.Generator().manual_seed(seed if seed is not None else int(time.time_ns() % 2**31))
     torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=choice)))
     model = build_model(name).to(device)
-    images, labels = _sample(train, subset, choice, device)
-    test_images, test_labels = _sample(test, test_size, choice, device)
+    images, labels = _sample(job.train, job.subset, choice, device)
+    test_images, test_labels = _sample(job.test, job.test_size, choice, device)
     # The batches' order and augmentation are drawn where the images are.
     generator = generator_on(device, int(torch.randint(0, 2**31 - 1, (1,), generator=choice)))
 
     run = _LiveRun(name, device, epochs, model, test_images, test_labels)
     yield run.snapshot("running", 0.0)
     # Counted in batches, not seconds, so a run shows the same story however fast the machine is.
-    update_every = max(1, -(-len(labels) // recipe.batch_size) // max(1, updates_per_epoch))
+    update_every = max(1, -(-len(labels) // recipe.batch_size) // max(1, job.updates_per_epoch))
     steps = train_steps(model, recipe, images, labels, generator)
-    yield from _train_showing(run, steps, stop, run.start + max_seconds, update_every)
+    yield from _train_showing(run, steps, stop, run.start + job.max_seconds, update_every)
     model.eval()
     state = "finished" if run.seen == epochs * len(labels) else "stopped" if stop.is_set() else "time_up"
     yield run.snapshot(state, run.curves["x"][-1] if run.curves["x"] else 0.0)

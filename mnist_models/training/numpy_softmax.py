@@ -21,10 +21,12 @@ As a command, it checks that gradient against torch's autograd, then trains on M
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 
 from mnist_models.datasets.mnist import MNISTSplit, load_split
+from mnist_models.training.command_flags import with_variables
 
 GRADIENT_CHECK_BATCH = 32
 
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--lr", type=float, default=0.5)
     parser.add_argument("--batch-size", type=int, default=100)
-    args = parser.parse_args(argv)
+    args = with_variables(parser.parse_args(argv), os.environ)
     X, labels = as_rows(load_split("train", args.data_dir))
     X_test, labels_test = as_rows(load_split("test", args.data_dir))
     model = NumpySoftmaxRegression()

@@ -38,6 +38,7 @@ def train_model(
     test: MNISTSplit,
     device: torch.device,
     seed: int = 0,
+    *,
     progress: bool = True,
     config: dict | None = None,
     pen_validation: PenSet | None = None,
@@ -55,7 +56,7 @@ def train_model(
     torch.manual_seed(seed)
     generator = generator_on(device, seed)
     model = build_model(name, **(config or {})).to(device)
-    history, result, wall_time = train_epochs(model, name, recipe, train, test, generator, progress)
+    history, result, wall_time = train_epochs(model, name, recipe, train, test, generator, progress=progress)
 
     model.eval()
     metrics = {
@@ -93,6 +94,7 @@ def train_epochs(
     train: MNISTSplit | TrainingSet,
     test: MNISTSplit,
     generator: torch.Generator,
+    *,
     progress: bool = True,
 ) -> tuple[dict[str, list[float]], dict, float]:
     """Train ``model`` through ``recipe``'s epochs, measuring it on ``test`` at the end of each and
