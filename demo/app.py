@@ -25,7 +25,7 @@ import torch
 
 from demo import classroom, drawing_pad, gate, student, visitor
 from demo.classroom.pages import ClassroomPages
-from demo.classroom.room import Classroom
+from demo.classroom.room import Classroom, LazyMNIST
 from demo.language import translations
 from demo.settings import Settings, quiet_gradio_queue
 from mnist_models.classes.backup import SYNC_S, Backup, restore
@@ -83,7 +83,7 @@ def build_demo(
         room = Classroom(
             classifier,
             store,
-            root=settings.data_dir,
+            data=LazyMNIST(settings.data_dir),
             start_password=settings.teacher_password,
             training_seconds=settings.training_seconds,
         )

@@ -68,13 +68,13 @@ def test_every_classroom_tab_shows_its_content(browser, app_url, size):
     )
     shot(page, "compare", size)
 
-    open_tab(page, "softmax", "Inside softmax")
+    open_tab(page, "inside_softmax", "Inside softmax")
     wait_text(page, "#softmax-scores", "Score for")
     page.wait_for_selector("#templates img", timeout=20_000)
     page.wait_for_selector("#contributions img", timeout=20_000)
     shot(page, "softmax", size)
 
-    open_tab(page, "mlp", "Inside the MLP")
+    open_tab(page, "inside_mlp", "Inside the MLP")
     wait_text(page, "#mlp-answer", "The MLP says")
     page.wait_for_selector("#occlusion img", timeout=20_000)
     page.wait_for_selector("#activations img", timeout=20_000)
@@ -96,14 +96,14 @@ def test_every_classroom_tab_shows_its_content(browser, app_url, size):
 
 
 def check_test_set_and_training(page, size: str) -> None:
-    open_tab(page, "explorer", "Test set")
+    open_tab(page, "test_set", "Test set")
     text = wait_text(page, "#test-digit-text", "Test digit", "MNIST_DATA_DIR", timeout=60_000)
     if "Test digit" in text:  # with MNIST present (CI sets MNIST_DATA_DIR)
         page.wait_for_selector("#test-digit img", timeout=20_000)
         page.wait_for_selector("#mistakes img", timeout=20_000)
     shot(page, "explorer", size)
 
-    open_tab(page, "train", "Train live")
+    open_tab(page, "live_training", "Train live")
     if size == "desktop":  # one training is enough; it is the same on a phone
         page.locator("#train-start").click()
         status = wait_text(page, "#train-status", "Done", "MNIST_DATA_DIR", "Someone else", timeout=120_000)

@@ -22,10 +22,10 @@ from demo.classroom import (
     class_panel,
     compare,
     digit_or_not,
-    explorer,
     inside_mlp,
     inside_softmax,
     live_training,
+    test_set,
     wall,
 )
 from demo.classroom.pages import ClassroomPages
@@ -37,7 +37,7 @@ from demo.visitor import client_address
 from mnist_models.classes.class_wall import WallError
 from mnist_models.classes.store import SchoolClass
 
-TABS = (wall, compare, inside_softmax, inside_mlp, cards, digit_or_not, explorer, live_training)
+TABS = (wall, compare, inside_softmax, inside_mlp, cards, digit_or_not, test_set, live_training)
 
 
 # Building a page takes the CPU for a moment (benchmarks/RESULTS.md): one at a time, the rest wait

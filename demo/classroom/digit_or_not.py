@@ -18,7 +18,7 @@ from demo.classroom.room import Classroom, Context, percent
 from demo.language import model_name, say
 from mnist_models.models.checkpoints import MODEL_NAMES
 
-NAME = "verdict"
+NAME = "digit_or_not"
 WEIGHTS = Path(__file__).resolve().parents[2] / "mnist_models" / "weights"
 WIDTH, HEIGHT, MARGIN = 420, 180, 24
 COLOURS = {"digits": "#8fa3b8", "not_digits": "#e4572e"}

@@ -9,7 +9,7 @@ from demo.language import say
 from mnist_models import pictures
 from mnist_models.models import explain
 
-NAME = "mlp"
+NAME = "inside_mlp"
 
 
 def show(room: Classroom, pad_value: object, language: str = "en"):

@@ -11,7 +11,7 @@ from demo.language import say
 from mnist_models import pictures
 from mnist_models.models import explain
 
-NAME = "softmax"
+NAME = "inside_softmax"
 
 
 def show(room: Classroom, pad_value: object, other: object, language: str = "en"):
@@ -47,7 +47,7 @@ def show(room: Classroom, pad_value: object, other: object, language: str = "en"
 def build(context: Context) -> gr.Tab:
     with gr.Tab(context.text("tab_softmax"), id=NAME) as tab:
         gr.Markdown(context.text("softmax_intro"))
-        if context.room.classifier.model(NAME).not_a_digit:
+        if context.room.classifier.model("softmax").not_a_digit:
             gr.Markdown(context.text("softmax_not_a_digit"))
         templates = context.picture("templates_label", "templates")
         other = gr.Dropdown(

@@ -18,7 +18,7 @@ from mnist_models.datasets.mnist import MNISTFileError
 from mnist_models.models.checkpoints import MODEL_NAMES
 from mnist_models.training.live import Snapshot, TrainingBusyError, training_slot
 
-NAME = "train"
+NAME = "live_training"
 SUBSETS = [5_000, 10_000, 30_000, 60_000]
 STATES = {"running": "training", "finished": "trained", "stopped": "stopped", "time_up": "time_up"}
 

@@ -1,4 +1,4 @@
-"""The test-set explorer: a random MNIST test digit with both models' answers, and the digits a
+"""The Test set tab: a random MNIST test digit with both models' answers, and the digits a
 model gets wrong, filtered like a cell of the confusion matrix."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from demo.language import say
 from mnist_models import pictures
 from mnist_models.datasets.mnist import MNISTFileError
 
-NAME = "explorer"
+NAME = "test_set"
 GALLERY_SIZE = 48
 
 

@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 
-from demo.classroom import explorer, live_training
+from demo.classroom import live_training, test_set
 from demo.classroom.room import Classroom, LazyMNIST
 from mnist_models.datasets import mnist as data
 from mnist_models.training.live import TrainingBusyError, is_busy, train_live, training_slot
@@ -45,19 +45,19 @@ def empty_room(store, classifier, tmp_path):
 
 def test_the_explorer_shows_a_test_digit_with_its_label_and_both_answers(room):
     test = room.test_predictions()
-    image, text = explorer.random_digit(room, seed=1)
+    image, text = test_set.random_digit(room, seed=1)
     index = int(re.search(r"#(\d+)", text).group(1))
     assert image.shape == (224, 224) and image.dtype == np.uint8
     assert f"true digit is **{test.labels[index]}**" in text
     assert f"softmax regression says **{test.predictions['softmax'][index]}**" in text
     assert f"the MLP says **{test.predictions['mlp'][index]}**" in text and "실제" not in text
-    _, korean = explorer.random_digit(room, "ko", seed=1)
+    _, korean = test_set.random_digit(room, "ko", seed=1)
     assert f"실제 숫자 **{test.labels[index]}**" in korean and "true digit" not in korean
 
 
 @pytest.mark.parametrize("true, predicted", [(-1, -1), (3, -1), (-1, 5), (3, 5)])
 def test_the_mistakes_gallery_holds_only_wrong_answers_that_match_the_filters(room, true, predicted):
-    items, text = explorer.mistakes(room, "softmax", true, predicted)
+    items, text = test_set.mistakes(room, "softmax", true, predicted)
     test = room.test_predictions()
     expected = test.mistakes("softmax", None if true == -1 else true, None if predicted == -1 else predicted)
     assert len(items) == min(len(expected), 48)
@@ -70,9 +70,9 @@ def test_the_mistakes_gallery_holds_only_wrong_answers_that_match_the_filters(ro
 
 
 def test_without_mnist_the_explorer_and_training_explain_how_to_enable_them(empty_room):
-    image, text = explorer.random_digit(empty_room)
+    image, text = test_set.random_digit(empty_room)
     assert image is None and "MNIST_DATA_DIR" in text and "nothing here" in text
-    items, text = explorer.mistakes(empty_room, "mlp", -1, -1)
+    items, text = test_set.mistakes(empty_room, "mlp", -1, -1)
     assert items == [] and "MNIST_DATA_DIR" in text
     frames = list(live_training.run(empty_room, "softmax", 1, 5_000, teacher_key(empty_room), "teacher"))
     assert "MNIST_DATA_DIR" in frames[-1][0] and "데이터" not in frames[-1][0]
@@ -89,11 +89,11 @@ def test_files_added_later_are_found_without_a_restart(store, classifier, tmp_pa
     attempts = []
     monkeypatch.setattr(data, "_download", lambda root: attempts.append(root) or 1 / 0)  # offline
     room = Classroom(classifier, store, LazyMNIST(tmp_path, download=True))
-    assert explorer.random_digit(room)[0] is None and explorer.random_digit(room)[0] is None
+    assert test_set.random_digit(room)[0] is None and test_set.random_digit(room)[0] is None
     assert len(attempts) == 1  # a failed download is not retried on every visit
     monkeypatch.setitem(data.SPLIT_FILES, "test", (*SPLIT_FILES_ORIGINAL["test"][:2], TEST_COUNT))
     write_split(tmp_path, TEST_COUNT, compress=True)
-    assert explorer.random_digit(room)[0] is not None
+    assert test_set.random_digit(room)[0] is not None
 
 
 @pytest.mark.parametrize("model", ["softmax", "mlp"])
