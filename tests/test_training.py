@@ -103,19 +103,24 @@ def tiny_pen_file(folder, writers=(3, 22, 27)) -> None:
     (folder / "pendigits-orig.tra").write_text("\n".join(lines))
 
 
+def small_run(folder, monkeypatch, mnist_train, mnist_test) -> list[str]:
+    """The command's flags for one epoch of the softmax on 2,000 MNIST digits and a few of the
+    other sets' drawings, written in ``folder``."""
+    monkeypatch.setattr(
+        command, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
+    )
+    tiny_pen_file(folder)
+    tiny_omniglot_file(folder)
+    tiny_quickdraw_file(folder)
+    argv = ["--model", "softmax", "--epochs", "1", "--pen-dir", str(folder), "--omniglot-dir", str(folder)]
+    return [*argv, "--quickdraw-dir", str(folder), "--generated-nondigits", "20", "--out-dir", str(folder)]
+
+
 @pytest.mark.mnist
 def test_the_cli_writes_weights_metrics_and_curves_and_what_it_trained_on(
     tmp_path, monkeypatch, mnist_train, mnist_test
 ):
-    monkeypatch.setattr(
-        command, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
-    )
-    tiny_pen_file(tmp_path)
-    tiny_omniglot_file(tmp_path)
-    tiny_quickdraw_file(tmp_path)
-    argv = ["--model", "softmax", "--epochs", "1", "--pen-dir", str(tmp_path), "--omniglot-dir", str(tmp_path)]
-    argv += ["--quickdraw-dir", str(tmp_path), "--generated-nondigits", "20", "--out-dir", str(tmp_path)]
-    main([*argv, "--no-progress"])
+    main([*small_run(tmp_path, monkeypatch, mnist_train, mnist_test), "--no-progress"])
     metrics = json.loads((tmp_path / "softmax.json").read_text())
     for key in (
         "test_accuracy",
@@ -168,15 +173,7 @@ def tiny_quickdraw_file(folder) -> None:
 
 @pytest.mark.mnist
 def test_the_cli_trains_a_not_a_digit_output_when_asked(tmp_path, monkeypatch, mnist_train, mnist_test):
-    monkeypatch.setattr(
-        command, "load_split", lambda split, root: subset(mnist_train if split == "train" else mnist_test, 2000)
-    )
-    tiny_pen_file(tmp_path)
-    tiny_omniglot_file(tmp_path)
-    tiny_quickdraw_file(tmp_path)
-    argv = ["--model", "softmax", "--epochs", "1", "--pen-dir", str(tmp_path), "--omniglot-dir", str(tmp_path)]
-    argv += ["--quickdraw-dir", str(tmp_path), "--generated-nondigits", "20", "--not-a-digit-output"]
-    main([*argv, "--out-dir", str(tmp_path), "--no-progress"])
+    main([*small_run(tmp_path, monkeypatch, mnist_train, mnist_test), "--not-a-digit-output", "--no-progress"])
     metrics = json.loads((tmp_path / "softmax.json").read_text())
     assert metrics["config"]["not_a_digit"] and metrics["recipe"]["not_a_digit_output"]
     assert metrics["verdict"]["score"] == "digit_chance" and 0 < metrics["verdict"]["threshold"] < 1

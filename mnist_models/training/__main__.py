@@ -79,6 +79,18 @@ class Data:
     nondigit_tuning: dict[str, torch.Tensor] | None
 
 
+def nondigit_source(args: argparse.Namespace, parser: argparse.ArgumentParser, load, folder, missing: str):
+    """``load(folder)``; when it is not there, an exit if the non-digits are trained on, else
+    None, saying what goes without it."""
+    try:
+        return load(folder)
+    except (OmniglotDataError, QuickDrawDataError) as error:
+        if args.data == "mnist+pen+nondigits":
+            parser.exit(2, f"{error}\n")
+        print(f"{missing}: {error}")
+        return None
+
+
 def load_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Data:
     """The data ``args`` ask for; exits when the pen digits or Omniglot are asked for and missing."""
     mnist, test = load_split("train", args.data_dir), load_split("test", args.data_dir)
@@ -89,20 +101,13 @@ def load_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Data
             parser.exit(2, f"{error}\n")
         pen = None
         print(f"no pen-drawn digits, so no real-drawings figure and no verdict: {error}")
-    try:
-        omniglot = load_omniglot(args.omniglot_dir)
-    except OmniglotDataError as error:
-        if args.data == "mnist+pen+nondigits":
-            parser.exit(2, f"{error}\n")
-        omniglot = None
-        print(f"no Omniglot drawings, so no non-digit figures: {error}")
-    try:
-        quickdraw = load_quickdraw(args.quickdraw_dir)
-    except QuickDrawDataError as error:
-        if args.data == "mnist+pen+nondigits":
-            parser.exit(2, f"{error}\n")
-        quickdraw = None
-        print(f"no doodles, so no doodle figures: {error}")
+    omniglot, quickdraw = (
+        nondigit_source(args, parser, load, folder, missing)
+        for load, folder, missing in (
+            (load_omniglot, args.omniglot_dir, "no Omniglot drawings, so no non-digit figures"),
+            (load_quickdraw, args.quickdraw_dir, "no doodles, so no doodle figures"),
+        )
+    )
     measured = TUNING_WRITERS if args.tuning else VALIDATION_WRITERS
     use_pen = pen is not None and args.data != "mnist"
     pen_train = pen_training_data(pen, args.pen_renderings) if use_pen else None
