@@ -91,7 +91,7 @@ def answer_html(prediction: Prediction | None, language: str, message: str | Non
     return (
         f'<div class="result" data-verdict="digit"><span class="visually-hidden">{html.escape(spoken + spoken_chance)}'
         f'</span><div class="result-digit" aria-hidden="true">{prediction.digit}</div>'
-        f'<div class="result-probability" aria-hidden="true">{p:.0%}</div>{chance}</div>'
+        f'<div class="result-side"><div class="result-probability" aria-hidden="true">{p:.0%}</div>{chance}</div></div>'
     )
 
 

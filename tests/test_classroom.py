@@ -131,12 +131,12 @@ def test_a_new_stroke_recomputes_only_the_tab_on_screen(classifier, store):
         context = build_content(Room(classifier, store))
     pad_change = next(d for d in page.fns.values() if d.targets == [(context.pad._id, "change")])
     followers = {f.tab: f for f in context.followers}
-    assert set(followers) == {"compare", "softmax", "mlp"}
+    assert set(followers) == {"compare", "inside_softmax", "inside_mlp"}
     drawing = pad_value(draw_digit(7, canvas=280, box=(60, 40, 220, 240), width=20))
     skipped = lambda value: isinstance(value, dict) and value.get("__type__") == "update" and len(value) == 1
     extra = [None] * sum(len(f.inputs) for f in context.followers)
     outputs_of = {f.tab: len(f.outputs) for f in context.followers}
-    for showing in ("compare", "softmax", "mlp", "cards", "wall"):
+    for showing in ("compare", "inside_softmax", "inside_mlp", "cards", "wall"):
         outputs = pad_change.fn(showing, drawing, *extra)
         assert len(outputs) == sum(outputs_of.values())
         position = 0

@@ -11,11 +11,12 @@ from mnist_models.evaluation.predictions import TestSetPredictions
 from mnist_models.models import explain
 
 
-def test_templates_are_the_ten_weight_rows(classifier):
+def test_templates_are_the_weight_rows_the_ten_digits_and_not_a_digit(classifier):
     model = classifier.model("softmax")
     templates = explain.softmax_templates(model)
-    assert templates.shape == (10, 28, 28)
+    assert templates.shape == (11, 28, 28)
     assert np.array_equal(templates[3].ravel(), model.linear.weight[3].detach().numpy())
+    assert np.array_equal(templates[10].ravel(), model.linear.weight[10].detach().numpy())
 
 
 @pytest.mark.parametrize("name", ["softmax", "mlp"])
@@ -26,7 +27,7 @@ def test_first_layer_templates_are_ten_rows_of_the_first_weights(classifier, nam
     assert templates.shape == (10, 28, 28)
     assert np.array_equal(templates.reshape(10, -1), first.weight[:10].detach().numpy())
     if name == "softmax":
-        assert np.array_equal(templates, explain.softmax_templates(model))
+        assert np.array_equal(templates, explain.softmax_templates(model)[:10])  # the digits'; "not a digit" last
 
 
 @pytest.mark.parametrize("digit", [0, 7, 9])
