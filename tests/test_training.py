@@ -17,7 +17,7 @@ from mnist_models.training.__main__ import main
 from mnist_models.training.augment import AUGMENTATIONS, augment_batch
 from mnist_models.training.loop import NOT_A_DIGIT, loss_fn, train_steps
 from mnist_models.training.recipes import MLP_ARCHITECTURES, PEN_RENDERINGS, RECIPES, Recipe
-from mnist_models.training.shipped import train_model
+from mnist_models.training.shipped import TrainingJob, train_model
 from mnist_models.training.training_data import TrainingSet, training_set
 from tests.test_omniglot import ELL, ROOT, write_zip
 
@@ -37,9 +37,8 @@ def subset(split: MNISTSplit, count: int) -> MNISTSplit:
     ids=["softmax-cross-entropy", "softmax-mse", "mlp-augmented"],
 )
 def test_a_short_run_beats_chance_by_far(name, recipe, mnist_train, mnist_test):
-    _, metrics = train_model(
-        name, recipe, subset(mnist_train, 5000), subset(mnist_test, 1000), torch.device("cpu"), progress=False
-    )
+    job = TrainingJob(name, recipe, subset(mnist_train, 5000), subset(mnist_test, 1000), torch.device("cpu"))
+    _, metrics = train_model(dataclasses.replace(job, progress=False))
     assert metrics["test_accuracy"] > 0.75  # chance is 0.10
     assert metrics["curves"]["train_loss"][-1] < metrics["curves"]["train_loss"][0]
     assert len(metrics["confusion_matrix"]) == 10 and sum(map(sum, metrics["confusion_matrix"])) == 1000
@@ -50,13 +49,15 @@ def test_the_same_seed_gives_the_same_model(mnist_train, mnist_test):
     recipe = dataclasses.replace(RECIPES["softmax"], epochs=1)
     runs = [
         train_model(
-            "softmax",
-            recipe,
-            subset(mnist_train, 2000),
-            subset(mnist_test, 500),
-            torch.device("cpu"),
-            seed=3,
-            progress=False,
+            TrainingJob(
+                name="softmax",
+                recipe=recipe,
+                train=subset(mnist_train, 2000),
+                test=subset(mnist_test, 500),
+                device=torch.device("cpu"),
+                seed=3,
+                progress=False,
+            )
         )[0]
         for _ in range(2)
     ]
@@ -307,12 +308,14 @@ def test_the_outlier_weight_reaches_the_training_loss():
     mixed = training_set(mnist, None, torch.rand(50, 1, 28, 28, generator=generator))
     trained = [
         train_model(
-            "softmax",
-            Recipe(epochs=1, batch_size=50, lr=0.1, optimizer="sgd", outlier_weight=weight),
-            mixed,
-            mnist,
-            torch.device("cpu"),
-            progress=False,
+            TrainingJob(
+                name="softmax",
+                recipe=Recipe(epochs=1, batch_size=50, lr=0.1, optimizer="sgd", outlier_weight=weight),
+                train=mixed,
+                test=mnist,
+                device=torch.device("cpu"),
+                progress=False,
+            )
         )[0]
         for weight in (1.0, 5.0)
     ]

@@ -52,7 +52,7 @@ from mnist_models.models.checkpoints import MODEL_NAMES, save_checkpoint
 from mnist_models.pictures import curves_picture, reliability_picture
 from mnist_models.training.command_flags import RECIPE_FLAGS, flag_parser, with_variables
 from mnist_models.training.recipes import FIT_WRITERS, MLP_ARCHITECTURES, RECIPES, Recipe
-from mnist_models.training.shipped import train_model, tuning_figures
+from mnist_models.training.shipped import TrainingJob, train_model, tuning_figures
 from mnist_models.training.training_data import (
     NondigitPool,
     nondigit_training_data,
@@ -172,18 +172,20 @@ def train_one(
     train = training_set(data.mnist, data.pen_train, nondigits)
     print(f"{name}: {len(train)} training images")
     model, metrics = train_model(
-        name,
-        recipe,
-        train,
-        data.test,
-        device,
-        args.seed,
-        progress=not args.no_progress,
-        config=model_config(name, recipe, args),
-        pen_validation=data.validation,
-        mnist_train=data.mnist,
-        calibration=data.calibration,
-        nondigit_validation=data.nondigit_validation,
+        TrainingJob(
+            name=name,
+            recipe=recipe,
+            train=train,
+            test=data.test,
+            device=device,
+            seed=args.seed,
+            progress=not args.no_progress,
+            config=model_config(name, recipe, args),
+            pen_validation=data.validation,
+            mnist_train=data.mnist,
+            calibration=data.calibration,
+            nondigit_validation=data.nondigit_validation,
+        )
     )
     if data.calibration is not None and not args.tuning:
         metrics["tuning"] = tuning_figures(model, metrics["verdict"], data.calibration, data.nondigit_tuning)

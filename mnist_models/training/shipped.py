@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import platform
 import time
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -31,32 +32,39 @@ from mnist_models.training.training_data import TrainingSet
 CALIBRATION_KEYS = ("ece_before", "ece_after", "reliability_before", "reliability_after")
 
 
-def train_model(
-    name: str,
-    recipe: Recipe,
-    train: MNISTSplit | TrainingSet,
-    test: MNISTSplit,
-    device: torch.device,
-    seed: int = 0,
-    *,
-    progress: bool = True,
-    config: dict | None = None,
-    pen_validation: PenSet | None = None,
-    mnist_train: MNISTSplit | None = None,
-    calibration: PenSet | None = None,
-    nondigit_validation: dict[str, torch.Tensor] | None = None,
-) -> tuple[nn.Module, dict]:
-    """Train a new model ``name`` with ``recipe``; return it with its per-epoch history and final metrics.
+@dataclass(frozen=True)
+class TrainingJob:
+    """A new model to train and measure, as the training command asks for it (``train_model``)."""
+
+    name: str
+    recipe: Recipe
+    train: MNISTSplit | TrainingSet
+    test: MNISTSplit
+    device: torch.device
+    seed: int = 0
+    progress: bool = True
+    config: dict | None = None  # build_model's keyword arguments
+    pen_validation: PenSet | None = None
+    mnist_train: MNISTSplit | None = None
+    calibration: PenSet | None = None
+    nondigit_validation: dict[str, torch.Tensor] | None = None
+
+
+def train_model(job: TrainingJob) -> tuple[nn.Module, dict]:
+    """Train a new model ``job.name`` with ``job.recipe``; return it with its per-epoch history and
+    final metrics.
 
     With ``pen_validation`` the metrics include its accuracy overall, per digit and per writer;
     with ``mnist_train`` (or when ``train`` is MNIST's split) a softmax's template correlation;
-    with ``calibration`` (pen digits not trained on) its verdict (``metrics.fit_verdict``),
-    measured on ``pen_validation`` and ``nondigit_validation``.
+    with ``calibration`` (pen digits not trained on) its verdict
+    (``mnist_models.evaluation.metrics.fit_verdict``), measured on ``pen_validation`` and
+    ``nondigit_validation``.
     """
+    name, recipe, train, test, device, seed = job.name, job.recipe, job.train, job.test, job.device, job.seed
     torch.manual_seed(seed)
     generator = generator_on(device, seed)
-    model = build_model(name, **(config or {})).to(device)
-    history, result, wall_time = train_epochs(model, name, recipe, train, test, generator, progress=progress)
+    model = build_model(name, **(job.config or {})).to(device)
+    history, result, wall_time = train_epochs(model, name, recipe, train, test, generator, progress=job.progress)
 
     model.eval()
     metrics = {
@@ -65,15 +73,15 @@ def train_model(
         "per_class_accuracy": result["per_class_accuracy"],
         "confusion_matrix": [[int(n) for n in row] for row in result["confusion_matrix"]],
     }
-    metrics.update(held_out_metrics(model, recipe, pen_validation, calibration, nondigit_validation))
-    mnist_train = mnist_train if mnist_train is not None else train if isinstance(train, MNISTSplit) else None
+    metrics.update(held_out_metrics(model, recipe, job.pen_validation, job.calibration, job.nondigit_validation))
+    mnist_train = job.mnist_train if job.mnist_train is not None else train if isinstance(train, MNISTSplit) else None
     if name == "softmax" and mnist_train is not None:
         metrics["template_correlation"] = template_correlation(model, mnist_train)
     metrics.update(
         {
             "epochs": recipe.epochs,
             "recipe": dataclasses.asdict(recipe),
-            "config": config or {},
+            "config": job.config or {},
             "seed": seed,
             "parameters": sum(p.numel() for p in model.parameters()),
             "curves": history,
