@@ -166,12 +166,9 @@ class Settings:
                 chosen[option.name] = read_value(given, meta["kind"])
             except ValueError:
                 parser.error(f"{meta['flag']} (or ${meta['variable']}): {given!r} is not a {meta['kind'].__name__}")
-        uploads = environ.get("GRADIO_TEMP_DIR")
-        return cls(
-            **chosen,
-            on_space=bool(environ.get("SPACE_ID")),
-            upload_dir=Path(uploads) if uploads else Path(tempfile.gettempdir()) / "gradio",
-        )
+        if uploads := environ.get("GRADIO_TEMP_DIR"):
+            chosen["upload_dir"] = Path(uploads)
+        return cls(**chosen, on_space=bool(environ.get("SPACE_ID")))
 
 
 def settings_table() -> str:

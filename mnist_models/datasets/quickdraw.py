@@ -7,7 +7,7 @@ at the sizes people draw at and preprocessed as the app does, they are the pictu
 draws when not writing a digit: what a model is shown as "not a digit" (outlier exposure) and
 what measures whether it can tell one.
 
-Split by thing (``split_of``): a model trains on some things, its settings are chosen on others,
+Split by thing (``QuickDrawData.split``): a model trains on some things, its settings are chosen on others,
 and its figures are reported on a third group, so that "not a digit" is measured on things it
 never saw. Things that can look like a digit (a donut, a hockey stick) are kept out of training
 and reported apart (``DIGIT_LIKE``).
@@ -104,15 +104,10 @@ class QuickDrawData:
 
     def split(self, name: str) -> list[str]:
         """The things of split ``name`` ("train", "tuning", "validation" or "digit-like")."""
-        return [word for word in self.words if split_of(word, self.words) == name]
-
-
-def split_of(word: str, words: list[str]) -> str:
-    """Which split ``word`` is in, among all of ``words`` (see SPLITS)."""
-    if word in DIGIT_LIKE:
-        return "digit-like"
-    others = sorted(w for w in words if w not in DIGIT_LIKE)
-    return SPLITS[others.index(word) % len(SPLITS)]
+        if name == "digit-like":
+            return [word for word in self.words if word in DIGIT_LIKE]
+        others = [word for word in self.words if word not in DIGIT_LIKE]  # self.words is sorted
+        return [word for index, word in enumerate(others) if SPLITS[index % len(SPLITS)] == name]
 
 
 def parse_doodle(line: str, number: int) -> Doodle:

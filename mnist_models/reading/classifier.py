@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from mnist_models.device import describe_device, pick_device
-from mnist_models.evaluation.verdict import calibrated, digit_score, not_a_digit_chance
+from mnist_models.evaluation.verdict import calibrated, not_a_digit_chance
 from mnist_models.models.checkpoints import MODEL_NAMES, load_metrics, load_model
 from mnist_models.pad import CANVAS
 from mnist_models.reading.photo import preprocess_photo
@@ -141,6 +141,8 @@ class Classifier:
         probabilities = calibrated(logits, temperature)[0].numpy().astype(np.float64)
         probabilities /= probabilities.sum()
         chance = not_a_digit_chance(logits, temperature)
+        # The score of verdict.digit_score, from what is worked out above.
+        score = probabilities.max() if chance is None else 1.0 - float(chance[0])
         threshold = self.thresholds[name]
         return Prediction(
             digit=int(probabilities.argmax()),
@@ -148,7 +150,7 @@ class Classifier:
             model=name,
             device=self.device_label,
             image=seen.view(28, 28).cpu().numpy(),
-            is_digit=bool(digit_score(logits, temperature)[0] >= threshold),
+            is_digit=bool(score >= threshold),
             threshold=threshold,
             not_a_digit=None if chance is None else float(chance[0]),
         )
